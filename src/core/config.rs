@@ -1,0 +1,265 @@
+//! Configuration: every setting of `API.md`, read once from the worker's bindings into a typed value.
+
+use crate::core::keys::Keys;
+use crate::core::secret::Secret;
+
+/// The worker's name: the default issuer and audience of its tokens.
+pub const SERVICE_NAME: &str = "edge-auth";
+/// RFC 7518 §3.2: an HS256 key must be at least as long as the hash output, 256 bits.
+const MIN_SECRET_BYTES: usize = 32;
+
+/// Where password-reset and notice mails go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmailProvider {
+    /// Writes the whole message, code included, to the worker log (local development).
+    Console,
+    /// Resend's HTTP API.
+    Resend { api_base: String, api_key: Secret },
+    /// The Cloudflare `send_email` binding named `EMAIL`.
+    Cloudflare,
+}
+
+/// Which browser origins may call the API with credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AllowedOrigins {
+    /// Any origin, echoed back (local development).
+    Any,
+    /// Exactly these origins (`scheme://host[:port]`).
+    List(Vec<String>),
+}
+
+impl AllowedOrigins {
+    pub fn allows(&self, origin: &str) -> bool {
+        match self {
+            Self::Any => true,
+            Self::List(origins) => origins.iter().any(|allowed| allowed == origin),
+        }
+    }
+}
+
+/// Every setting, parsed and checked. Built once per isolate.
+#[derive(Debug)]
+pub struct Config {
+    pub keys: Keys,
+    pub issuer: String,
+    pub audience: String,
+    pub access_token_ttl: i64,
+    pub refresh_token_ttl: i64,
+    pub refresh_reuse_grace: i64,
+    pub otp_ttl: i64,
+    pub otp_max_attempts: i64,
+    pub otp_resend_cooldown: i64,
+    pub login_max_failures: i64,
+    pub login_lockout: i64,
+    pub email_provider: EmailProvider,
+    pub email_from: String,
+    pub allowed_origins: AllowedOrigins,
+    pub hibp_check: bool,
+    pub hibp_api_base: String,
+}
+
+/// A setting that is missing or wrong. Names the variable, never its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "configuration variable {}: {}", self.variable, self.problem)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Reads every setting through `lookup` (the worker's secrets and vars by name).
+    pub fn parse(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let setting = Settings { lookup };
+        let jwt_secret = setting.secret("JWT_SECRET")?;
+        if jwt_secret.expose().len() < MIN_SECRET_BYTES {
+            return Err(ConfigError {
+                variable: "JWT_SECRET",
+                problem: format!("must be at least {MIN_SECRET_BYTES} bytes"),
+            });
+        }
+        let email_provider = match setting.text("EMAIL_PROVIDER", "console").as_str() {
+            "console" => EmailProvider::Console,
+            "resend" => EmailProvider::Resend {
+                api_base: setting
+                    .text("EMAIL_API_BASE", "https://api.resend.com")
+                    .trim_end_matches('/')
+                    .to_owned(),
+                api_key: setting.secret("RESEND_API_KEY")?,
+            },
+            "cloudflare" => EmailProvider::Cloudflare,
+            other => {
+                return Err(ConfigError {
+                    variable: "EMAIL_PROVIDER",
+                    problem: format!("must be console, resend or cloudflare, not {other:?}"),
+                })
+            }
+        };
+        Ok(Self {
+            keys: Keys::derive(&jwt_secret),
+            issuer: setting.text("JWT_ISSUER", SERVICE_NAME),
+            audience: setting.text("JWT_AUDIENCE", SERVICE_NAME),
+            access_token_ttl: setting.seconds("ACCESS_TOKEN_TTL_SECONDS", 900, 1)?,
+            refresh_token_ttl: setting.seconds("REFRESH_TOKEN_TTL_SECONDS", 2_592_000, 1)?,
+            refresh_reuse_grace: setting.seconds("REFRESH_REUSE_GRACE_SECONDS", 10, 0)?,
+            otp_ttl: setting.seconds("OTP_TTL_SECONDS", 300, 1)?,
+            otp_max_attempts: setting.seconds("OTP_MAX_ATTEMPTS", 5, 1)?,
+            otp_resend_cooldown: setting.seconds("OTP_RESEND_COOLDOWN_SECONDS", 60, 0)?,
+            login_max_failures: setting.seconds("LOGIN_MAX_FAILURES", 10, 1)?,
+            login_lockout: setting.seconds("LOGIN_LOCKOUT_SECONDS", 900, 1)?,
+            email_provider,
+            email_from: setting.text("EMAIL_FROM", "Edge Auth <no-reply@example.com>"),
+            allowed_origins: parse_origins(&setting.text("CORS_ALLOWED_ORIGINS", "*")),
+            hibp_check: setting.flag("HIBP_CHECK")?,
+            hibp_api_base: setting
+                .text("HIBP_API_BASE", "https://api.pwnedpasswords.com")
+                .trim_end_matches('/')
+                .to_owned(),
+        })
+    }
+}
+
+fn parse_origins(raw: &str) -> AllowedOrigins {
+    let origins: Vec<String> = raw
+        .split(',')
+        .map(|origin| origin.trim().trim_end_matches('/').to_owned())
+        .filter(|origin| !origin.is_empty())
+        .collect();
+    if origins.iter().any(|origin| origin == "*") {
+        AllowedOrigins::Any
+    } else {
+        AllowedOrigins::List(origins)
+    }
+}
+
+struct Settings<F> {
+    lookup: F,
+}
+
+impl<F: Fn(&str) -> Option<String>> Settings<F> {
+    fn get(&self, name: &str) -> Option<String> {
+        (self.lookup)(name).filter(|value| !value.trim().is_empty())
+    }
+
+    fn text(&self, name: &str, default: &str) -> String {
+        self.get(name)
+            .map_or_else(|| default.to_owned(), |v| v.trim().to_owned())
+    }
+
+    fn secret(&self, name: &'static str) -> Result<Secret, ConfigError> {
+        self.get(name).map(Secret::new).ok_or(ConfigError {
+            variable: name,
+            problem: "is not set".to_owned(),
+        })
+    }
+
+    fn seconds(&self, name: &'static str, default: i64, min: i64) -> Result<i64, ConfigError> {
+        let Some(raw) = self.get(name) else {
+            return Ok(default);
+        };
+        match raw.trim().parse::<i64>() {
+            Ok(value) if (min..=i64::from(i32::MAX)).contains(&value) => Ok(value),
+            _ => Err(ConfigError {
+                variable: name,
+                problem: format!("must be a whole number from {min} to {}", i32::MAX),
+            }),
+        }
+    }
+
+    fn flag(&self, name: &'static str) -> Result<bool, ConfigError> {
+        match self.get(name).as_deref().map(str::trim) {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(_) => Err(ConfigError {
+                variable: name,
+                problem: "must be true or false".to_owned(),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn parse(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::parse(|name| map.get(name).cloned())
+    }
+
+    const SECRET: (&str, &str) = ("JWT_SECRET", "0123456789abcdef0123456789abcdef");
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let config = parse(&[SECRET]).unwrap();
+        assert_eq!(config.access_token_ttl, 900);
+        assert_eq!(config.refresh_token_ttl, 2_592_000);
+        assert_eq!(config.refresh_reuse_grace, 10);
+        assert_eq!((config.otp_ttl, config.otp_max_attempts, config.otp_resend_cooldown), (300, 5, 60));
+        assert_eq!((config.login_max_failures, config.login_lockout), (10, 900));
+        assert_eq!(config.email_provider, EmailProvider::Console);
+        assert_eq!(config.allowed_origins, AllowedOrigins::Any);
+        assert_eq!(config.issuer, SERVICE_NAME);
+        assert!(!config.hibp_check);
+    }
+
+    #[test]
+    fn a_missing_or_short_secret_names_the_variable() {
+        let missing = parse(&[]).unwrap_err();
+        assert_eq!(missing.variable, "JWT_SECRET");
+        let short = parse(&[("JWT_SECRET", "too-short")]).unwrap_err();
+        assert_eq!(short.variable, "JWT_SECRET");
+        assert!(!short.to_string().contains("too-short"), "the value is never shown");
+    }
+
+    #[test]
+    fn bad_numbers_are_refused_by_name() {
+        for (name, value) in [
+            ("ACCESS_TOKEN_TTL_SECONDS", "0"),
+            ("OTP_MAX_ATTEMPTS", "five"),
+            ("LOGIN_LOCKOUT_SECONDS", "-1"),
+            ("REFRESH_TOKEN_TTL_SECONDS", "99999999999"),
+        ] {
+            assert_eq!(parse(&[SECRET, (name, value)]).unwrap_err().variable, name);
+        }
+    }
+
+    #[test]
+    fn resend_needs_its_key() {
+        let err = parse(&[SECRET, ("EMAIL_PROVIDER", "resend")]).unwrap_err();
+        assert_eq!(err.variable, "RESEND_API_KEY");
+        let config = parse(&[
+            SECRET,
+            ("EMAIL_PROVIDER", "resend"),
+            ("RESEND_API_KEY", "re_123"),
+            ("EMAIL_API_BASE", "http://127.0.0.1:9999/"),
+        ])
+        .unwrap();
+        assert_eq!(
+            config.email_provider,
+            EmailProvider::Resend {
+                api_base: "http://127.0.0.1:9999".to_owned(),
+                api_key: Secret::new("re_123")
+            }
+        );
+        assert_eq!(parse(&[SECRET, ("EMAIL_PROVIDER", "smtp")]).unwrap_err().variable, "EMAIL_PROVIDER");
+    }
+
+    #[test]
+    fn origins_are_a_comma_separated_list() {
+        let config = parse(&[SECRET, ("CORS_ALLOWED_ORIGINS", "https://a.example, https://b.example/")]).unwrap();
+        assert!(config.allowed_origins.allows("https://a.example"));
+        assert!(config.allowed_origins.allows("https://b.example"));
+        assert!(!config.allowed_origins.allows("https://evil.example"));
+    }
+}

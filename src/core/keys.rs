@@ -1,0 +1,58 @@
+//! The keys derived from `JWT_SECRET`, once per isolate: one secret, one key per purpose.
+
+use hmac::{Hmac, Mac};
+use jwt_compact::alg::Hs256Key;
+use sha2::Sha256;
+
+use crate::core::secret::Secret;
+
+/// Keys for each use of the one configured secret, so that an OTP hash or a refresh-token
+/// successor can never be confused with a token signature (domain separation by label).
+pub struct Keys {
+    pub access_token: Hs256Key,
+    pub otp: [u8; 32],
+    pub refresh_successor: [u8; 32],
+}
+
+impl Keys {
+    pub fn derive(secret: &Secret) -> Self {
+        let raw = secret.expose().as_bytes();
+        Self {
+            access_token: Hs256Key::new(hmac_sha256(raw, b"edge-auth access token v1")),
+            otp: hmac_sha256(raw, b"edge-auth otp v1"),
+            refresh_successor: hmac_sha256(raw, b"edge-auth refresh successor v1"),
+        }
+    }
+}
+
+/// HMAC-SHA256 of `message` under `key`.
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(message);
+    mac.finalize().into_bytes().into()
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys([redacted])")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn purposes_get_distinct_keys() {
+        let keys = Keys::derive(&Secret::new("a".repeat(32)));
+        assert_ne!(keys.otp, keys.refresh_successor);
+        assert_ne!(keys.access_token.as_ref(), keys.otp.as_slice());
+    }
+
+    #[test]
+    fn hmac_matches_rfc_4231_case_2() {
+        let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
+        let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    }
+}

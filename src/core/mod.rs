@@ -1,0 +1,17 @@
+//! The domain: plain Rust, tested on the host. Time, randomness and secrets come in as arguments.
+
+pub mod access_token;
+pub mod body;
+pub mod config;
+pub mod email;
+pub mod keys;
+pub mod mail;
+pub mod name;
+pub mod otp;
+pub mod password;
+pub mod password_hash;
+pub mod random;
+pub mod refresh_token;
+pub mod requests;
+pub mod secret;
+pub mod violation;

@@ -1,0 +1,65 @@
+//! The display name a user gives at registration (`username`) or in a profile update (`name`).
+
+use crate::core::violation::Violation;
+
+const MAX_CHARS: usize = 100;
+
+/// A display name: trimmed, at most 100 characters, no control characters. Empty clears the name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Name(String);
+
+impl Name {
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, Violation> {
+        let trimmed = raw.trim();
+        if trimmed.chars().count() > MAX_CHARS {
+            return Err(Violation::new(
+                field,
+                "too_long",
+                format!("{field} must be at most {MAX_CHARS} characters"),
+            ));
+        }
+        if trimmed.chars().any(char::is_control) {
+            return Err(Violation::new(
+                field,
+                "control_characters",
+                format!("{field} must not contain control characters"),
+            ));
+        }
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    /// The stored value: `None` for an empty name.
+    pub fn into_stored(self) -> Option<String> {
+        (!self.0.is_empty()).then_some(self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_unicode_and_trims() {
+        let name = Name::parse("name", "  Zoë 🚀 O'Neil ").unwrap();
+        assert_eq!(name.into_stored().as_deref(), Some("Zoë 🚀 O'Neil"));
+    }
+
+    #[test]
+    fn empty_clears() {
+        assert_eq!(Name::parse("name", "   ").unwrap().into_stored(), None);
+    }
+
+    #[test]
+    fn refuses_bad_names() {
+        let cases = [
+            ("a".repeat(101), "too_long", "101 characters"),
+            ("tab\there".to_owned(), "control_characters", "tab"),
+            ("new\nline".to_owned(), "control_characters", "newline"),
+            ("bell\u{7}".to_owned(), "control_characters", "bell"),
+        ];
+        for (raw, reason, why) in cases {
+            assert_eq!(Name::parse("username", &raw).unwrap_err().reason, reason, "{why}");
+        }
+        assert!(Name::parse("name", &"é".repeat(100)).is_ok(), "100 characters, 200 bytes");
+    }
+}

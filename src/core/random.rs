@@ -1,0 +1,37 @@
+//! Randomness from the platform CSPRNG (`crypto.getRandomValues` on Workers) and its encodings.
+
+use base64ct::{Base64UrlUnpadded, Encoding};
+
+/// `N` bytes from the operating system's or runtime's CSPRNG.
+///
+/// # Panics
+/// Only if the platform has no CSPRNG, which Workers and every host we test on have.
+pub fn bytes<const N: usize>() -> [u8; N] {
+    let mut buf = [0u8; N];
+    getrandom::getrandom(&mut buf).expect("the platform CSPRNG is available");
+    buf
+}
+
+/// URL-safe base64 without padding, the encoding of every token and id we hand out.
+pub fn base64url(bytes: &[u8]) -> String {
+    Base64UrlUnpadded::encode_string(bytes)
+}
+
+/// A fresh identifier of 128 random bits (session ids, token ids), 22 characters.
+pub fn identifier() -> String {
+    base64url(&bytes::<16>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_are_distinct_and_url_safe() {
+        let a = identifier();
+        let b = identifier();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 22);
+        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+    }
+}

@@ -1,0 +1,90 @@
+//! Refresh tokens: 256 random bits, handed out once, stored only as a SHA-256 digest.
+
+use sha2::{Digest, Sha256};
+
+use crate::core::keys::hmac_sha256;
+use crate::core::random::{base64url, bytes};
+
+/// 32 bytes in unpadded base64url.
+const ENCODED_LEN: usize = 43;
+
+/// An opaque refresh token as the client holds it. Never logged: its `Debug` is redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RefreshToken(String);
+
+impl RefreshToken {
+    /// A new token of 256 bits from the CSPRNG (RFC 9700 §4.14; OWASP session management: ≥ 64 bits).
+    pub fn generate() -> Self {
+        Self(base64url(&bytes::<32>()))
+    }
+
+    /// Accepts only the shape we issue, so an access token (a JWT, with dots) never passes.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let well_formed = raw.len() == ENCODED_LEN
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        well_formed.then(|| Self(raw.to_owned()))
+    }
+
+    /// What the database keeps: a digest, so a leaked table yields no usable token. A plain hash
+    /// suffices because the token has 256 bits of entropy (no guessing to slow down).
+    pub fn digest(&self) -> String {
+        base64url(&Sha256::digest(self.0.as_bytes()))
+    }
+
+    /// The token that replaces this one at rotation. Derived, not random, so that a repeated
+    /// refresh within the grace window gets the very same successor without the database ever
+    /// holding a usable token. Unpredictable without both this token and the server key.
+    pub fn successor(&self, key: &[u8; 32]) -> Self {
+        Self(base64url(&hmac_sha256(key, self.0.as_bytes())))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for RefreshToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RefreshToken([redacted])")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_tokens_parse_and_differ() {
+        let a = RefreshToken::generate();
+        let b = RefreshToken::generate();
+        assert_ne!(a, b);
+        assert_eq!(RefreshToken::parse(a.expose()), Some(a));
+    }
+
+    #[test]
+    fn other_shapes_are_refused() {
+        for raw in ["", "short", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ", &"a".repeat(44), &format!("{}=", "a".repeat(42))] {
+            assert!(RefreshToken::parse(raw).is_none(), "{raw}");
+        }
+    }
+
+    #[test]
+    fn successors_are_deterministic_per_key_and_parse() {
+        let token = RefreshToken::generate();
+        let next = token.successor(&[1; 32]);
+        assert_eq!(next, token.successor(&[1; 32]));
+        assert_ne!(next, token.successor(&[2; 32]));
+        assert_ne!(next, token);
+        assert!(RefreshToken::parse(next.expose()).is_some());
+    }
+
+    #[test]
+    fn the_digest_is_not_the_token() {
+        let token = RefreshToken::generate();
+        assert_ne!(token.digest(), token.expose());
+        assert_eq!(token.digest(), RefreshToken::parse(token.expose()).unwrap().digest());
+        assert!(!format!("{token:?}").contains(token.expose()));
+    }
+}

@@ -1,0 +1,209 @@
+//! Request bodies turned into domain values at the boundary ("parse, don't validate").
+
+use crate::core::body::Body;
+use crate::core::email::Email;
+use crate::core::name::Name;
+use crate::core::otp::{OtpCode, OtpShape};
+use crate::core::password::{LoginPassword, NewPassword};
+use crate::core::violation::{Violation, Violations};
+
+/// `POST /register {email, password, username?}`.
+#[derive(Debug)]
+pub struct Registration {
+    pub email: Email,
+    pub password: NewPassword,
+    pub name: Option<String>,
+}
+
+impl TryFrom<&Body> for Registration {
+    type Error = Violations;
+
+    fn try_from(body: &Body) -> Result<Self, Violations> {
+        let email = body.string("email").and_then(Email::parse);
+        let password = body
+            .string("password")
+            .and_then(|raw| NewPassword::parse("password", raw));
+        let name = body
+            .optional_string("username")
+            .and_then(|raw| raw.map(|raw| Name::parse("username", raw)).transpose());
+        match (email, password, name) {
+            (Ok(email), Ok(password), Ok(name)) => Ok(Self {
+                email,
+                password,
+                name: name.and_then(Name::into_stored),
+            }),
+            (email, password, name) => Err(refused([email.err(), password.err(), name.err()])),
+        }
+    }
+}
+
+/// `POST /login {email, password}`.
+#[derive(Debug)]
+pub struct Login {
+    pub email: Email,
+    pub password: LoginPassword,
+}
+
+impl TryFrom<&Body> for Login {
+    type Error = Violations;
+
+    fn try_from(body: &Body) -> Result<Self, Violations> {
+        let email = body.string("email").and_then(Email::parse);
+        let password = body.string("password").and_then(LoginPassword::parse);
+        match (email, password) {
+            (Ok(email), Ok(password)) => Ok(Self { email, password }),
+            (email, password) => Err(refused([email.err(), password.err()])),
+        }
+    }
+}
+
+/// `POST /refresh {refresh}`: the raw value; its shape is checked as a credential (a `401`).
+#[derive(Debug)]
+pub struct RefreshRequest {
+    pub refresh: String,
+}
+
+impl TryFrom<&Body> for RefreshRequest {
+    type Error = Violations;
+
+    fn try_from(body: &Body) -> Result<Self, Violations> {
+        let refresh = body.string("refresh")?;
+        Ok(Self { refresh: refresh.to_owned() })
+    }
+}
+
+/// `POST /logout {refresh?}`.
+#[derive(Debug)]
+pub struct LogoutRequest {
+    pub refresh: Option<String>,
+}
+
+impl TryFrom<&Body> for LogoutRequest {
+    type Error = Violations;
+
+    fn try_from(body: &Body) -> Result<Self, Violations> {
+        let refresh = body.optional_string("refresh")?;
+        Ok(Self { refresh: refresh.map(str::to_owned) })
+    }
+}
+
+/// `POST /reset-password {email}`.
+#[derive(Debug)]
+pub struct ResetRequest {
+    pub email: Email,
+}
+
+impl TryFrom<&Body> for ResetRequest {
+    type Error = Violations;
+
+    fn try_from(body: &Body) -> Result<Self, Violations> {
+        let email = body.string("email").and_then(Email::parse)?;
+        Ok(Self { email })
+    }
+}
+
+/// `POST /update-password {email, otp, new_password}`. A code that is not six digits is kept as
+/// `None` and answered like a wrong code, after the rest of the body was found valid.
+#[derive(Debug)]
+pub struct PasswordUpdate {
+    pub email: Email,
+    pub otp: Option<OtpCode>,
+    pub new_password: NewPassword,
+}
+
+impl TryFrom<&Body> for PasswordUpdate {
+    type Error = Violations;
+
+    fn try_from(body: &Body) -> Result<Self, Violations> {
+        let email = body.string("email").and_then(Email::parse);
+        let otp = match body.value("otp").map(OtpCode::from_json) {
+            None => Err(Violation::missing("otp")),
+            Some(Err(OtpShape::WrongType)) => {
+                Err(Violation::wrong_type("otp", "a six-digit string or number"))
+            }
+            Some(Err(OtpShape::NotSixDigits)) => Ok(None),
+            Some(Ok(code)) => Ok(Some(code)),
+        };
+        let new_password = body
+            .string("new_password")
+            .and_then(|raw| NewPassword::parse("new_password", raw));
+        match (email, otp, new_password) {
+            (Ok(email), Ok(otp), Ok(new_password)) => Ok(Self { email, otp, new_password }),
+            (email, otp, new_password) => {
+                Err(refused([email.err(), otp.err(), new_password.err()]))
+            }
+        }
+    }
+}
+
+/// `PUT /update-profile {name}`.
+#[derive(Debug)]
+pub struct ProfileUpdate {
+    pub name: Option<String>,
+}
+
+impl TryFrom<&Body> for ProfileUpdate {
+    type Error = Violations;
+
+    fn try_from(body: &Body) -> Result<Self, Violations> {
+        let name = body.string("name").and_then(|raw| Name::parse("name", raw))?;
+        Ok(Self { name: name.into_stored() })
+    }
+}
+
+fn refused<const N: usize>(errors: [Option<Violation>; N]) -> Violations {
+    Violations::collect(errors).unwrap_or_else(|| Violation::new("body", "invalid", "Invalid input").into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(json: &str) -> Body {
+        Body::parse(json.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn registration_reads_every_field() {
+        let r = Registration::try_from(&body(r#"{"email":" Ann@X.io","password":"long enough pw","username":" Ann "}"#)).unwrap();
+        assert_eq!(r.email.as_str(), "ann@x.io");
+        assert_eq!(r.name.as_deref(), Some("Ann"));
+    }
+
+    #[test]
+    fn registration_names_every_bad_field() {
+        let err = Registration::try_from(&body(r#"{"email":"nope","password":"short","username":7}"#)).unwrap_err();
+        let fields: Vec<(&str, &str)> = err.0.iter().map(|v| (v.field, v.reason)).collect();
+        assert_eq!(fields, [("email", "invalid"), ("password", "too_short"), ("username", "wrong_type")]);
+        let missing = Registration::try_from(&body("{}")).unwrap_err();
+        assert_eq!(missing.0.len(), 2, "email and password are required, username is not");
+    }
+
+    #[test]
+    fn password_updates_keep_bad_codes_for_later() {
+        let ok = PasswordUpdate::try_from(&body(r#"{"email":"a@x.io","otp":12345,"new_password":"fresh horse 9"}"#)).unwrap();
+        assert_eq!(ok.otp.unwrap().expose(), "012345");
+        let bad_code = PasswordUpdate::try_from(&body(r#"{"email":"a@x.io","otp":"abc","new_password":"fresh horse 9"}"#)).unwrap();
+        assert!(bad_code.otp.is_none());
+        let wrong_type = PasswordUpdate::try_from(&body(r#"{"email":"a@x.io","otp":true,"new_password":"fresh horse 9"}"#)).unwrap_err();
+        assert_eq!(wrong_type.0[0].field, "otp");
+        let weak = PasswordUpdate::try_from(&body(r#"{"email":"a@x.io","otp":"123456","new_password":"password"}"#)).unwrap_err();
+        assert_eq!((weak.0[0].field, weak.0[0].reason), ("new_password", "too_common"));
+    }
+
+    #[test]
+    fn profile_updates_need_a_string_name() {
+        assert_eq!(ProfileUpdate::try_from(&body(r#"{"name":"Bo"}"#)).unwrap().name.as_deref(), Some("Bo"));
+        assert_eq!(ProfileUpdate::try_from(&body(r#"{"name":null}"#)).unwrap_err().0[0].reason, "missing");
+        assert_eq!(ProfileUpdate::try_from(&body(r#"{"name":["Bo"]}"#)).unwrap_err().0[0].reason, "wrong_type");
+    }
+
+    #[test]
+    fn login_and_reset_need_an_email() {
+        assert!(Login::try_from(&body(r#"{"email":"a@x.io","password":"p"}"#)).is_ok());
+        assert_eq!(Login::try_from(&body(r#"{"email":"a@x.io"}"#)).unwrap_err().0[0].field, "password");
+        assert_eq!(ResetRequest::try_from(&body(r#"{"email":5}"#)).unwrap_err().0[0].reason, "wrong_type");
+        assert_eq!(RefreshRequest::try_from(&body("{}")).unwrap_err().0[0].field, "refresh");
+        assert!(LogoutRequest::try_from(&body("{}")).unwrap().refresh.is_none());
+    }
+}
