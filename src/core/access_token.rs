@@ -65,7 +65,11 @@ pub fn issue(settings: &TokenSettings, principal: &Principal, jti: String, now: 
     let claims = Claims::new(custom)
         .set_duration_and_issuance(&clock, Duration::seconds(settings.ttl_seconds));
     Hs256
-        .token(&Header::empty().with_token_type(HEADER_TYPE), &claims, settings.key)
+        .token(
+            &Header::empty().with_token_type(HEADER_TYPE),
+            &claims,
+            settings.key,
+        )
         .expect("our claims always serialise")
 }
 
@@ -90,7 +94,9 @@ pub fn verify(settings: &TokenSettings, token: &str, now: i64) -> Result<Princip
         .map_err(|_| Rejected::BadSignature)?;
     let claims = token.claims();
     let clock = TimeOptions::new(Duration::seconds(LEEWAY_SECONDS), move || at(now));
-    claims.validate_expiration(&clock).map_err(|_| Rejected::Expired)?;
+    claims
+        .validate_expiration(&clock)
+        .map_err(|_| Rejected::Expired)?;
     let issued_in_future = claims
         .issued_at
         .is_none_or(|iat| iat.timestamp() > now + LEEWAY_SECONDS);
@@ -123,11 +129,19 @@ mod tests {
     }
 
     fn settings(key: &Hs256Key) -> TokenSettings<'_> {
-        TokenSettings { key, issuer: "edge-auth", audience: "edge-auth", ttl_seconds: 900 }
+        TokenSettings {
+            key,
+            issuer: "edge-auth",
+            audience: "edge-auth",
+            ttl_seconds: 900,
+        }
     }
 
     fn principal() -> Principal {
-        Principal { user_id: 42, session_id: "sess-1".to_owned() }
+        Principal {
+            user_id: 42,
+            session_id: "sess-1".to_owned(),
+        }
     }
 
     /// Signs arbitrary header and claims JSON with HS256 under `key`, as an attacker with a key would.
@@ -156,7 +170,11 @@ mod tests {
     #[test]
     fn forged_tokens_with_the_right_key_and_shape_pass() {
         // The forge helper is trusted only because this control case passes.
-        let token = forge(json!({"alg": "HS256", "typ": "at+jwt"}), good_claims(), &[9u8; 32]);
+        let token = forge(
+            json!({"alg": "HS256", "typ": "at+jwt"}),
+            good_claims(),
+            &[9u8; 32],
+        );
         assert_eq!(verify(&settings(&key()), &token, NOW), Ok(principal()));
     }
 
@@ -180,21 +198,89 @@ mod tests {
         );
         let cases: Vec<(String, Rejected, &str)> = vec![
             (unsigned, Rejected::BadSignature, "alg none"),
-            (hs(json!({"alg": "HS384", "typ": "at+jwt"})), Rejected::BadSignature, "other alg"),
-            (hs(json!({"alg": "RS256", "typ": "at+jwt"})), Rejected::BadSignature, "asymmetric alg"),
-            (forge(json!({"alg": "HS256", "typ": "at+jwt"}), good_claims(), &[8u8; 32]), Rejected::BadSignature, "other key"),
-            (hs(json!({"alg": "HS256", "typ": "at+jwt", "kid": "../../dev/null"})), Rejected::ForbiddenHeader, "kid"),
-            (hs(json!({"alg": "HS256", "typ": "at+jwt", "jku": "https://evil.example/jwks"})), Rejected::ForbiddenHeader, "jku"),
-            (hs(json!({"alg": "HS256", "typ": "at+jwt", "x5u": "https://evil.example/cert"})), Rejected::ForbiddenHeader, "x5u"),
-            (hs(json!({"alg": "HS256"})), Rejected::ForbiddenHeader, "no typ header"),
-            (forge(json!({"alg": "HS256", "typ": "at+jwt"}), claims_without_exp, &[9u8; 32]), Rejected::Expired, "missing exp"),
-            (with_claim("exp", json!(NOW - 6)), Rejected::Expired, "expired beyond leeway"),
-            (with_claim("iat", json!(NOW + 60)), Rejected::WrongClaims, "issued in the future"),
-            (with_claim("iss", json!("someone-else")), Rejected::WrongClaims, "wrong iss"),
-            (with_claim("aud", json!("another-app")), Rejected::WrongClaims, "wrong aud"),
-            (with_claim("typ", json!("refresh")), Rejected::WrongClaims, "wrong type"),
-            (with_claim("sub", json!("not-a-number")), Rejected::WrongClaims, "bad sub"),
-            (valid[..valid.len() - 3].to_owned(), Rejected::BadSignature, "truncated"),
+            (
+                hs(json!({"alg": "HS384", "typ": "at+jwt"})),
+                Rejected::BadSignature,
+                "other alg",
+            ),
+            (
+                hs(json!({"alg": "RS256", "typ": "at+jwt"})),
+                Rejected::BadSignature,
+                "asymmetric alg",
+            ),
+            (
+                forge(
+                    json!({"alg": "HS256", "typ": "at+jwt"}),
+                    good_claims(),
+                    &[8u8; 32],
+                ),
+                Rejected::BadSignature,
+                "other key",
+            ),
+            (
+                hs(json!({"alg": "HS256", "typ": "at+jwt", "kid": "../../dev/null"})),
+                Rejected::ForbiddenHeader,
+                "kid",
+            ),
+            (
+                hs(json!({"alg": "HS256", "typ": "at+jwt", "jku": "https://evil.example/jwks"})),
+                Rejected::ForbiddenHeader,
+                "jku",
+            ),
+            (
+                hs(json!({"alg": "HS256", "typ": "at+jwt", "x5u": "https://evil.example/cert"})),
+                Rejected::ForbiddenHeader,
+                "x5u",
+            ),
+            (
+                hs(json!({"alg": "HS256"})),
+                Rejected::ForbiddenHeader,
+                "no typ header",
+            ),
+            (
+                forge(
+                    json!({"alg": "HS256", "typ": "at+jwt"}),
+                    claims_without_exp,
+                    &[9u8; 32],
+                ),
+                Rejected::Expired,
+                "missing exp",
+            ),
+            (
+                with_claim("exp", json!(NOW - 6)),
+                Rejected::Expired,
+                "expired beyond leeway",
+            ),
+            (
+                with_claim("iat", json!(NOW + 60)),
+                Rejected::WrongClaims,
+                "issued in the future",
+            ),
+            (
+                with_claim("iss", json!("someone-else")),
+                Rejected::WrongClaims,
+                "wrong iss",
+            ),
+            (
+                with_claim("aud", json!("another-app")),
+                Rejected::WrongClaims,
+                "wrong aud",
+            ),
+            (
+                with_claim("typ", json!("refresh")),
+                Rejected::WrongClaims,
+                "wrong type",
+            ),
+            (
+                with_claim("sub", json!("not-a-number")),
+                Rejected::WrongClaims,
+                "bad sub",
+            ),
+            (
+                valid[..valid.len() - 3].to_owned(),
+                Rejected::BadSignature,
+                "truncated",
+            ),
             ("garbage".to_owned(), Rejected::Malformed, "garbage"),
             (String::new(), Rejected::Malformed, "empty"),
         ];
@@ -210,8 +296,16 @@ mod tests {
         let parts: Vec<&str> = token.split('.').collect();
         let mut claims = good_claims();
         claims["sub"] = json!("1");
-        let tampered = format!("{}.{}.{}", parts[0], base64url(claims.to_string().as_bytes()), parts[2]);
-        assert_eq!(verify(&settings(&key), &tampered, NOW), Err(Rejected::BadSignature));
+        let tampered = format!(
+            "{}.{}.{}",
+            parts[0],
+            base64url(claims.to_string().as_bytes()),
+            parts[2]
+        );
+        assert_eq!(
+            verify(&settings(&key), &tampered, NOW),
+            Err(Rejected::BadSignature)
+        );
     }
 
     #[test]

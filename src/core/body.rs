@@ -61,9 +61,15 @@ mod tests {
     fn only_objects_are_bodies() {
         assert_eq!(Body::parse(b"{").unwrap_err(), BodyError::InvalidJson);
         assert_eq!(Body::parse(b"").unwrap_err(), BodyError::InvalidJson);
-        assert_eq!(Body::parse(b"\xff\xfe").unwrap_err(), BodyError::InvalidJson);
+        assert_eq!(
+            Body::parse(b"\xff\xfe").unwrap_err(),
+            BodyError::InvalidJson
+        );
         assert_eq!(Body::parse(b"[1]").unwrap_err(), BodyError::NotAnObject);
-        assert_eq!(Body::parse(b"\"text\"").unwrap_err(), BodyError::NotAnObject);
+        assert_eq!(
+            Body::parse(b"\"text\"").unwrap_err(),
+            BodyError::NotAnObject
+        );
         assert!(Body::parse(b" {} ").is_ok());
         assert!(Body::parse_optional(b"  ").is_ok());
     }

@@ -1,6 +1,7 @@
 //! Configuration: every setting of `API.md`, read once from the worker's bindings into a typed value.
 
 use crate::core::keys::Keys;
+use crate::core::otp::OtpPolicy;
 use crate::core::secret::Secret;
 
 /// The worker's name: the default issuer and audience of its tokens.
@@ -67,13 +68,26 @@ pub struct ConfigError {
 
 impl std::fmt::Display for ConfigError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "configuration variable {}: {}", self.variable, self.problem)
+        write!(
+            f,
+            "configuration variable {}: {}",
+            self.variable, self.problem
+        )
     }
 }
 
 impl std::error::Error for ConfigError {}
 
 impl Config {
+    /// The reset-code rules of this configuration.
+    pub fn otp_policy(&self) -> OtpPolicy {
+        OtpPolicy {
+            ttl_seconds: self.otp_ttl,
+            max_attempts: self.otp_max_attempts,
+            resend_cooldown_seconds: self.otp_resend_cooldown,
+        }
+    }
+
     /// Reads every setting through `lookup` (the worker's secrets and vars by name).
     pub fn parse(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let setting = Settings { lookup };
@@ -205,7 +219,14 @@ mod tests {
         assert_eq!(config.access_token_ttl, 900);
         assert_eq!(config.refresh_token_ttl, 2_592_000);
         assert_eq!(config.refresh_reuse_grace, 10);
-        assert_eq!((config.otp_ttl, config.otp_max_attempts, config.otp_resend_cooldown), (300, 5, 60));
+        assert_eq!(
+            (
+                config.otp_ttl,
+                config.otp_max_attempts,
+                config.otp_resend_cooldown
+            ),
+            (300, 5, 60)
+        );
         assert_eq!((config.login_max_failures, config.login_lockout), (10, 900));
         assert_eq!(config.email_provider, EmailProvider::Console);
         assert_eq!(config.allowed_origins, AllowedOrigins::Any);
@@ -219,7 +240,10 @@ mod tests {
         assert_eq!(missing.variable, "JWT_SECRET");
         let short = parse(&[("JWT_SECRET", "too-short")]).unwrap_err();
         assert_eq!(short.variable, "JWT_SECRET");
-        assert!(!short.to_string().contains("too-short"), "the value is never shown");
+        assert!(
+            !short.to_string().contains("too-short"),
+            "the value is never shown"
+        );
     }
 
     #[test]
@@ -252,12 +276,24 @@ mod tests {
                 api_key: Secret::new("re_123")
             }
         );
-        assert_eq!(parse(&[SECRET, ("EMAIL_PROVIDER", "smtp")]).unwrap_err().variable, "EMAIL_PROVIDER");
+        assert_eq!(
+            parse(&[SECRET, ("EMAIL_PROVIDER", "smtp")])
+                .unwrap_err()
+                .variable,
+            "EMAIL_PROVIDER"
+        );
     }
 
     #[test]
     fn origins_are_a_comma_separated_list() {
-        let config = parse(&[SECRET, ("CORS_ALLOWED_ORIGINS", "https://a.example, https://b.example/")]).unwrap();
+        let config = parse(&[
+            SECRET,
+            (
+                "CORS_ALLOWED_ORIGINS",
+                "https://a.example, https://b.example/",
+            ),
+        ])
+        .unwrap();
         assert!(config.allowed_origins.allows("https://a.example"));
         assert!(config.allowed_origins.allows("https://b.example"));
         assert!(!config.allowed_origins.allows("https://evil.example"));

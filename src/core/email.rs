@@ -60,7 +60,9 @@ fn is_domain(domain: &str) -> bool {
                 && !label.ends_with('-')
                 && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         })
-        && labels.last().is_some_and(|tld| tld.len() >= 2 && !tld.chars().all(|c| c.is_ascii_digit()))
+        && labels
+            .last()
+            .is_some_and(|tld| tld.len() >= 2 && !tld.chars().all(|c| c.is_ascii_digit()))
 }
 
 #[cfg(test)]
@@ -73,12 +75,19 @@ mod tests {
             Email::parse("  A.B@Example.COM ").unwrap().as_str(),
             "a.b@example.com"
         );
-        assert_eq!(Email::parse("A@X.com ").unwrap(), Email::parse("a@x.com").unwrap());
+        assert_eq!(
+            Email::parse("A@X.com ").unwrap(),
+            Email::parse("a@x.com").unwrap()
+        );
     }
 
     #[test]
     fn accepts_common_shapes() {
-        for ok in ["user+tag@example.com", "o'brien@mail.example.co.uk", "x@a-b.io"] {
+        for ok in [
+            "user+tag@example.com",
+            "o'brien@mail.example.co.uk",
+            "x@a-b.io",
+        ] {
             assert!(Email::parse(ok).is_ok(), "{ok} should be accepted");
         }
     }
@@ -113,10 +122,17 @@ mod tests {
         let domain = format!("{}.com", "b".repeat(63));
         assert!(Email::parse(&format!("{local}@{domain}")).is_ok());
         assert_eq!(
-            Email::parse(&format!("{}@example.com", "a".repeat(65))).unwrap_err().reason,
+            Email::parse(&format!("{}@example.com", "a".repeat(65)))
+                .unwrap_err()
+                .reason,
             "invalid"
         );
-        let long = format!("{local}@{}.{}.{}.com", "c".repeat(63), "d".repeat(63), "e".repeat(60));
+        let long = format!(
+            "{local}@{}.{}.{}.com",
+            "c".repeat(63),
+            "d".repeat(63),
+            "e".repeat(60)
+        );
         assert_eq!(Email::parse(&long).unwrap_err().reason, "too_long");
     }
 }

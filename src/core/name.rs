@@ -58,8 +58,15 @@ mod tests {
             ("bell\u{7}".to_owned(), "control_characters", "bell"),
         ];
         for (raw, reason, why) in cases {
-            assert_eq!(Name::parse("username", &raw).unwrap_err().reason, reason, "{why}");
+            assert_eq!(
+                Name::parse("username", &raw).unwrap_err().reason,
+                reason,
+                "{why}"
+            );
         }
-        assert!(Name::parse("name", &"é".repeat(100)).is_ok(), "100 characters, 200 bytes");
+        assert!(
+            Name::parse("name", &"é".repeat(100)).is_ok(),
+            "100 characters, 200 bytes"
+        );
     }
 }

@@ -103,22 +103,40 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const POLICY: OtpPolicy = OtpPolicy { ttl_seconds: 300, max_attempts: 5, resend_cooldown_seconds: 60 };
+    const POLICY: OtpPolicy = OtpPolicy {
+        ttl_seconds: 300,
+        max_attempts: 5,
+        resend_cooldown_seconds: 60,
+    };
 
     #[test]
     fn generated_codes_are_six_digits_and_spread() {
         let codes: Vec<OtpCode> = (0..2000).map(|_| OtpCode::generate()).collect();
-        assert!(codes.iter().all(|c| c.0.len() == 6 && c.0.bytes().all(|b| b.is_ascii_digit())));
+        assert!(codes
+            .iter()
+            .all(|c| c.0.len() == 6 && c.0.bytes().all(|b| b.is_ascii_digit())));
         let distinct: std::collections::HashSet<&str> = codes.iter().map(|c| c.expose()).collect();
-        assert!(distinct.len() > 1990, "2000 draws from a million should rarely collide");
-        assert!(codes.iter().any(|c| c.0.starts_with('0')), "leading zeros occur (p ≈ 1 - 0.9^2000)");
+        assert!(
+            distinct.len() > 1990,
+            "2000 draws from a million should rarely collide"
+        );
+        assert!(
+            codes.iter().any(|c| c.0.starts_with('0')),
+            "leading zeros occur (p ≈ 1 - 0.9^2000)"
+        );
     }
 
     #[test]
     fn json_numbers_get_their_leading_zeros_back() {
-        assert_eq!(OtpCode::from_json(&json!(12345)).unwrap().expose(), "012345");
+        assert_eq!(
+            OtpCode::from_json(&json!(12345)).unwrap().expose(),
+            "012345"
+        );
         assert_eq!(OtpCode::from_json(&json!(7)).unwrap().expose(), "000007");
-        assert_eq!(OtpCode::from_json(&json!("012345")).unwrap().expose(), "012345");
+        assert_eq!(
+            OtpCode::from_json(&json!("012345")).unwrap().expose(),
+            "012345"
+        );
     }
 
     #[test]
@@ -127,10 +145,18 @@ mod tests {
             (json!(1_000_000), OtpShape::NotSixDigits, "seven digits"),
             (json!(-1), OtpShape::NotSixDigits, "negative"),
             (json!(12.5), OtpShape::NotSixDigits, "fraction"),
-            (json!("12345"), OtpShape::NotSixDigits, "five-character string"),
+            (
+                json!("12345"),
+                OtpShape::NotSixDigits,
+                "five-character string",
+            ),
             (json!("12a456"), OtpShape::NotSixDigits, "letter"),
             (json!(" 12345"), OtpShape::NotSixDigits, "space"),
-            (json!("１２３４５６"), OtpShape::NotSixDigits, "full-width digits"),
+            (
+                json!("１２３４５６"),
+                OtpShape::NotSixDigits,
+                "full-width digits",
+            ),
             (json!(true), OtpShape::WrongType, "boolean"),
             (json!(null), OtpShape::WrongType, "null"),
             (json!([123456]), OtpShape::WrongType, "array"),
@@ -145,9 +171,18 @@ mod tests {
         let code = OtpCode::from_json(&json!("123456")).unwrap();
         let alice = Email::parse("alice@example.com").unwrap();
         let bob = Email::parse("bob@example.com").unwrap();
-        assert_eq!(code.keyed_hash(&[1; 32], &alice), code.keyed_hash(&[1; 32], &alice));
-        assert_ne!(code.keyed_hash(&[1; 32], &alice), code.keyed_hash(&[1; 32], &bob));
-        assert_ne!(code.keyed_hash(&[1; 32], &alice), code.keyed_hash(&[2; 32], &alice));
+        assert_eq!(
+            code.keyed_hash(&[1; 32], &alice),
+            code.keyed_hash(&[1; 32], &alice)
+        );
+        assert_ne!(
+            code.keyed_hash(&[1; 32], &alice),
+            code.keyed_hash(&[1; 32], &bob)
+        );
+        assert_ne!(
+            code.keyed_hash(&[1; 32], &alice),
+            code.keyed_hash(&[2; 32], &alice)
+        );
         assert!(!code.keyed_hash(&[1; 32], &alice).contains("123456"));
     }
 
@@ -157,8 +192,14 @@ mod tests {
         let expires = POLICY.expires_at(issued);
         assert!(POLICY.accepts(expires, 0, issued));
         assert!(POLICY.accepts(expires, 4, issued + 299));
-        assert!(!POLICY.accepts(expires, 0, issued + 300), "expired at the TTL");
-        assert!(!POLICY.accepts(expires, 5, issued + 1), "dead after five wrong tries");
+        assert!(
+            !POLICY.accepts(expires, 0, issued + 300),
+            "expired at the TTL"
+        );
+        assert!(
+            !POLICY.accepts(expires, 5, issued + 1),
+            "dead after five wrong tries"
+        );
         assert_eq!(POLICY.reissue_if_issued_before(issued + 60), issued);
     }
 }

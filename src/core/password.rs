@@ -63,7 +63,11 @@ impl LoginPassword {
     pub fn parse(raw: &str) -> Result<Self, Violation> {
         let chars = raw.chars().count();
         if chars == 0 {
-            return Err(Violation::new("password", "missing", "password is required"));
+            return Err(Violation::new(
+                "password",
+                "missing",
+                "password is required",
+            ));
         }
         if chars > MAX_CHARS {
             return Err(Violation::new(
@@ -97,17 +101,30 @@ mod tests {
 
     #[test]
     fn length_is_counted_in_characters() {
-        assert!(NewPassword::parse("password", "émoji🔐ok").is_ok(), "8 characters, more bytes");
+        assert!(
+            NewPassword::parse("password", "émoji🔐ok").is_ok(),
+            "8 characters, more bytes"
+        );
         assert_eq!(
-            NewPassword::parse("password", "seven77").unwrap_err().reason,
+            NewPassword::parse("password", "seven77")
+                .unwrap_err()
+                .reason,
             "too_short"
         );
-        assert!(NewPassword::parse("password", &"x1".repeat(64)).is_ok(), "128 characters");
+        assert!(
+            NewPassword::parse("password", &"x1".repeat(64)).is_ok(),
+            "128 characters"
+        );
         assert_eq!(
-            NewPassword::parse("password", &"x".repeat(129)).unwrap_err().reason,
+            NewPassword::parse("password", &"x".repeat(129))
+                .unwrap_err()
+                .reason,
             "too_long"
         );
-        assert!(NewPassword::parse("password", &"🔐".repeat(128)).is_ok(), "128 emoji");
+        assert!(
+            NewPassword::parse("password", &"🔐".repeat(128)).is_ok(),
+            "128 emoji"
+        );
     }
 
     #[test]
@@ -118,7 +135,13 @@ mod tests {
 
     #[test]
     fn common_passwords_are_refused_in_any_case() {
-        for common in ["password", "12345678", "PassWord1", "iloveyou", "qwertyuiop"] {
+        for common in [
+            "password",
+            "12345678",
+            "PassWord1",
+            "iloveyou",
+            "qwertyuiop",
+        ] {
             let err = NewPassword::parse("new_password", common).expect_err(common);
             assert_eq!(err.reason, "too_common", "{common}");
             assert_eq!(err.field, "new_password");
@@ -130,14 +153,19 @@ mod tests {
         let entries: Vec<&str> = COMMON.lines().collect();
         assert!(entries.len() > 3_500, "only {} entries", entries.len());
         assert!(entries.windows(2).all(|w| w[0] < w[1]), "sorted and unique");
-        assert!(entries.iter().all(|p| p.chars().count() >= MIN_CHARS && *p == p.to_lowercase()));
+        assert!(entries
+            .iter()
+            .all(|p| p.chars().count() >= MIN_CHARS && *p == p.to_lowercase()));
     }
 
     #[test]
     fn login_passwords_only_check_length() {
         assert!(LoginPassword::parse("short").is_ok());
         assert_eq!(LoginPassword::parse("").unwrap_err().reason, "missing");
-        assert_eq!(LoginPassword::parse(&"x".repeat(129)).unwrap_err().reason, "too_long");
+        assert_eq!(
+            LoginPassword::parse(&"x".repeat(129)).unwrap_err().reason,
+            "too_long"
+        );
     }
 
     #[test]

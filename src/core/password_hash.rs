@@ -75,14 +75,24 @@ mod tests {
 
     #[test]
     fn the_same_password_gets_different_hashes_with_different_salts() {
-        assert_ne!(hash("pw-pw-pw-pw", [1; 16]).unwrap(), hash("pw-pw-pw-pw", [2; 16]).unwrap());
+        assert_ne!(
+            hash("pw-pw-pw-pw", [1; 16]).unwrap(),
+            hash("pw-pw-pw-pw", [2; 16]).unwrap()
+        );
     }
 
     #[test]
     fn verification_follows_the_stored_parameters() {
-        let weak = Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::new(8, 1, 1, None).unwrap());
+        let weak = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8, 1, 1, None).unwrap(),
+        );
         let salt = SaltString::encode_b64(&[3; 16]).unwrap();
-        let stored = weak.hash_password(b"older-password", &salt).unwrap().to_string();
+        let stored = weak
+            .hash_password(b"older-password", &salt)
+            .unwrap()
+            .to_string();
         assert!(verify("older-password", &stored).unwrap());
         assert!(!is_current(&stored));
     }

@@ -65,7 +65,13 @@ mod tests {
 
     #[test]
     fn other_shapes_are_refused() {
-        for raw in ["", "short", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ", &"a".repeat(44), &format!("{}=", "a".repeat(42))] {
+        for raw in [
+            "",
+            "short",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ",
+            &"a".repeat(44),
+            &format!("{}=", "a".repeat(42)),
+        ] {
             assert!(RefreshToken::parse(raw).is_none(), "{raw}");
         }
     }
@@ -84,7 +90,10 @@ mod tests {
     fn the_digest_is_not_the_token() {
         let token = RefreshToken::generate();
         assert_ne!(token.digest(), token.expose());
-        assert_eq!(token.digest(), RefreshToken::parse(token.expose()).unwrap().digest());
+        assert_eq!(
+            token.digest(),
+            RefreshToken::parse(token.expose()).unwrap().digest()
+        );
         assert!(!format!("{token:?}").contains(token.expose()));
     }
 }

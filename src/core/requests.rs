@@ -68,7 +68,9 @@ impl TryFrom<&Body> for RefreshRequest {
 
     fn try_from(body: &Body) -> Result<Self, Violations> {
         let refresh = body.string("refresh")?;
-        Ok(Self { refresh: refresh.to_owned() })
+        Ok(Self {
+            refresh: refresh.to_owned(),
+        })
     }
 }
 
@@ -83,7 +85,9 @@ impl TryFrom<&Body> for LogoutRequest {
 
     fn try_from(body: &Body) -> Result<Self, Violations> {
         let refresh = body.optional_string("refresh")?;
-        Ok(Self { refresh: refresh.map(str::to_owned) })
+        Ok(Self {
+            refresh: refresh.map(str::to_owned),
+        })
     }
 }
 
@@ -128,7 +132,11 @@ impl TryFrom<&Body> for PasswordUpdate {
             .string("new_password")
             .and_then(|raw| NewPassword::parse("new_password", raw));
         match (email, otp, new_password) {
-            (Ok(email), Ok(otp), Ok(new_password)) => Ok(Self { email, otp, new_password }),
+            (Ok(email), Ok(otp), Ok(new_password)) => Ok(Self {
+                email,
+                otp,
+                new_password,
+            }),
             (email, otp, new_password) => {
                 Err(refused([email.err(), otp.err(), new_password.err()]))
             }
@@ -146,13 +154,18 @@ impl TryFrom<&Body> for ProfileUpdate {
     type Error = Violations;
 
     fn try_from(body: &Body) -> Result<Self, Violations> {
-        let name = body.string("name").and_then(|raw| Name::parse("name", raw))?;
-        Ok(Self { name: name.into_stored() })
+        let name = body
+            .string("name")
+            .and_then(|raw| Name::parse("name", raw))?;
+        Ok(Self {
+            name: name.into_stored(),
+        })
     }
 }
 
 fn refused<const N: usize>(errors: [Option<Violation>; N]) -> Violations {
-    Violations::collect(errors).unwrap_or_else(|| Violation::new("body", "invalid", "Invalid input").into())
+    Violations::collect(errors)
+        .unwrap_or_else(|| Violation::new("body", "invalid", "Invalid input").into())
 }
 
 #[cfg(test)]
@@ -165,45 +178,112 @@ mod tests {
 
     #[test]
     fn registration_reads_every_field() {
-        let r = Registration::try_from(&body(r#"{"email":" Ann@X.io","password":"long enough pw","username":" Ann "}"#)).unwrap();
+        let r = Registration::try_from(&body(
+            r#"{"email":" Ann@X.io","password":"long enough pw","username":" Ann "}"#,
+        ))
+        .unwrap();
         assert_eq!(r.email.as_str(), "ann@x.io");
         assert_eq!(r.name.as_deref(), Some("Ann"));
     }
 
     #[test]
     fn registration_names_every_bad_field() {
-        let err = Registration::try_from(&body(r#"{"email":"nope","password":"short","username":7}"#)).unwrap_err();
+        let err =
+            Registration::try_from(&body(r#"{"email":"nope","password":"short","username":7}"#))
+                .unwrap_err();
         let fields: Vec<(&str, &str)> = err.0.iter().map(|v| (v.field, v.reason)).collect();
-        assert_eq!(fields, [("email", "invalid"), ("password", "too_short"), ("username", "wrong_type")]);
+        assert_eq!(
+            fields,
+            [
+                ("email", "invalid"),
+                ("password", "too_short"),
+                ("username", "wrong_type")
+            ]
+        );
         let missing = Registration::try_from(&body("{}")).unwrap_err();
-        assert_eq!(missing.0.len(), 2, "email and password are required, username is not");
+        assert_eq!(
+            missing.0.len(),
+            2,
+            "email and password are required, username is not"
+        );
     }
 
     #[test]
     fn password_updates_keep_bad_codes_for_later() {
-        let ok = PasswordUpdate::try_from(&body(r#"{"email":"a@x.io","otp":12345,"new_password":"fresh horse 9"}"#)).unwrap();
+        let ok = PasswordUpdate::try_from(&body(
+            r#"{"email":"a@x.io","otp":12345,"new_password":"fresh horse 9"}"#,
+        ))
+        .unwrap();
         assert_eq!(ok.otp.unwrap().expose(), "012345");
-        let bad_code = PasswordUpdate::try_from(&body(r#"{"email":"a@x.io","otp":"abc","new_password":"fresh horse 9"}"#)).unwrap();
+        let bad_code = PasswordUpdate::try_from(&body(
+            r#"{"email":"a@x.io","otp":"abc","new_password":"fresh horse 9"}"#,
+        ))
+        .unwrap();
         assert!(bad_code.otp.is_none());
-        let wrong_type = PasswordUpdate::try_from(&body(r#"{"email":"a@x.io","otp":true,"new_password":"fresh horse 9"}"#)).unwrap_err();
+        let wrong_type = PasswordUpdate::try_from(&body(
+            r#"{"email":"a@x.io","otp":true,"new_password":"fresh horse 9"}"#,
+        ))
+        .unwrap_err();
         assert_eq!(wrong_type.0[0].field, "otp");
-        let weak = PasswordUpdate::try_from(&body(r#"{"email":"a@x.io","otp":"123456","new_password":"password"}"#)).unwrap_err();
-        assert_eq!((weak.0[0].field, weak.0[0].reason), ("new_password", "too_common"));
+        let weak = PasswordUpdate::try_from(&body(
+            r#"{"email":"a@x.io","otp":"123456","new_password":"password"}"#,
+        ))
+        .unwrap_err();
+        assert_eq!(
+            (weak.0[0].field, weak.0[0].reason),
+            ("new_password", "too_common")
+        );
     }
 
     #[test]
     fn profile_updates_need_a_string_name() {
-        assert_eq!(ProfileUpdate::try_from(&body(r#"{"name":"Bo"}"#)).unwrap().name.as_deref(), Some("Bo"));
-        assert_eq!(ProfileUpdate::try_from(&body(r#"{"name":null}"#)).unwrap_err().0[0].reason, "missing");
-        assert_eq!(ProfileUpdate::try_from(&body(r#"{"name":["Bo"]}"#)).unwrap_err().0[0].reason, "wrong_type");
+        assert_eq!(
+            ProfileUpdate::try_from(&body(r#"{"name":"Bo"}"#))
+                .unwrap()
+                .name
+                .as_deref(),
+            Some("Bo")
+        );
+        assert_eq!(
+            ProfileUpdate::try_from(&body(r#"{"name":null}"#))
+                .unwrap_err()
+                .0[0]
+                .reason,
+            "missing"
+        );
+        assert_eq!(
+            ProfileUpdate::try_from(&body(r#"{"name":["Bo"]}"#))
+                .unwrap_err()
+                .0[0]
+                .reason,
+            "wrong_type"
+        );
     }
 
     #[test]
     fn login_and_reset_need_an_email() {
         assert!(Login::try_from(&body(r#"{"email":"a@x.io","password":"p"}"#)).is_ok());
-        assert_eq!(Login::try_from(&body(r#"{"email":"a@x.io"}"#)).unwrap_err().0[0].field, "password");
-        assert_eq!(ResetRequest::try_from(&body(r#"{"email":5}"#)).unwrap_err().0[0].reason, "wrong_type");
-        assert_eq!(RefreshRequest::try_from(&body("{}")).unwrap_err().0[0].field, "refresh");
-        assert!(LogoutRequest::try_from(&body("{}")).unwrap().refresh.is_none());
+        assert_eq!(
+            Login::try_from(&body(r#"{"email":"a@x.io"}"#))
+                .unwrap_err()
+                .0[0]
+                .field,
+            "password"
+        );
+        assert_eq!(
+            ResetRequest::try_from(&body(r#"{"email":5}"#))
+                .unwrap_err()
+                .0[0]
+                .reason,
+            "wrong_type"
+        );
+        assert_eq!(
+            RefreshRequest::try_from(&body("{}")).unwrap_err().0[0].field,
+            "refresh"
+        );
+        assert!(LogoutRequest::try_from(&body("{}"))
+            .unwrap()
+            .refresh
+            .is_none());
     }
 }

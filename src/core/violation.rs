@@ -39,7 +39,9 @@ impl Violations {
 
     /// The sentence shown as `message`: the first field's.
     pub fn message(&self) -> &str {
-        self.0.first().map_or("Invalid input", |v| v.message.as_str())
+        self.0
+            .first()
+            .map_or("Invalid input", |v| v.message.as_str())
     }
 }
 

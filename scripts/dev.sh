@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Sets everything up and serves the worker on http://localhost:8787 with `wrangler dev`, on a local
+# D1 with every migration applied. Extra arguments go to `wrangler dev` (e.g. --var NAME:VALUE).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export PATH="$PWD/node_modules/.bin:$PATH"
+wrangler d1 migrations apply DB --local
+exec wrangler dev "$@"

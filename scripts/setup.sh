@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs everything the worker needs to build, serve and test, from crates.io and npm only.
+# Idempotent: each step checks first and returns at once when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+say() { printf '[setup] %s\n' "$*"; }
+
+# 1. The wasm target of the machine's Rust toolchain.
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# 2. Node packages: wrangler, Node 22 for npm scripts, esbuild, binaryen's wasm-opt, Miniflare.
+stamp=node_modules/.setup-stamp
+lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ]; then
+  # `npm install`, not `npm ci`: npm's lock omits other platforms' optional workerd builds, which
+  # `npm ci` then refuses; with the lock present `npm install` still installs its exact versions.
+  say "installing node packages"
+  npm install --no-audit --no-fund --loglevel=error
+  echo "$lock_sum" > "$stamp"
+fi
+
+# 3. wasm-bindgen CLI at exactly the version of the wasm-bindgen crate in Cargo.lock.
+bindgen_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$bindgen_version" ]; then
+  say "installing wasm-bindgen-cli $bindgen_version (a few minutes, once)"
+  cargo install --locked --quiet wasm-bindgen-cli --version "$bindgen_version"
+fi
+
+# 4. worker-build at the version of the worker crate in Cargo.lock.
+worker_version=$(awk '/^name = "worker"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+if [ "$(worker-build --version 2>/dev/null)" != "$worker_version" ]; then
+  say "installing worker-build $worker_version (a few minutes, once)"
+  cargo install --locked --quiet worker-build --version "$worker_version"
+fi
+
+# 5. A local-only secret for `wrangler dev`; never committed (.gitignore), never used in production.
+if [ ! -f .dev.vars ]; then
+  say "writing .dev.vars with a random local JWT_SECRET"
+  printf 'JWT_SECRET="%s"\n' "$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')" > .dev.vars
+fi
+say "ready"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Every check, from a fresh clone: setup, formatting, lints (host and wasm32), unit tests, the
+# release build, and the black-box tests against the compiled worker in workerd with local D1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+step() { printf '\n[test] %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+step "cargo clippy (host)"
+cargo clippy --all-targets --locked -- -D warnings
+step "cargo clippy (wasm32)"
+cargo clippy --all-targets --locked --target wasm32-unknown-unknown -- -D warnings
+step "unit tests (cargo test)"
+cargo test --locked
+step "release build (worker-build)"
+bash scripts/build.sh
+step "black-box tests (node --test, workerd + local D1)"
+node --test --test-concurrency=2 tests/*.test.mjs

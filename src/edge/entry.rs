@@ -1,0 +1,125 @@
+//! The `fetch` entry: configuration, the flood shield, CORS, and the router.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use worker::{console_error, event, Context, Env, Method, Request, Response, RouteContext, Router};
+
+use crate::edge::error::ApiError;
+use crate::edge::handlers::{account, health, password_reset, profile, session};
+use crate::edge::http;
+use crate::edge::state::{self, State};
+
+/// The unauthenticated routes that take a body: what the per-IP flood shield guards.
+const SHIELDED: [&str; 5] = [
+    "/register",
+    "/login",
+    "/refresh",
+    "/reset-password",
+    "/update-password",
+];
+
+#[event(fetch)]
+pub async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    console_error_panic_hook::set_once();
+    let origin = req.headers().get("Origin").ok().flatten();
+    let config = match state::config(&env) {
+        Ok(config) => config,
+        Err(e) => {
+            return Ok(http::finish(
+                ApiError::Misconfigured(e).into_response(),
+                None,
+                None,
+            ))
+        }
+    };
+    let response = if req.method() == Method::Options {
+        http::preflight()
+    } else if let Err(refused) = shield(&req, &env).await {
+        refused.into_response()
+    } else {
+        route(
+            req,
+            env,
+            State {
+                config: config.clone(),
+                ctx,
+            },
+        )
+        .await
+    };
+    Ok(http::finish(
+        response,
+        origin.as_deref(),
+        Some(&config.allowed_origins),
+    ))
+}
+
+async fn route(req: Request, env: Env, state: State) -> Response {
+    let routed = Router::with_data(state)
+        .get_async("/health", handler(health::health))
+        .post_async("/register", handler(account::register))
+        .post_async("/login", handler(session::login))
+        .post_async("/refresh", handler(session::refresh))
+        .post_async("/logout", handler(session::logout))
+        .post_async("/reset-password", handler(password_reset::request_code))
+        .post_async("/update-password", handler(password_reset::update_password))
+        .put_async("/update-profile", handler(profile::update_profile))
+        .get_async("/me", handler(profile::me))
+        .or_else_any_method_async("/", |_, _| async { Ok(ApiError::NotFound.into_response()) })
+        .or_else_any_method_async("/*path", |_, _| async {
+            Ok(ApiError::NotFound.into_response())
+        })
+        .run(req, env)
+        .await;
+    match routed {
+        // workers-rs answers a known path with a wrong method itself, in plain text; the
+        // contract wants JSON. None of our handlers answers 405.
+        Ok(response) if response.status_code() == 405 => ApiError::MethodNotAllowed.into_response(),
+        Ok(response) => response,
+        Err(e) => ApiError::internal("route request", e).into_response(),
+    }
+}
+
+type Handled = Pin<Box<dyn Future<Output = worker::Result<Response>>>>;
+
+/// Adapts a handler returning `Result<Response, ApiError>` to the router, turning errors into
+/// their JSON responses.
+fn handler<F>(
+    handle: fn(Request, RouteContext<State>) -> F,
+) -> impl Fn(Request, RouteContext<State>) -> Handled
+where
+    F: Future<Output = Result<Response, ApiError>> + 'static,
+{
+    move |req, ctx| {
+        let handled = handle(req, ctx);
+        Box::pin(async move { Ok(handled.await.unwrap_or_else(ApiError::into_response)) })
+    }
+}
+
+/// The per-IP flood shield: the Workers Rate Limiting binding `RATE_LIMITER`, keyed by
+/// `CF-Connecting-IP`, on the unauthenticated POST routes; off when the binding is absent. Only a
+/// shield (its counts are per location and approximate): the exact per-account limits live in D1.
+async fn shield(req: &Request, env: &Env) -> Result<(), ApiError> {
+    if req.method() != Method::Post || !SHIELDED.contains(&req.path().as_str()) {
+        return Ok(());
+    }
+    let Ok(limiter) = env.rate_limiter("RATE_LIMITER") else {
+        return Ok(());
+    };
+    let ip = req
+        .headers()
+        .get("CF-Connecting-IP")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    match limiter.limit(ip).await {
+        Ok(outcome) if !outcome.success => Err(ApiError::TooManyAttempts { retry_after: 60 }),
+        Ok(_) => Ok(()),
+        Err(e) => {
+            // Fail open: the shield is an extra, and D1's exact limits still hold.
+            console_error!("rate limiter unavailable: {e}");
+            Ok(())
+        }
+    }
+}

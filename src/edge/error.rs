@@ -1,0 +1,115 @@
+//! One error type for the edge, mapped to the status codes and `error` codes of `API.md`.
+
+use serde_json::{Map, Value};
+use worker::{console_error, Response};
+
+use crate::core::config::ConfigError;
+use crate::core::violation::{Violation, Violations};
+
+/// Everything a handler can fail with. Client errors say what to fix; infrastructure errors are
+/// logged whole and answered with a generic `500`, so no internals reach a client.
+#[derive(Debug)]
+pub enum ApiError {
+    InvalidJson,
+    Validation(Violations),
+    PayloadTooLarge,
+    Unauthorized,
+    UserExists,
+    InvalidOtp,
+    TooManyAttempts {
+        retry_after: i64,
+    },
+    NotFound,
+    MethodNotAllowed,
+    Misconfigured(ConfigError),
+    Internal {
+        context: &'static str,
+        cause: String,
+    },
+}
+
+impl ApiError {
+    /// Wraps an infrastructure failure with what we were doing ("insert user").
+    pub fn internal(context: &'static str, cause: impl std::fmt::Display) -> Self {
+        Self::Internal {
+            context,
+            cause: cause.to_string(),
+        }
+    }
+
+    fn parts(&self) -> (u16, &'static str, String) {
+        match self {
+            Self::InvalidJson => (400, "invalid_json", "Request body is not valid JSON".into()),
+            Self::Validation(v) => (400, "validation_failed", v.message().to_owned()),
+            Self::PayloadTooLarge => (
+                413,
+                "payload_too_large",
+                "Request body is larger than 64 KiB".into(),
+            ),
+            Self::Unauthorized => (401, "unauthorized", "Invalid or expired credentials".into()),
+            Self::UserExists => (
+                409,
+                "user_exists",
+                "An account with this email already exists".into(),
+            ),
+            Self::InvalidOtp => (400, "invalid_otp", "Invalid or expired OTP".into()),
+            Self::TooManyAttempts { .. } => (
+                429,
+                "too_many_attempts",
+                "Too many attempts; try again later".into(),
+            ),
+            Self::NotFound => (404, "not_found", "Not found".into()),
+            Self::MethodNotAllowed => (405, "method_not_allowed", "Method not allowed".into()),
+            Self::Misconfigured(_) => (
+                500,
+                "server_misconfigured",
+                "The server is misconfigured".into(),
+            ),
+            Self::Internal { .. } => (500, "internal", "Internal error".into()),
+        }
+    }
+
+    pub fn into_response(self) -> Response {
+        match &self {
+            Self::Misconfigured(e) => console_error!("server misconfigured: {e}"),
+            Self::Internal { context, cause } => {
+                console_error!("internal error: {context}: {cause}")
+            }
+            _ => {}
+        }
+        let (status, code, message) = self.parts();
+        let mut body = Map::new();
+        body.insert("message".into(), Value::String(message));
+        body.insert("error".into(), Value::String(code.into()));
+        if let Self::Validation(violations) = &self {
+            let fields: Map<String, Value> = violations
+                .0
+                .iter()
+                .map(|v| (v.field.to_owned(), Value::String(v.reason.to_owned())))
+                .collect();
+            body.insert("fields".into(), Value::Object(fields));
+        }
+        let response = crate::edge::http::json(status, &Value::Object(body));
+        match self {
+            Self::TooManyAttempts { retry_after } => {
+                let _ = response
+                    .headers()
+                    .set("Retry-After", &retry_after.max(1).to_string());
+                response
+            }
+            _ => response,
+        }
+    }
+}
+
+impl From<Violation> for ApiError {
+    fn from(violation: Violation) -> Self {
+        Self::Validation(violation.into())
+    }
+}
+
+impl From<Violations> for ApiError {
+    fn from(violations: Violations) -> Self {
+        Self::Validation(violations)
+    }
+}

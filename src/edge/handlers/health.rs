@@ -1,0 +1,13 @@
+//! `GET /health`.
+
+use serde_json::json;
+use worker::{Request, Response, RouteContext};
+
+use crate::edge::error::ApiError;
+use crate::edge::http::json;
+use crate::edge::state::State;
+
+/// Answers without touching D1: a liveness probe, and the floor of what a request costs here.
+pub async fn health(_req: Request, _ctx: RouteContext<State>) -> Result<Response, ApiError> {
+    Ok(json(200, &json!({"status": "ok"})))
+}

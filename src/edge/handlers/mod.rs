@@ -1,0 +1,8 @@
+//! One module per resource. Handlers return `Result<Response, ApiError>`; the entry turns errors
+//! into the JSON of `API.md`.
+
+pub mod account;
+pub mod health;
+pub mod password_reset;
+pub mod profile;
+pub mod session;

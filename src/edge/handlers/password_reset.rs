@@ -1,0 +1,81 @@
+//! `POST /reset-password` and `POST /update-password`: password reset by an emailed code.
+
+use serde_json::json;
+use worker::{Request, Response, RouteContext};
+
+use crate::core::otp::OtpCode;
+use crate::core::requests::{PasswordUpdate, ResetRequest};
+use crate::core::{mail, password_hash, random};
+use crate::edge::db::password_resets;
+use crate::edge::error::ApiError;
+use crate::edge::http::{json, read_body};
+use crate::edge::mailer::send_later;
+use crate::edge::state::{database, now, State};
+
+/// Issues and mails a code. Known and unknown emails, and requests inside the cooldown, get the
+/// same answer after the same single statement; the mail leaves after the response.
+pub async fn request_code(
+    mut req: Request,
+    ctx: RouteContext<State>,
+) -> Result<Response, ApiError> {
+    let request = ResetRequest::try_from(&read_body(&mut req).await?)?;
+    let config = &ctx.data.config;
+    let policy = config.otp_policy();
+    let now = now();
+    let code = OtpCode::generate();
+    let db = database(&ctx.env)?;
+    let issued = password_resets::issue(
+        &db,
+        &request.email,
+        &code.keyed_hash(&config.keys.otp, &request.email),
+        now,
+        policy.expires_at(now),
+        policy.reissue_if_issued_before(now),
+    )
+    .await?;
+    if issued {
+        let message = mail::reset_code(&request.email, code.expose(), policy.ttl_seconds);
+        send_later(&ctx.data.ctx, &ctx.env, config.clone(), message);
+    }
+    Ok(json(200, &json!({"message": "OTP sent successfully"})))
+}
+
+/// Sets a new password with the account's newest code: checked, counted and used in one D1
+/// batch that also revokes every session and clears the login lockout. No tokens are returned.
+pub async fn update_password(
+    mut req: Request,
+    ctx: RouteContext<State>,
+) -> Result<Response, ApiError> {
+    let update = PasswordUpdate::try_from(&read_body(&mut req).await?)?;
+    let config = &ctx.data.config;
+    let new_hash = password_hash::hash(update.new_password.expose(), random::bytes())
+        .map_err(|e| ApiError::internal("hash password", e))?;
+    // A code that is not six digits matches nothing and counts as a wrong try.
+    let code_hash = update.otp.as_ref().map_or_else(String::new, |code| {
+        code.keyed_hash(&config.keys.otp, &update.email)
+    });
+    let db = database(&ctx.env)?;
+    let accepted = password_resets::redeem(
+        &db,
+        &update.email,
+        &code_hash,
+        &new_hash,
+        now(),
+        config.otp_max_attempts,
+        &random::identifier(),
+    )
+    .await?;
+    if !accepted {
+        return Err(ApiError::InvalidOtp);
+    }
+    send_later(
+        &ctx.data.ctx,
+        &ctx.env,
+        config.clone(),
+        mail::password_changed(&update.email),
+    );
+    Ok(json(
+        200,
+        &json!({"message": "Password updated successfully"}),
+    ))
+}

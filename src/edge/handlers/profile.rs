@@ -1,0 +1,49 @@
+//! `GET /me` and `PUT /update-profile`: one D1 statement each, session check included.
+
+use chrono::{DateTime, SecondsFormat};
+use serde_json::json;
+use worker::{Request, Response, RouteContext};
+
+use crate::core::requests::ProfileUpdate;
+use crate::edge::auth::principal;
+use crate::edge::db::users;
+use crate::edge::error::ApiError;
+use crate::edge::http::{json, read_body};
+use crate::edge::state::{database, now, State};
+
+pub async fn me(req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
+    let now = now();
+    let principal = principal(&req, &ctx.data.config, now)?;
+    let db = database(&ctx.env)?;
+    let profile = users::profile(&db, &principal, now)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    let created_at = DateTime::from_timestamp(profile.created_at, 0)
+        .map(|at| at.to_rfc3339_opts(SecondsFormat::Secs, true));
+    Ok(json(
+        200,
+        &json!({
+            "id": profile.id,
+            "email": profile.email,
+            "username": profile.name,
+            "created_at": created_at,
+        }),
+    ))
+}
+
+pub async fn update_profile(
+    mut req: Request,
+    ctx: RouteContext<State>,
+) -> Result<Response, ApiError> {
+    let now = now();
+    let principal = principal(&req, &ctx.data.config, now)?;
+    let update = ProfileUpdate::try_from(&read_body(&mut req).await?)?;
+    let db = database(&ctx.env)?;
+    if !users::rename(&db, &principal, update.name.as_deref(), now).await? {
+        return Err(ApiError::Unauthorized);
+    }
+    Ok(json(
+        200,
+        &json!({"message": "Profile updated successfully"}),
+    ))
+}

@@ -1,0 +1,183 @@
+//! `POST /login`, `POST /refresh` and `POST /logout`: sessions and their tokens.
+
+use serde_json::json;
+use worker::{console_error, Request, Response, RouteContext};
+
+use crate::core::access_token::{self, Principal};
+use crate::core::config::Config;
+use crate::core::refresh_token::RefreshToken;
+use crate::core::requests::{Login, LogoutRequest, RefreshRequest};
+use crate::core::violation::Violation;
+use crate::core::{password_hash, random};
+use crate::edge::auth::{principal, token_settings};
+use crate::edge::db::login_throttle::{self, Reservation};
+use crate::edge::db::users::{self, Credentials};
+use crate::edge::db::{batch, rows, sessions};
+use crate::edge::error::ApiError;
+use crate::edge::http::{json, read_body, read_optional_body};
+use crate::edge::state::{database, now, State};
+
+/// Two round trips on success (reserve the attempt and read the account; start the session),
+/// one on failure. An unknown email costs one dummy verification, like a wrong password
+/// (OWASP Authentication Cheat Sheet), and both answer the same `401`.
+pub async fn login(mut req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
+    let login = Login::try_from(&read_body(&mut req).await?)?;
+    let config = &ctx.data.config;
+    let now = now();
+    let db = database(&ctx.env)?;
+    let first = vec![
+        login_throttle::reserve_attempt(
+            &db,
+            &login.email,
+            now,
+            config.login_max_failures,
+            config.login_lockout,
+        )?,
+        users::find_credentials(&db, &login.email)?,
+    ];
+    let results = batch(&db, first, "start login").await?;
+    let reservation: Reservation = rows(&results[0], "read login attempts")?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::internal("read login attempts", "no row returned"))?;
+    if reservation.attempts > config.login_max_failures {
+        let until = reservation
+            .locked_until
+            .unwrap_or(now + config.login_lockout);
+        return Err(ApiError::TooManyAttempts {
+            retry_after: until - now,
+        });
+    }
+    let account: Option<Credentials> = rows(&results[1], "read account")?.into_iter().next();
+    let password = login.password.expose();
+    let verified = match &account {
+        Some(account) => {
+            password_hash::verify(password, &account.password_hash).unwrap_or_else(|e| {
+                console_error!("account {}: unreadable password hash: {e}", account.id);
+                false
+            })
+        }
+        None => password_hash::verify_dummy(password),
+    };
+    let Some(account) = account.filter(|_| verified) else {
+        return Err(ApiError::Unauthorized);
+    };
+
+    let session_id = random::identifier();
+    let refresh = RefreshToken::generate();
+    let mut start = vec![
+        login_throttle::clear(&db, &login.email)?,
+        sessions::create(
+            &db,
+            &session_id,
+            account.id,
+            now,
+            now + config.refresh_token_ttl,
+        )?,
+        sessions::add_refresh_token(&db, &refresh.digest(), &session_id, now)?,
+    ];
+    if !password_hash::is_current(&account.password_hash) {
+        let upgraded = password_hash::hash(password, random::bytes())
+            .map_err(|e| ApiError::internal("rehash password", e))?;
+        start.push(users::upgrade_hash(
+            &db,
+            account.id,
+            &account.password_hash,
+            &upgraded,
+        )?);
+    }
+    batch(&db, start, "start session").await?;
+
+    let principal = Principal {
+        user_id: account.id,
+        session_id,
+    };
+    Ok(json(
+        200,
+        &json!({
+            "message": "Login successful",
+            "token": issue_access_token(config, &principal, now),
+            "refresh": refresh.expose(),
+            "username": account.name,
+            "email": account.email,
+            "token_type": "Bearer",
+            "expires_in": config.access_token_ttl,
+        }),
+    ))
+}
+
+/// Exchanges a refresh token for a new access token and its successor, in one D1 batch.
+pub async fn refresh(mut req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
+    let request = RefreshRequest::try_from(&read_body(&mut req).await?)?;
+    let presented = RefreshToken::parse(&request.refresh).ok_or(ApiError::Unauthorized)?;
+    let config = &ctx.data.config;
+    let now = now();
+    let successor = presented.successor(&config.keys.refresh_successor);
+    let db = database(&ctx.env)?;
+    let rotation = sessions::rotate(
+        &db,
+        &presented.digest(),
+        &successor.digest(),
+        now,
+        config.refresh_reuse_grace,
+    )
+    .await?
+    .filter(|rotation| rotation.granted(now, config.refresh_reuse_grace))
+    .ok_or(ApiError::Unauthorized)?;
+    let principal = Principal {
+        user_id: rotation.user_id,
+        session_id: rotation.session_id,
+    };
+    Ok(json(
+        200,
+        &json!({
+            "message": "Token refreshed",
+            "token": issue_access_token(config, &principal, now),
+            "refresh": successor.expose(),
+            "token_type": "Bearer",
+            "expires_in": config.access_token_ttl,
+        }),
+    ))
+}
+
+/// Ends the caller's session (`?scope=all`: every session of the caller), and the session of the
+/// `refresh` token in the body if it is the caller's.
+pub async fn logout(mut req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
+    let now = now();
+    let principal = principal(&req, &ctx.data.config, now)?;
+    let url = req
+        .url()
+        .map_err(|e| ApiError::internal("read request URL", e))?;
+    let everywhere = match url
+        .query_pairs()
+        .find(|(key, _)| key == "scope")
+        .map(|(_, v)| v)
+    {
+        None => false,
+        Some(scope) if scope == "all" => true,
+        Some(scope) if scope == "session" => false,
+        Some(_) => {
+            return Err(Violation::new("scope", "invalid", "scope must be all or session").into())
+        }
+    };
+    let request = LogoutRequest::try_from(&read_optional_body(&mut req).await?)?;
+    let refresh_digest = request
+        .refresh
+        .as_deref()
+        .and_then(RefreshToken::parse)
+        .map(|token| token.digest());
+    let db = database(&ctx.env)?;
+    if !sessions::revoke(&db, &principal, everywhere, refresh_digest.as_deref(), now).await? {
+        return Err(ApiError::Unauthorized);
+    }
+    Ok(json(200, &json!({"message": "Logout successful"})))
+}
+
+fn issue_access_token(config: &Config, principal: &Principal, now: i64) -> String {
+    access_token::issue(
+        &token_settings(config),
+        principal,
+        random::identifier(),
+        now,
+    )
+}

@@ -1,0 +1,122 @@
+//! HTTP plumbing: JSON responses, bounded body reading, CORS and the headers every response carries.
+
+use futures_util::StreamExt;
+use serde_json::Value;
+use worker::{Headers, Request, Response};
+
+use crate::core::body::{Body, BodyError};
+use crate::core::config::AllowedOrigins;
+use crate::edge::error::ApiError;
+
+/// API.md "Conventions": bodies are at most 64 KiB (OWASP REST Security: limit request sizes).
+const MAX_BODY_BYTES: usize = 64 * 1024;
+const ALLOWED_METHODS: &str = "GET, POST, PUT, OPTIONS";
+const ALLOWED_HEADERS: &str = "Content-Type, Authorization";
+
+/// A JSON response with the given status.
+pub fn json(status: u16, value: &Value) -> Response {
+    let headers = Headers::new();
+    let _ = headers.set("Content-Type", "application/json; charset=utf-8");
+    Response::from_bytes(value.to_string().into_bytes())
+        .expect("a byte body always builds a response")
+        .with_status(status)
+        .with_headers(headers)
+}
+
+/// Reads the body as a JSON object, refusing more than 64 KiB before reading it whole: a declared
+/// `Content-Length` is checked first, and a streamed body is cut off at the limit.
+pub async fn read_body(req: &mut Request) -> Result<Body, ApiError> {
+    Body::parse(&read_bytes(req).await?).map_err(body_error)
+}
+
+/// Like `read_body`, but an empty body is an empty object.
+pub async fn read_optional_body(req: &mut Request) -> Result<Body, ApiError> {
+    Body::parse_optional(&read_bytes(req).await?).map_err(body_error)
+}
+
+fn body_error(error: BodyError) -> ApiError {
+    match error {
+        BodyError::InvalidJson => ApiError::InvalidJson,
+        BodyError::NotAnObject => ApiError::Validation(
+            crate::core::violation::Violation::new(
+                "body",
+                "not_an_object",
+                "Request body must be a JSON object",
+            )
+            .into(),
+        ),
+    }
+}
+
+async fn read_bytes(req: &mut Request) -> Result<Vec<u8>, ApiError> {
+    let declared = req
+        .headers()
+        .get("Content-Length")
+        .ok()
+        .flatten()
+        .and_then(|len| len.trim().parse::<u64>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let mut bytes = Vec::new();
+    let Ok(mut stream) = req.stream() else {
+        return Ok(bytes); // no body at all
+    };
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| ApiError::internal("read request body", e))?;
+        if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(ApiError::PayloadTooLarge);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+/// Adds what every response carries: no caching of credentials (RFC 6749 §5.1, OWASP REST
+/// Security), no MIME sniffing, and CORS for an allowed origin.
+pub fn finish(
+    response: Response,
+    origin: Option<&str>,
+    allowed: Option<&AllowedOrigins>,
+) -> Response {
+    let headers = response.headers();
+    let _ = headers.set("Cache-Control", "no-store");
+    let _ = headers.set("X-Content-Type-Options", "nosniff");
+    add_cors(headers, origin, allowed);
+    response
+}
+
+/// The answer to a CORS preflight (`OPTIONS` on any path).
+pub fn preflight() -> Response {
+    let headers = Headers::new();
+    let _ = headers.set("Access-Control-Allow-Methods", ALLOWED_METHODS);
+    let _ = headers.set("Access-Control-Allow-Headers", ALLOWED_HEADERS);
+    let _ = headers.set("Access-Control-Max-Age", "600");
+    Response::empty()
+        .expect("an empty response always builds")
+        .with_status(204)
+        .with_headers(headers)
+}
+
+/// Browsers call with `credentials: 'include'`, so an allowed origin is echoed, never `*`
+/// (Fetch standard, CORS protocol), and caches are told the answer varies by origin.
+fn add_cors(headers: &Headers, origin: Option<&str>, allowed: Option<&AllowedOrigins>) {
+    let _ = headers.append("Vary", "Origin");
+    let (Some(origin), Some(allowed)) = (origin, allowed) else {
+        return;
+    };
+    if !allowed.allows(origin) {
+        // Preflight headers are only for allowed origins.
+        for name in [
+            "Access-Control-Allow-Methods",
+            "Access-Control-Allow-Headers",
+            "Access-Control-Max-Age",
+        ] {
+            let _ = headers.delete(name);
+        }
+        return;
+    }
+    let _ = headers.set("Access-Control-Allow-Origin", origin);
+    let _ = headers.set("Access-Control-Allow-Credentials", "true");
+    let _ = headers.set("Access-Control-Expose-Headers", "Retry-After");
+}

@@ -1,0 +1,91 @@
+//! Mail transports behind one function, chosen by `EMAIL_PROVIDER`. Mail goes out after the
+//! response (`wait_until`), so its latency and failures never show in what the client sees.
+
+use std::rc::Rc;
+
+use serde_json::json;
+use wasm_bindgen::JsValue;
+use worker::{
+    console_error, console_log, Context, Env, Fetch, Headers, Method, Request, RequestInit,
+    SendEmailBuilder,
+};
+
+use crate::core::config::{Config, EmailProvider};
+use crate::core::mail::Message;
+
+/// Sends `message` once the response is on its way; a failure is logged, never raised.
+pub fn send_later(ctx: &Context, env: &Env, config: Rc<Config>, message: Message) {
+    let env = env.clone();
+    ctx.wait_until(async move {
+        if let Err(cause) = send(&env, &config, &message).await {
+            console_error!(
+                "mail not sent ({}): {cause}",
+                provider_name(&config.email_provider)
+            );
+        }
+    });
+}
+
+fn provider_name(provider: &EmailProvider) -> &'static str {
+    match provider {
+        EmailProvider::Console => "console",
+        EmailProvider::Resend { .. } => "resend",
+        EmailProvider::Cloudflare => "cloudflare",
+    }
+}
+
+async fn send(env: &Env, config: &Config, message: &Message) -> Result<(), String> {
+    match &config.email_provider {
+        EmailProvider::Console => {
+            // The local-development transport: the whole message, code included, in the log.
+            console_log!(
+                "[mail] to: {}\n[mail] subject: {}\n{}",
+                message.to,
+                message.subject,
+                message.text
+            );
+            Ok(())
+        }
+        EmailProvider::Resend { api_base, api_key } => {
+            let body = json!({
+                "from": config.email_from,
+                "to": [message.to],
+                "subject": message.subject,
+                "text": message.text,
+                "html": message.html,
+            });
+            let headers = Headers::new();
+            headers
+                .set("Authorization", &format!("Bearer {}", api_key.expose()))
+                .and_then(|()| headers.set("Content-Type", "application/json"))
+                .map_err(|e| e.to_string())?;
+            let mut init = RequestInit::new();
+            init.with_method(Method::Post)
+                .with_headers(headers)
+                .with_body(Some(JsValue::from_str(&body.to_string())));
+            let request = Request::new_with_init(&format!("{api_base}/emails"), &init)
+                .map_err(|e| e.to_string())?;
+            let response = Fetch::Request(request)
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            match response.status_code() {
+                200..=299 => Ok(()),
+                status => Err(format!("Resend answered {status}")),
+            }
+        }
+        EmailProvider::Cloudflare => {
+            let binding = env.send_email("EMAIL").map_err(|e| e.to_string())?;
+            let email =
+                SendEmailBuilder::builder(&config.email_from, &message.to, &message.subject)
+                    .text(&message.text)
+                    .html(&message.html)
+                    .build();
+            binding
+                .send_with_builder(&email)
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("{e:?}"))
+        }
+    }
+}

@@ -1,0 +1,10 @@
+//! The layer that touches the `worker` crate: entry point, routes, handlers, SQL, mail, responses.
+
+pub mod auth;
+pub mod db;
+pub mod entry;
+pub mod error;
+pub mod handlers;
+pub mod http;
+pub mod mailer;
+pub mod state;

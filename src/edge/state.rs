@@ -1,0 +1,49 @@
+//! What a handler gets besides its request: the configuration, the clock, the bindings.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use worker::{Context, D1Database, Date, Env};
+
+use crate::core::config::{Config, ConfigError};
+use crate::edge::error::ApiError;
+
+thread_local! {
+    /// The configuration of this isolate. Bindings do not change while an isolate lives, so it is
+    /// parsed (and its keys derived) once, not per request. A failure is not kept: the next
+    /// request tries again.
+    static CONFIG: RefCell<Option<Rc<Config>>> = const { RefCell::new(None) };
+}
+
+/// Reads the configuration from the worker's secrets and vars, once per isolate.
+pub fn config(env: &Env) -> Result<Rc<Config>, ConfigError> {
+    if let Some(config) = CONFIG.with(|cell| cell.borrow().clone()) {
+        return Ok(config);
+    }
+    let config = Rc::new(Config::parse(|name| {
+        env.secret(name)
+            .map(|s| s.to_string())
+            .or_else(|_| env.var(name).map(|v| v.to_string()))
+            .ok()
+    })?);
+    CONFIG.with(|cell| *cell.borrow_mut() = Some(config.clone()));
+    Ok(config)
+}
+
+/// The data every route handler receives.
+pub struct State {
+    pub config: Rc<Config>,
+    pub ctx: Context,
+}
+
+/// Unix seconds from the runtime's clock. (On Workers the clock advances only with I/O, which is
+/// what a request's timestamps need.)
+pub fn now() -> i64 {
+    (Date::now().as_millis() / 1000) as i64
+}
+
+/// The D1 binding `DB`.
+pub fn database(env: &Env) -> Result<D1Database, ApiError> {
+    env.d1("DB")
+        .map_err(|e| ApiError::internal("open D1 binding DB", e))
+}
