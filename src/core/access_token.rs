@@ -12,6 +12,18 @@ const TOKEN_KIND: &str = "access";
 /// Clock skew tolerated on `exp` and `iat`, for tokens checked on another edge machine.
 const LEEWAY_SECONDS: i64 = 5;
 
+/// Header fields jwt-compact does not name but that an attacker may use to point at a key of their
+/// own choosing (RFC 7515 §4.1.3, §4.1.6) or demand extensions we do not implement (§4.1.11).
+#[derive(Debug, Clone, Default, Deserialize)]
+struct KeyHints {
+    #[serde(default)]
+    jwk: Option<serde_json::Value>,
+    #[serde(default)]
+    x5c: Option<serde_json::Value>,
+    #[serde(default)]
+    crit: Option<serde_json::Value>,
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 struct AccessClaims {
     sub: String,
@@ -77,9 +89,13 @@ pub fn issue(settings: &TokenSettings, principal: &Principal, jti: String, now: 
 /// key-location headers are refused, and `exp`, `iat`, `iss`, `aud` and the type are required
 /// (RFC 8725 §2.1, §3.1, §3.8–3.11).
 pub fn verify(settings: &TokenSettings, token: &str, now: i64) -> Result<Principal, Rejected> {
-    let untrusted = UntrustedToken::new(token).map_err(|_| Rejected::Malformed)?;
+    let untrusted = UntrustedToken::<KeyHints>::try_from(token).map_err(|_| Rejected::Malformed)?;
     let header = untrusted.header();
-    if header.key_set_url.is_some()
+    let hints = &header.other_fields;
+    if hints.jwk.is_some()
+        || hints.x5c.is_some()
+        || hints.crit.is_some()
+        || header.key_set_url.is_some()
         || header.key_id.is_some()
         || header.certificate_url.is_some()
         || header.certificate_sha1_thumbprint.is_some()

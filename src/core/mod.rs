@@ -2,6 +2,7 @@
 
 pub mod access_token;
 pub mod body;
+pub mod breached;
 pub mod config;
 pub mod email;
 pub mod keys;

@@ -1,6 +1,7 @@
 //! The layer that touches the `worker` crate: entry point, routes, handlers, SQL, mail, responses.
 
 pub mod auth;
+pub mod breach_check;
 pub mod db;
 pub mod entry;
 pub mod error;

@@ -38,9 +38,9 @@ async function migrate(db) {
 
 /**
  * Starts a worker. `vars` override wrangler.toml's; `mail: true` points EMAIL_PROVIDER=resend at a
- * local mailbox; `secret: null` leaves JWT_SECRET unset.
+ * local mailbox; `secret: null` leaves JWT_SECRET unset; `miniflare` adds Miniflare options.
  */
-export async function spawnApp({ vars = {}, mail = false, secret = TEST_SECRET } = {}) {
+export async function spawnApp({ vars = {}, mail = false, secret = TEST_SECRET, miniflare = {} } = {}) {
   const mailbox = mail ? await startMailbox() : null;
   const bindings = { ...wranglerVars(), ...vars };
   if (mailbox) {
@@ -61,6 +61,7 @@ export async function spawnApp({ vars = {}, mail = false, secret = TEST_SECRET }
     bindings,
     host: "127.0.0.1",
     port: 0,
+    ...miniflare,
   });
   const url = await mf.ready;
   await migrate(await mf.getD1Database("DB"));

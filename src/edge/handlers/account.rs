@@ -5,6 +5,7 @@ use worker::{Request, Response, RouteContext};
 
 use crate::core::requests::Registration;
 use crate::core::{password_hash, random};
+use crate::edge::breach_check::refuse_breached;
 use crate::edge::db::users;
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body};
@@ -12,6 +13,8 @@ use crate::edge::state::{database, now, State};
 
 pub async fn register(mut req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
     let registration = Registration::try_from(&read_body(&mut req).await?)?;
+    let config = &ctx.data.config;
+    refuse_breached(config, "password", registration.password.expose()).await?;
     let hash = password_hash::hash(registration.password.expose(), random::bytes())
         .map_err(|e| ApiError::internal("hash password", e))?;
     let db = database(&ctx.env)?;

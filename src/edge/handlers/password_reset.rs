@@ -6,6 +6,7 @@ use worker::{Request, Response, RouteContext};
 use crate::core::otp::OtpCode;
 use crate::core::requests::{PasswordUpdate, ResetRequest};
 use crate::core::{mail, password_hash, random};
+use crate::edge::breach_check::refuse_breached;
 use crate::edge::db::password_resets;
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body};
@@ -48,6 +49,7 @@ pub async fn update_password(
 ) -> Result<Response, ApiError> {
     let update = PasswordUpdate::try_from(&read_body(&mut req).await?)?;
     let config = &ctx.data.config;
+    refuse_breached(config, "new_password", update.new_password.expose()).await?;
     let new_hash = password_hash::hash(update.new_password.expose(), random::bytes())
         .map_err(|e| ApiError::internal("hash password", e))?;
     // A code that is not six digits matches nothing and counts as a wrong try.

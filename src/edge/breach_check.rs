@@ -1,0 +1,52 @@
+//! The optional breached-password check (`HIBP_CHECK=true`) against the Pwned Passwords range API.
+
+use worker::{console_error, Fetch, Headers, Method, Request, RequestInit};
+
+use crate::core::breached::RangeQuery;
+use crate::core::config::Config;
+use crate::core::violation::Violation;
+
+/// Refuses a new password found in a breach. Off unless configured; fails open (with a log line)
+/// when the API cannot be reached, so an outage never blocks registrations or resets.
+pub async fn refuse_breached(
+    config: &Config,
+    field: &'static str,
+    password: &str,
+) -> Result<(), Violation> {
+    if !config.hibp_check {
+        return Ok(());
+    }
+    let query = RangeQuery::for_password(password);
+    match fetch_range(&config.hibp_api_base, &query.prefix).await {
+        Ok(range) if query.found_in(&range) => Err(Violation::new(
+            field,
+            "breached",
+            "This password has appeared in a data breach; choose another",
+        )),
+        Ok(_) => Ok(()),
+        Err(cause) => {
+            console_error!("breached-password check skipped: {cause}");
+            Ok(())
+        }
+    }
+}
+
+async fn fetch_range(api_base: &str, prefix: &str) -> Result<String, String> {
+    let headers = Headers::new();
+    // Padding hides how many suffixes the prefix has from anyone watching response sizes.
+    headers
+        .set("Add-Padding", "true")
+        .map_err(|e| e.to_string())?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Get).with_headers(headers);
+    let request = Request::new_with_init(&format!("{api_base}/range/{prefix}"), &init)
+        .map_err(|e| e.to_string())?;
+    let mut response = Fetch::Request(request)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    match response.status_code() {
+        200 => response.text().await.map_err(|e| e.to_string()),
+        status => Err(format!("the range API answered {status}")),
+    }
+}
