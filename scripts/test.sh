@@ -16,6 +16,8 @@ step "cargo clippy (wasm32)"
 cargo clippy --all-targets --locked --target wasm32-unknown-unknown -- -D warnings
 step "unit tests (cargo test)"
 cargo test --locked
+step "importer build (host)"
+cargo build --locked --bin import-flask-users
 step "release build (worker-build)"
 bash scripts/build.sh
 step "black-box tests (node --test, workerd + local D1)"

@@ -1,4 +1,5 @@
-//! Password hashing: argon2id at OWASP's minimum, stored as PHC strings.
+//! Password hashing: argon2id at OWASP's minimum, stored as PHC strings; bcrypt hashes of accounts
+//! imported from the Flask API are verified until their next login replaces them.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -40,8 +41,12 @@ pub fn hash(password: &str, salt: [u8; 16]) -> Result<String, HashError> {
         .map_err(|e| HashError(e.to_string()))
 }
 
-/// Whether `password` matches the stored PHC string, with the parameters the string names.
+/// Whether `password` matches the stored hash, with the parameters the hash names: an argon2 PHC
+/// string, or a `$2a$`/`$2b$`/`$2y$` bcrypt hash (which, like Flask-Bcrypt, reads at most 72 bytes).
 pub fn verify(password: &str, stored: &str) -> Result<bool, HashError> {
+    if is_bcrypt(stored) {
+        return bcrypt::verify(password, stored).map_err(|e| HashError(e.to_string()));
+    }
     let parsed = PasswordHash::new(stored).map_err(|e| HashError(e.to_string()))?;
     match Argon2::default().verify_password(password.as_bytes(), &parsed) {
         Ok(()) => Ok(true),
@@ -54,6 +59,27 @@ pub fn verify(password: &str, stored: &str) -> Result<bool, HashError> {
 pub fn verify_dummy(password: &str) -> bool {
     let _ = verify(password, DUMMY_HASH);
     false
+}
+
+/// Whether a hash is in one of the bcrypt formats we import (`$2a$`, `$2b$`, `$2y$`).
+pub fn is_bcrypt(stored: &str) -> bool {
+    ["$2a$", "$2b$", "$2y$"]
+        .iter()
+        .any(|prefix| stored.starts_with(prefix))
+}
+
+/// Whether an imported hash can ever be verified: a bcrypt hash of 60 characters with a cost
+/// of 4 to 31 and a salt and digest in bcrypt's base64 alphabet.
+pub fn is_usable_bcrypt(stored: &str) -> bool {
+    let bytes = stored.as_bytes();
+    let alphabet = |b: &u8| b.is_ascii_alphanumeric() || *b == b'.' || *b == b'/';
+    is_bcrypt(stored)
+        && bytes.len() == 60
+        && bytes[6] == b'$'
+        && stored[4..6]
+            .parse::<u32>()
+            .is_ok_and(|cost| (4..=31).contains(&cost))
+        && bytes[7..].iter().all(alphabet)
 }
 
 /// Whether a stored hash is argon2id at today's parameters (else it is upgraded at the next login).
@@ -102,6 +128,56 @@ mod tests {
         assert!(is_current(DUMMY_HASH));
         assert!(PasswordHash::new(DUMMY_HASH).is_ok());
         assert!(!verify_dummy("anything"));
+    }
+
+    /// Made by Python's bcrypt 5.0 (the backend of Flask-Bcrypt): `bcrypt.hashpw(b"flask-password", bcrypt.gensalt(4))`.
+    const FLASK_HASH: &str = "$2b$04$hNwDnKep.H803z72aJDaZuNorzIhyC7TqoqU2nJBtr1y0u0CIPhVi";
+
+    #[test]
+    fn bcrypt_hashes_from_flask_verify() {
+        assert!(verify("flask-password", FLASK_HASH).unwrap());
+        assert!(!verify("flask-passwore", FLASK_HASH).unwrap());
+        let as_2a = FLASK_HASH.replacen("$2b$", "$2a$", 1);
+        let as_2y = FLASK_HASH.replacen("$2b$", "$2y$", 1);
+        assert!(verify("flask-password", &as_2a).unwrap());
+        assert!(verify("flask-password", &as_2y).unwrap());
+        assert!(
+            !is_current(FLASK_HASH),
+            "bcrypt is upgraded at the next login"
+        );
+    }
+
+    #[test]
+    fn only_well_formed_bcrypt_hashes_are_importable() {
+        assert!(is_usable_bcrypt(FLASK_HASH));
+        let cases = [
+            ("", "empty"),
+            ("plaintext-password", "not a hash"),
+            (&FLASK_HASH[..59], "too short"),
+            (
+                "$2x$04$hNwDnKep.H803z72aJDaZuNorzIhyC7TqoqU2nJBtr1y0u0CIPhVi",
+                "2x variant",
+            ),
+            (
+                "$2b$03$hNwDnKep.H803z72aJDaZuNorzIhyC7TqoqU2nJBtr1y0u0CIPhVi",
+                "cost 3",
+            ),
+            (
+                "$2b$32$hNwDnKep.H803z72aJDaZuNorzIhyC7TqoqU2nJBtr1y0u0CIPhVi",
+                "cost 32",
+            ),
+            (
+                "$2b$04$hNwDnKep.H803z72aJDaZuNorzIhyC7TqoqU2nJBtr1y0u0CIPhV!",
+                "bad alphabet",
+            ),
+            (
+                "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA",
+                "argon2",
+            ),
+        ];
+        for (hash, why) in cases {
+            assert!(!is_usable_bcrypt(hash), "{why}");
+        }
     }
 
     #[test]

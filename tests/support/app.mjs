@@ -18,6 +18,10 @@ function wranglerVars() {
   );
 }
 
+function wranglerDatabaseId() {
+  return readFileSync(`${ROOT}wrangler.toml`, "utf8").match(/^database_id\s*=\s*"([^"]+)"/m)[1];
+}
+
 function compatibilityDate() {
   return readFileSync(`${ROOT}wrangler.toml`, "utf8").match(/^compatibility_date\s*=\s*"([^"]+)"/m)[1];
 }
@@ -38,9 +42,10 @@ async function migrate(db) {
 
 /**
  * Starts a worker. `vars` override wrangler.toml's; `mail: true` points EMAIL_PROVIDER=resend at a
- * local mailbox; `secret: null` leaves JWT_SECRET unset; `miniflare` adds Miniflare options.
+ * local mailbox; `secret: null` leaves JWT_SECRET unset; `miniflare` adds Miniflare options;
+ * `persistTo` opens the local D1 that `wrangler ... --persist-to DIR` wrote (migrated already).
  */
-export async function spawnApp({ vars = {}, mail = false, secret = TEST_SECRET, miniflare = {} } = {}) {
+export async function spawnApp({ vars = {}, mail = false, secret = TEST_SECRET, miniflare = {}, persistTo } = {}) {
   const mailbox = mail ? await startMailbox() : null;
   const bindings = { ...wranglerVars(), ...vars };
   if (mailbox) {
@@ -57,14 +62,15 @@ export async function spawnApp({ vars = {}, mail = false, secret = TEST_SECRET, 
     scriptPath: `${ROOT}build/index.js`,
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
     compatibilityDate: compatibilityDate(),
-    d1Databases: { DB: `test-${randomUUID()}` },
+    d1Databases: { DB: persistTo ? wranglerDatabaseId() : `test-${randomUUID()}` },
+    ...(persistTo && { d1Persist: `${persistTo}/v3/d1` }),
     bindings,
     host: "127.0.0.1",
     port: 0,
     ...miniflare,
   });
   const url = await mf.ready;
-  await migrate(await mf.getD1Database("DB"));
+  if (!persistTo) await migrate(await mf.getD1Database("DB"));
   return new TestApp(mf, url, mailbox);
 }
 
@@ -80,6 +86,11 @@ export class TestApp {
     this.mf = mf;
     this.base = url.href.replace(/\/$/, "");
     this.mailbox = mailbox;
+  }
+
+  /** The D1 binding, for tests that must look at what is stored (a hash's format, say). */
+  database() {
+    return this.mf.getD1Database("DB");
   }
 
   async close() {

@@ -1,0 +1,288 @@
+//! `import-flask-users <users.db> (--local | --remote) [--database DB] [--persist-to DIR]
+//! [--sql-out DIR] [--dry-run]`: reviews every row, reports what it skips by row id, writes the
+//! SQL in files of a few thousand rows, and loads them with `wrangler d1 execute`.
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use crate::import::review::{review, Account, EmailOwners};
+use crate::import::source::{for_each_user, open};
+use crate::import::statements::{insert_accounts, ROWS_PER_STATEMENT};
+
+/// Statements per SQL file handed to one `wrangler d1 execute`.
+const STATEMENTS_PER_FILE: usize = 50;
+
+const USAGE: &str = "usage: import-flask-users <users.db> (--local | --remote) [--database DB] \
+                     [--persist-to DIR] [--sql-out DIR] [--dry-run]";
+
+struct Options {
+    users_db: String,
+    target: &'static str,
+    database: String,
+    persist_to: Option<String>,
+    sql_out: Option<PathBuf>,
+    dry_run: bool,
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
+    let mut users_db = None;
+    let mut target = None;
+    let mut database = "DB".to_owned();
+    let mut persist_to = None;
+    let mut sql_out = None;
+    let mut dry_run = false;
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
+        match arg.as_str() {
+            "--local" => target = Some("--local"),
+            "--remote" => target = Some("--remote"),
+            "--database" => database = value("--database")?,
+            "--persist-to" => persist_to = Some(value("--persist-to")?),
+            "--sql-out" => sql_out = Some(PathBuf::from(value("--sql-out")?)),
+            "--dry-run" => dry_run = true,
+            other if other.starts_with("--") => return Err(format!("unknown option {other}")),
+            path if users_db.is_none() => users_db = Some(path.to_owned()),
+            extra => return Err(format!("unexpected argument {extra}")),
+        }
+    }
+    Ok(Options {
+        users_db: users_db.ok_or("the path of users.db is missing")?,
+        target: target.ok_or("say --local or --remote")?,
+        database,
+        persist_to,
+        sql_out,
+        dry_run,
+    })
+}
+
+pub fn main() -> ExitCode {
+    let options = match parse_args(std::env::args().skip(1)) {
+        Ok(options) => options,
+        Err(problem) => {
+            eprintln!("{problem}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(&options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(problem) => {
+            eprintln!("import failed: {problem}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(options: &Options) -> Result<(), String> {
+    let started = Instant::now();
+    let db = open(&options.users_db).map_err(|e| format!("open {}: {e}", options.users_db))?;
+    let mut owners = EmailOwners::default();
+    for_each_user(&db, |user| owners.record(&user)).map_err(|e| format!("read users: {e}"))?;
+
+    let out_dir = options.sql_out.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("edge-auth-import-{}", std::process::id()))
+    });
+    fs::create_dir_all(&out_dir).map_err(|e| format!("create {}: {e}", out_dir.display()))?;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let mut writer = SqlFiles::new(&out_dir, now);
+    let (mut read, mut skipped) = (0usize, 0usize);
+    for_each_user(&db, |user| {
+        read += 1;
+        let reviewed = review(&user, &owners);
+        if let Some(note) = &reviewed.note {
+            println!("row id={}: {note}", user.id);
+        }
+        match reviewed.outcome {
+            Ok(account) => writer.push(account),
+            Err(skip) => {
+                skipped += 1;
+                println!("row id={}: skipped: {skip}", user.id);
+            }
+        }
+    })
+    .map_err(|e| format!("read users: {e}"))?;
+    let files = writer.finish()?;
+    let ready = read - skipped;
+    println!(
+        "read {read} rows: {ready} to import, {skipped} skipped; SQL in {}",
+        out_dir.display()
+    );
+    if options.dry_run {
+        return Ok(());
+    }
+
+    let wrangler = Wrangler::new(options)?;
+    let before = wrangler.count_users()?;
+    for file in &files {
+        wrangler.execute_file(file)?;
+    }
+    let added = wrangler.count_users()? - before;
+    println!(
+        "D1 ({}) has {added} new users; {} of the {ready} were there already; {:.1} s",
+        options.target.trim_start_matches("--"),
+        ready as i64 - added,
+        started.elapsed().as_secs_f64()
+    );
+    if options.sql_out.is_none() {
+        let _ = fs::remove_dir_all(&out_dir);
+    }
+    Ok(())
+}
+
+/// SQL files of at most `STATEMENTS_PER_FILE` inserts of `ROWS_PER_STATEMENT` rows, written as
+/// rows arrive, so memory holds one statement's rows at a time.
+struct SqlFiles<'a> {
+    dir: &'a Path,
+    now: i64,
+    pending: Vec<Account>,
+    current: Option<(BufWriter<File>, usize)>,
+    files: Vec<PathBuf>,
+    error: Option<String>,
+}
+
+impl<'a> SqlFiles<'a> {
+    fn new(dir: &'a Path, now: i64) -> Self {
+        Self {
+            dir,
+            now,
+            pending: Vec::new(),
+            current: None,
+            files: Vec::new(),
+            error: None,
+        }
+    }
+
+    fn push(&mut self, account: Account) {
+        self.pending.push(account);
+        if self.pending.len() == ROWS_PER_STATEMENT {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.pending.is_empty() || self.error.is_some() {
+            return;
+        }
+        let sql = insert_accounts(&self.pending, self.now);
+        self.pending.clear();
+        if let Err(e) = self.write(&sql) {
+            self.error = Some(e);
+        }
+    }
+
+    fn write(&mut self, sql: &str) -> Result<(), String> {
+        if self
+            .current
+            .as_ref()
+            .is_none_or(|(_, count)| *count == STATEMENTS_PER_FILE)
+        {
+            self.close_current()?;
+            let path = self
+                .dir
+                .join(format!("users-{:05}.sql", self.files.len() + 1));
+            let file =
+                File::create(&path).map_err(|e| format!("create {}: {e}", path.display()))?;
+            self.files.push(path);
+            self.current = Some((BufWriter::new(file), 0));
+        }
+        let (writer, count) = self.current.as_mut().expect("opened above");
+        writer
+            .write_all(sql.as_bytes())
+            .map_err(|e| format!("write SQL: {e}"))?;
+        *count += 1;
+        Ok(())
+    }
+
+    fn close_current(&mut self) -> Result<(), String> {
+        if let Some((mut writer, _)) = self.current.take() {
+            writer.flush().map_err(|e| format!("write SQL: {e}"))?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<Vec<PathBuf>, String> {
+        self.flush();
+        if let Some(error) = self.error.take() {
+            return Err(error);
+        }
+        self.close_current()?;
+        Ok(self.files)
+    }
+}
+
+/// The project's wrangler, run with the project's Node 22 first on the PATH.
+struct Wrangler<'a> {
+    bin: PathBuf,
+    path: String,
+    options: &'a Options,
+}
+
+impl<'a> Wrangler<'a> {
+    fn new(options: &'a Options) -> Result<Self, String> {
+        let bin_dir = std::env::current_dir()
+            .map_err(|e| format!("current directory: {e}"))?
+            .join("node_modules/.bin");
+        let bin = bin_dir.join("wrangler");
+        if !bin.exists() {
+            return Err("node_modules/.bin/wrangler is missing: run this from the project root after `bash scripts/setup.sh`".to_owned());
+        }
+        let path = format!(
+            "{}:{}",
+            bin_dir.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        Ok(Self { bin, path, options })
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(&self.bin);
+        command
+            .args(["d1", "execute", &self.options.database, self.options.target])
+            .args(args)
+            .env("PATH", &self.path)
+            .env("CI", "true")
+            .env("WRANGLER_SEND_METRICS", "false");
+        if let Some(dir) = &self.options.persist_to {
+            command.args(["--persist-to", dir]);
+        }
+        command
+    }
+
+    fn run(&self, args: &[&str], what: &str) -> Result<String, String> {
+        let output = self
+            .command(args)
+            .output()
+            .map_err(|e| format!("{what}: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "{what}: wrangler exited with {}:\n{}{}",
+                output.status,
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+
+    fn execute_file(&self, file: &Path) -> Result<(), String> {
+        let file = file.to_string_lossy();
+        self.run(&["--file", &file], &format!("load {file}"))
+            .map(|_| ())
+    }
+
+    fn count_users(&self) -> Result<i64, String> {
+        let out = self.run(
+            &["--json", "--command", "SELECT COUNT(*) AS n FROM users"],
+            "count users",
+        )?;
+        let json: serde_json::Value =
+            serde_json::from_str(&out).map_err(|e| format!("count users: {e}: {out}"))?;
+        json[0]["results"][0]["n"]
+            .as_i64()
+            .ok_or_else(|| format!("count users: unexpected answer {out}"))
+    }
+}
