@@ -11,4 +11,10 @@ export WASM_OPT_BIN="$bin/wasm-opt"
 for tool in "$WASM_BINDGEN_BIN" "$ESBUILD_BIN" "$WASM_OPT_BIN" "$HOME/.cargo/bin/worker-build"; do
   [ -x "$tool" ] || { echo "build: $tool is missing; run 'bash scripts/setup.sh' first" >&2; exit 1; }
 done
-exec worker-build --release
+worker-build --release
+# Size: -Oz, no names section (a panic's trace shows offsets, not function names), no producers
+# section. The features are those worker-build enables for workerd: rustc's wasm32 defaults plus
+# the exception handling of wasm-bindgen's catch wrappers.
+"$WASM_OPT_BIN" build/index_bg.wasm -o build/index_bg.wasm -Oz --strip-debug --strip-producers \
+  --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
+  --enable-bulk-memory --enable-multivalue --enable-reference-types --enable-exception-handling

@@ -145,17 +145,9 @@ pub async fn refresh(mut req: Request, ctx: RouteContext<State>) -> Result<Respo
 pub async fn logout(mut req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
     let now = now();
     let principal = principal(&req, &ctx.data.config, now)?;
-    let url = req
-        .url()
-        .map_err(|e| ApiError::internal("read request URL", e))?;
-    let everywhere = match url
-        .query_pairs()
-        .find(|(key, _)| key == "scope")
-        .map(|(_, v)| v)
-    {
-        None => false,
-        Some(scope) if scope == "all" => true,
-        Some(scope) if scope == "session" => false,
+    let everywhere = match query_value(&req.inner().url(), "scope") {
+        None | Some("session") => false,
+        Some("all") => true,
         Some(_) => {
             return Err(Violation::new("scope", "invalid", "scope must be all or session").into())
         }
@@ -180,4 +172,14 @@ fn issue_access_token(config: &Config, principal: &Principal, now: i64) -> Strin
         random::identifier(),
         now,
     )
+}
+
+/// The raw value of `name` in the URL's query. Our values are plain words, so no percent-decoding:
+/// this keeps the `url` crate, and its Unicode tables, out of the bundle.
+fn query_value<'a>(url: &'a str, name: &str) -> Option<&'a str> {
+    let query = url.split_once('?')?.1.split('#').next()?;
+    query
+        .split('&')
+        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+        .find_map(|(key, value)| (key == name).then_some(value))
 }

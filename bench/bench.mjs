@@ -1,0 +1,210 @@
+// Drives the benchmark: see bench/run.sh. Prints a markdown table and writes bench/results/.
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync, readdirSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { tmpdir, cpus, totalmem } from "node:os";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const CONCURRENCY = 16;
+const LOGIN_MEMORY_CONCURRENCY = 32;
+const DURATION = process.env.BENCH_DURATION ?? "10s";
+const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" };
+
+// ---- the worker, served as `wrangler dev` serves it -----------------------------------------
+// One load generator is one IP: the per-IP flood shield would measure itself, so the benchmark's
+// config is wrangler.toml without the [[ratelimits]] block.
+const config = `${ROOT}.bench.wrangler.toml`;
+writeFileSync(config, readFileSync(`${ROOT}wrangler.toml`, "utf8").replace(/\n# The per-IP flood shield[\s\S]*$/, "\n"));
+const persist = mkdtempSync(`${tmpdir()}/edge-auth-bench-`);
+execFileSync("wrangler", ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persist, "-c", config], { cwd: ROOT, env, stdio: "pipe" });
+
+const port = await new Promise((resolve) => {
+  const probe = createServer().listen(0, "127.0.0.1", () => {
+    const { port } = probe.address();
+    probe.close(() => resolve(port));
+  });
+});
+const base = `http://127.0.0.1:${port}`;
+const server = spawn("wrangler", [
+  "dev", "-c", config, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist,
+  "--var", "LOGIN_MAX_FAILURES:1000000", "--show-interactive-dev-session=false",
+], { cwd: ROOT, env, detached: true, stdio: "ignore" });
+const stop = () => {
+  try { process.kill(-server.pid, "SIGTERM"); } catch {}
+  rmSync(persist, { recursive: true, force: true });
+  rmSync(config, { force: true });
+};
+process.on("exit", stop);
+for (let i = 0; ; i++) {
+  try { if ((await fetch(`${base}/health`)).ok) break; } catch {}
+  if (i > 600) throw new Error("wrangler dev did not start");
+  await new Promise((r) => setTimeout(r, 200));
+}
+
+// ---- memory of the worker's process (workerd RSS), sampled from /proc ----------------------
+function workerdPids() {
+  return readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((pid) => {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      return cmdline.includes("workerd") && cmdline.includes("serve");
+    } catch {
+      return false;
+    }
+  });
+}
+const rss = () => workerdPids().reduce((sum, pid) => {
+  try { return sum + Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)[1]) * 1024; } catch { return sum; }
+}, 0);
+// Before any password was hashed: the worker has served /health only.
+const idleRss = rss();
+
+const post = (path, body, token) => fetch(`${base}${path}`, {
+  method: path === "/update-profile" ? "PUT" : "POST",
+  headers: { "Content-Type": "application/json", ...(token && { Authorization: `Bearer ${token}` }) },
+  body: JSON.stringify(body),
+}).then((r) => r.json());
+const credentials = { email: "bench@example.com", password: "benchmark passphrase" };
+await post("/register", { ...credentials, username: "Bench" });
+const { token } = await post("/login", credentials);
+
+// 32 concurrent logins on a worker that has hashed twice so far: how far does its memory grow?
+let peakRss = rss();
+const sampler = setInterval(() => { peakRss = Math.max(peakRss, rss()); }, 50);
+{
+  const bodyFile = `${persist}/login-memory.lua`;
+  writeFileSync(bodyFile, `wrk.method = "POST"\nwrk.body = '${JSON.stringify(credentials)}'\nwrk.headers["Content-Type"] = "application/json"`);
+  await new Promise((resolve) => {
+    spawn("wrk", ["-t1", `-c${LOGIN_MEMORY_CONCURRENCY}`, "-d5s", "-s", bodyFile, `${base}/login`], { stdio: "ignore" }).on("exit", resolve);
+  });
+}
+clearInterval(sampler);
+
+// ---- unknown email against wrong password: interleaved samples, medians ---------------------
+const TIMING_SAMPLES = 60;
+async function timedLogin(email) {
+  const start = performance.now();
+  const response = await fetch(`${base}/login`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ email, password: "not the password" }) });
+  await response.text();
+  return { ms: performance.now() - start, status: response.status };
+}
+const timing = { unknown: [], wrong: [] };
+for (let i = 0; i < TIMING_SAMPLES; i++) {
+  const order = i % 2 ? ["unknown", "wrong"] : ["wrong", "unknown"];
+  for (const kind of order) {
+    const sample = await timedLogin(kind === "wrong" ? credentials.email : "nobody@example.com");
+    if (sample.status !== 401) throw new Error(`timing sample answered ${sample.status}`);
+    timing[kind].push(sample.ms);
+  }
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const TIMING_TOLERANCE = 0.1;
+const timingReport = {
+  samples_each: TIMING_SAMPLES,
+  unknown_email_median_ms: Number(median(timing.unknown).toFixed(2)),
+  wrong_password_median_ms: Number(median(timing.wrong).toFixed(2)),
+};
+timingReport.relative_difference = Number((Math.abs(timingReport.unknown_email_median_ms - timingReport.wrong_password_median_ms) / timingReport.wrong_password_median_ms).toFixed(3));
+timingReport.within_tolerance = timingReport.relative_difference <= TIMING_TOLERANCE;
+
+// ---- load ------------------------------------------------------------------------------------
+const scriptPath = (name) => `${persist}/${name.replace(/[^A-Za-z]+/g, "-")}.lua`;
+
+function wrk(name, { method = "GET", path, body, token: bearer, connections = CONCURRENCY }) {
+  const script = scriptPath(name);
+  const headers = { "Content-Type": "application/json", ...(bearer && { Authorization: `Bearer ${bearer}` }) };
+  writeFileSync(script, [
+    `wrk.method = "${method}"`,
+    body ? `wrk.body = '${JSON.stringify(body)}'` : "",
+    ...Object.entries(headers).map(([k, v]) => `wrk.headers["${k}"] = "${v}"`),
+  ].join("\n"));
+  const out = execFileSync("wrk", ["-t1", `-c${connections}`, `-d${DURATION}`, "--latency", "-s", script, `${base}${path}`], { encoding: "utf8" });
+  const ms = (label) => {
+    const m = out.match(new RegExp(`^\\s*${label}%\\s+([\\d.]+)(us|ms|s)`, "m"));
+    return m ? Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]] : null;
+  };
+  const non2xx = Number(out.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] ?? 0);
+  return { route: name, rps: Number(out.match(/Requests\/sec:\s+([\d.]+)/)[1]), p50_ms: ms("50"), p99_ms: ms("99"), non2xx };
+}
+
+const load = [
+  wrk("GET /health", { path: "/health" }),
+  wrk("GET /me", { path: "/me", token }),
+  wrk("PUT /update-profile", { method: "PUT", path: "/update-profile", body: { name: "Bench Updated" }, token }),
+  wrk("POST /login", { method: "POST", path: "/login", body: credentials }),
+];
+
+// ---- argon2id: wasm in V8 against the same code native -------------------------------------
+const run = (cmd, args) => JSON.parse(execFileSync(cmd, args, { cwd: `${ROOT}bench/argon2`, encoding: "utf8" }));
+const native = run(`${ROOT}bench/argon2/target/release/argon2-native`, []);
+const wasm = run(process.execPath, ["argon2.mjs", "target/wasm32-unknown-unknown/release/argon2_bench.wasm"]);
+const simd = run(process.execPath, ["argon2.mjs", "target/simd/wasm32-unknown-unknown/release/argon2_bench.wasm"]);
+
+// ---- bundle ----------------------------------------------------------------------------------
+const size = (file) => {
+  const bytes = readFileSync(`${ROOT}build/${file}`);
+  return { raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+};
+const bundle = { wasm: size("index_bg.wasm"), js: size("index.js") };
+
+// ---- D1 statements per request, by construction (src/edge/db) -------------------------------
+const d1 = {
+  "GET /health": "0",
+  "GET /me": "1 (one SELECT joining the session check)",
+  "PUT /update-profile": "1 (one UPDATE guarded by the session check)",
+  "POST /login": "5 in 2 round trips (batch: count attempt + read account; batch: clear count + session + refresh token); 2 in 1 on failure",
+  "POST /refresh": "4 in 1 batch",
+  "POST /logout": "1–2 in 1 batch",
+  "POST /register": "1",
+  "POST /reset-password": "1",
+  "POST /update-password": "6 in 1 batch",
+};
+
+const health = load[0].rps;
+const results = {
+  date: new Date().toISOString(),
+  machine: { cpus: cpus().length, model: cpus()[0]?.model, memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version },
+  concurrency: CONCURRENCY,
+  duration: DURATION,
+  bundle,
+  load: load.map((r) => ({ ...r, share_of_health: Number((r.rps / health).toFixed(3)) })),
+  argon2: { native_ms: native.median_ms, wasm_ms: wasm.median_ms, wasm_simd128_ms: simd.median_ms, ratio: Number((wasm.median_ms / native.median_ms).toFixed(2)) },
+  login_vs_hash: Number((load[3].rps / (1000 / wasm.median_ms)).toFixed(3)),
+  login_timing: timingReport,
+  memory: { idle_rss_mb: Number((idleRss / 2 ** 20).toFixed(1)), peak_rss_mb_32_logins: Number((peakRss / 2 ** 20).toFixed(1)), growth_mb: Number(((peakRss - idleRss) / 2 ** 20).toFixed(1)) },
+  d1_statements: d1,
+};
+
+const kb = (n) => `${(n / 1000).toFixed(1)} KB`;
+const md = [
+  `Run ${results.date} on ${results.machine.cpus} × ${results.machine.model}, ${results.machine.memory_gib} GiB, node ${results.machine.node}; wrk -t1 -c${CONCURRENCY} -d${DURATION} against \`wrangler dev\` on 127.0.0.1.`,
+  "",
+  "| bundle | raw | gzip |",
+  "|---|---|---|",
+  `| wasm | ${kb(bundle.wasm.raw)} | ${kb(bundle.wasm.gzip)} |`,
+  `| JS glue | ${kb(bundle.js.raw)} | ${kb(bundle.js.gzip)} |`,
+  `| total | ${kb(bundle.wasm.raw + bundle.js.raw)} | ${kb(bundle.wasm.gzip + bundle.js.gzip)} |`,
+  "",
+  "| route | req/s | p50 | p99 | share of /health | non-2xx | D1 statements per request |",
+  "|---|---|---|---|---|---|---|",
+  ...results.load.map((r) => `| ${r.route} | ${r.rps.toFixed(0)} | ${r.p50_ms} ms | ${r.p99_ms} ms | ${(r.share_of_health * 100).toFixed(0)}% | ${r.non2xx} | ${d1[r.route]} |`),
+  "",
+  "| argon2id (m = 19456 KiB, t = 2, p = 1), one hash | median |",
+  "|---|---|",
+  `| native (same code, same profile) | ${native.median_ms} ms |`,
+  `| wasm in V8 (node ${process.version}) | ${wasm.median_ms} ms (${results.argon2.ratio}× native) |`,
+  `| wasm + simd128 | ${simd.median_ms} ms |`,
+  `| POST /login throughput ÷ (1 / wasm hash time) | ${(results.login_vs_hash * 100).toFixed(0)}% |`,
+  "",
+  `Worker process memory (workerd RSS, every workerd process of \`wrangler dev\`): ${results.memory.idle_rss_mb} MB before any login, peak ${results.memory.peak_rss_mb_32_logins} MB during ${LOGIN_MEMORY_CONCURRENCY} concurrent logins: +${results.memory.growth_mb} MB.`,
+  "",
+  `Login timing, ${TIMING_SAMPLES} interleaved samples each: unknown email ${timingReport.unknown_email_median_ms} ms, wrong password ${timingReport.wrong_password_median_ms} ms (median); difference ${(timingReport.relative_difference * 100).toFixed(1)}%, ${timingReport.within_tolerance ? "within" : "outside"} the stated ±${TIMING_TOLERANCE * 100}% tolerance.`,
+].join("\n");
+
+mkdirSync(`${ROOT}bench/results`, { recursive: true });
+writeFileSync(`${ROOT}bench/results/latest.json`, JSON.stringify(results, null, 2) + "\n");
+writeFileSync(`${ROOT}bench/results/latest.md`, md + "\n");
+console.log(md);
+stop();
+process.exit(0);

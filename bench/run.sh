@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The benchmark: builds the release worker, serves it with `wrangler dev` on a local D1, loads it
+# with wrk from a second process, and compares argon2id in wasm (V8) with native. Writes
+# bench/results/latest.{json,md}. Reports only; it asserts nothing about timings.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+if ! command -v wrk >/dev/null; then
+  echo "[bench] installing wrk from Debian's packages"
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+  else sudo apt-get update -qq && sudo apt-get install -y -qq wrk >/dev/null; fi
+fi
+
+bash scripts/build.sh >/dev/null
+echo "[bench] building the argon2 benchmark (native, wasm, wasm+simd128)"
+(
+  cd bench/argon2
+  cargo build --release --quiet --bin argon2-native
+  cargo build --release --quiet --lib --target wasm32-unknown-unknown
+  RUSTFLAGS="-C target-feature=+simd128" CARGO_TARGET_DIR=target/simd \
+    cargo build --release --quiet --lib --target wasm32-unknown-unknown
+)
+node bench/bench.mjs "$@"
