@@ -11,6 +11,17 @@ pub struct Message {
     pub html: String,
 }
 
+impl Message {
+    fn to(to: &Email, subject: String, text: String, html: String) -> Self {
+        Self {
+            to: to.as_str().to_owned(),
+            subject,
+            text,
+            html,
+        }
+    }
+}
+
 /// The mail carrying a password-reset code.
 pub fn reset_code(to: &Email, code: &str, ttl_seconds: i64) -> Message {
     let validity = minutes(ttl_seconds);
@@ -29,12 +40,7 @@ pub fn reset_code(to: &Email, code: &str, ttl_seconds: i64) -> Message {
          <p>If you did not ask for this, ignore this mail: your password stays as it is.</p>",
         to = escape_html(to.as_str())
     );
-    Message {
-        to: to.as_str().to_owned(),
-        subject,
-        text,
-        html,
-    }
+    Message::to(to, subject, text, html)
 }
 
 /// The notice sent after a password was changed.
@@ -52,12 +58,7 @@ pub fn password_changed(to: &Email) -> Message {
          mailbox's own security: whoever changed it could read your mail.</p>",
         to = escape_html(to.as_str())
     );
-    Message {
-        to: to.as_str().to_owned(),
-        subject,
-        text,
-        html,
-    }
+    Message::to(to, subject, text, html)
 }
 
 fn minutes(seconds: i64) -> String {

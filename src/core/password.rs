@@ -28,11 +28,7 @@ impl NewPassword {
             ));
         }
         if chars > MAX_CHARS {
-            return Err(Violation::new(
-                field,
-                "too_long",
-                "Password must be at most 128 characters",
-            ));
+            return Err(too_long(field));
         }
         if is_common(raw) {
             return Err(Violation::new(
@@ -70,11 +66,7 @@ impl LoginPassword {
             ));
         }
         if chars > MAX_CHARS {
-            return Err(Violation::new(
-                "password",
-                "too_long",
-                "Password must be at most 128 characters",
-            ));
+            return Err(too_long("password"));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -88,6 +80,10 @@ impl std::fmt::Debug for LoginPassword {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("LoginPassword(..)")
     }
+}
+
+fn too_long(field: &'static str) -> Violation {
+    Violation::new(field, "too_long", "Password must be at most 128 characters")
 }
 
 fn is_common(password: &str) -> bool {

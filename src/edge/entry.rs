@@ -48,11 +48,27 @@ pub async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         )
         .await
     };
+    log_memory_growth();
     Ok(http::finish(
         response,
         origin.as_deref(),
         Some(&config.allowed_origins),
     ))
+}
+
+/// Logs the isolate's wasm memory each time it passes its previous peak: wasm memory never
+/// shrinks, and an isolate may use 128 MB in all, so operators (and the benchmark) watch it.
+fn log_memory_growth() {
+    #[cfg(target_arch = "wasm32")]
+    {
+        thread_local! {
+            static PEAK: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+        }
+        let bytes = ::core::arch::wasm32::memory_size(0) * 65_536;
+        if bytes > PEAK.with(|peak| peak.replace(bytes.max(peak.get()))) {
+            worker::console_log!("wasm memory: {} KiB", bytes / 1024);
+        }
+    }
 }
 
 async fn route(req: Request, env: Env, state: State) -> Response {

@@ -7,6 +7,13 @@ use super::{batch, first, int, rows, statement, text};
 use crate::core::email::Email;
 use crate::edge::error::ApiError;
 
+/// The account a statement touched (`RETURNING user_id`); only its presence matters.
+#[derive(Deserialize)]
+struct Account {
+    #[allow(dead_code)]
+    user_id: i64,
+}
+
 /// A new code for the account with this email, replacing any earlier one, unless one was issued
 /// within the cooldown. Returns whether a code was stored (and so must be mailed). One
 /// statement, so two requests racing within the cooldown store (and mail) one code.
@@ -18,11 +25,6 @@ pub async fn issue(
     expires_at: i64,
     reissue_if_issued_before: i64,
 ) -> Result<bool, ApiError> {
-    #[derive(Deserialize)]
-    struct Issued {
-        #[allow(dead_code)]
-        user_id: i64,
-    }
     let sql = "INSERT INTO password_resets (user_id, code_hash, issued_at, expires_at, wrong_attempts, used_by) \
                SELECT id, ?2, ?3, ?4, 0, NULL FROM users WHERE email = ?1 \
                ON CONFLICT (user_id) DO UPDATE SET code_hash = excluded.code_hash, \
@@ -37,7 +39,7 @@ pub async fn issue(
         int(expires_at),
         int(reissue_if_issued_before),
     ];
-    let row: Option<Issued> = first(statement(db, sql, &args)?, "issue reset code").await?;
+    let row: Option<Account> = first(statement(db, sql, &args)?, "issue reset code").await?;
     Ok(row.is_some())
 }
 
@@ -59,11 +61,6 @@ pub async fn redeem(
     max_attempts: i64,
     marker: &str,
 ) -> Result<bool, ApiError> {
-    #[derive(Deserialize)]
-    struct Used {
-        #[allow(dead_code)]
-        user_id: i64,
-    }
     let account = "(SELECT id FROM users WHERE email = ?1)";
     let live_code = "used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4";
     let won =
@@ -91,5 +88,5 @@ pub async fn redeem(
     let outcome = results
         .last()
         .ok_or_else(|| ApiError::internal("redeem reset code", "no outcome"))?;
-    Ok(!rows::<Used>(outcome, "read reset outcome")?.is_empty())
+    Ok(!rows::<Account>(outcome, "read reset outcome")?.is_empty())
 }
