@@ -156,7 +156,9 @@ mod tests {
     fn our_phc_strings_agree_with_the_argon2_crate_both_ways() {
         let ours = hash("cross-checked password", [5; 16]).unwrap();
         let parsed = PasswordHash::new(&ours).unwrap();
-        assert!(Argon2::default().verify_password(b"cross-checked password", &parsed).is_ok());
+        assert!(Argon2::default()
+            .verify_password(b"cross-checked password", &parsed)
+            .is_ok());
         let salt = SaltString::encode_b64(&[5; 16]).unwrap();
         let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None).unwrap();
         let theirs = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
