@@ -5,5 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$PWD/node_modules/.bin:$PATH"
-wrangler d1 migrations apply DB --local
+# CI=true: apply without the interactive confirmation (the local database only).
+CI=true wrangler d1 migrations apply DB --local
 exec wrangler dev "$@"
