@@ -8,4 +8,5 @@ pub mod error;
 pub mod handlers;
 pub mod http;
 pub mod mailer;
+pub mod scheduled;
 pub mod state;

@@ -25,9 +25,10 @@ pub fn reserve_attempt(
     max_failures: i64,
     lockout_seconds: i64,
 ) -> Result<D1PreparedStatement, ApiError> {
-    let sql = "INSERT INTO login_throttle (email, attempts, locked_until) \
-               VALUES (?1, 1, CASE WHEN ?3 <= 1 THEN ?2 + ?4 END) \
+    let sql = "INSERT INTO login_throttle (email, attempts, locked_until, last_attempt_at) \
+               VALUES (?1, 1, CASE WHEN ?3 <= 1 THEN ?2 + ?4 END, ?2) \
                ON CONFLICT (email) DO UPDATE SET \
+                 last_attempt_at = ?2, \
                  attempts = CASE WHEN locked_until <= ?2 THEN 1 ELSE attempts + 1 END, \
                  locked_until = CASE \
                    WHEN locked_until > ?2 THEN locked_until \

@@ -3,6 +3,7 @@
 //! transaction).
 
 pub mod login_throttle;
+pub mod maintenance;
 pub mod password_resets;
 pub mod sessions;
 pub mod users;
