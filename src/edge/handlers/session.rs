@@ -183,3 +183,23 @@ fn query_value<'a>(url: &'a str, name: &str) -> Option<&'a str> {
         .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
         .find_map(|(key, value)| (key == name).then_some(value))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::query_value;
+
+    #[test]
+    fn reads_one_query_parameter() {
+        let url = "https://auth.example/logout?x=1&scope=all#frag";
+        assert_eq!(query_value(url, "scope"), Some("all"));
+        assert_eq!(query_value(url, "x"), Some("1"));
+        assert_eq!(query_value(url, "y"), None);
+        assert_eq!(query_value("https://auth.example/logout", "scope"), None);
+        assert_eq!(query_value("https://a.example/?scope", "scope"), Some(""));
+        assert_eq!(
+            query_value("https://a.example/?scope=al%6C", "scope"),
+            Some("al%6C"),
+            "no decoding: refused as unknown"
+        );
+    }
+}
