@@ -144,7 +144,16 @@ pub fn is_usable_bcrypt(stored: &str) -> bool {
 
 /// Whether a stored hash is argon2id at today's parameters (else it is upgraded at the next login).
 pub fn is_current(stored: &str) -> bool {
-    stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return false;
+    };
+    let Ok(params) = Params::try_from(&parsed) else {
+        return false;
+    };
+    parsed.algorithm == Algorithm::Argon2id.ident()
+        && parsed.version == Some(Version::V0x13.into())
+        && (params.m_cost(), params.t_cost(), params.p_cost())
+            == (MEMORY_KIB, ITERATIONS, PARALLELISM)
 }
 
 #[cfg(test)]
