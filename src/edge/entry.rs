@@ -10,15 +10,6 @@ use crate::edge::handlers::{account, health, password_reset, profile, session};
 use crate::edge::http;
 use crate::edge::state::{self, State};
 
-/// The unauthenticated routes that take a body: what the per-IP flood shield guards.
-const SHIELDED: [&str; 5] = [
-    "/register",
-    "/login",
-    "/refresh",
-    "/reset-password",
-    "/update-password",
-];
-
 #[event(fetch)]
 pub async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     console_error_panic_hook::set_once();
@@ -35,8 +26,6 @@ pub async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     };
     let response = if req.method() == Method::Options {
         http::preflight()
-    } else if let Err(refused) = shield(&req, &env).await {
-        refused.into_response()
     } else {
         route(
             req,
@@ -74,12 +63,15 @@ fn log_memory_growth() {
 async fn route(req: Request, env: Env, state: State) -> Response {
     let routed = Router::with_data(state)
         .get_async("/health", handler(health::health))
-        .post_async("/register", handler(account::register))
-        .post_async("/login", handler(session::login))
-        .post_async("/refresh", handler(session::refresh))
+        .post_async("/register", shielded(account::register))
+        .post_async("/login", shielded(session::login))
+        .post_async("/refresh", shielded(session::refresh))
         .post_async("/logout", handler(session::logout))
-        .post_async("/reset-password", handler(password_reset::request_code))
-        .post_async("/update-password", handler(password_reset::update_password))
+        .post_async("/reset-password", shielded(password_reset::request_code))
+        .post_async(
+            "/update-password",
+            shielded(password_reset::update_password),
+        )
         .put_async("/update-profile", handler(profile::update_profile))
         .get_async("/me", handler(profile::me))
         .or_else_any_method_async("/", |_, _| async { Ok(ApiError::NotFound.into_response()) })
@@ -107,19 +99,46 @@ fn handler<F>(
 where
     F: Future<Output = Result<Response, ApiError>> + 'static,
 {
+    adapt(handle, false)
+}
+
+/// Like `handler`, behind the flood shield: for the unauthenticated routes that take a body.
+fn shielded<F>(
+    handle: fn(Request, RouteContext<State>) -> F,
+) -> impl Fn(Request, RouteContext<State>) -> Handled
+where
+    F: Future<Output = Result<Response, ApiError>> + 'static,
+{
+    adapt(handle, true)
+}
+
+fn adapt<F>(
+    handle: fn(Request, RouteContext<State>) -> F,
+    shield_first: bool,
+) -> impl Fn(Request, RouteContext<State>) -> Handled
+where
+    F: Future<Output = Result<Response, ApiError>> + 'static,
+{
     move |req, ctx| {
-        let handled = handle(req, ctx);
-        Box::pin(async move { Ok(handled.await.unwrap_or_else(ApiError::into_response)) })
+        Box::pin(async move {
+            let refused = if shield_first {
+                shield(&req, &ctx.env).await.err()
+            } else {
+                None
+            };
+            let answered = match refused {
+                Some(refused) => Err(refused),
+                None => handle(req, ctx).await,
+            };
+            Ok(answered.unwrap_or_else(ApiError::into_response))
+        })
     }
 }
 
 /// The per-IP flood shield: the Workers Rate Limiting binding `RATE_LIMITER`, keyed by
-/// `CF-Connecting-IP`, on the unauthenticated POST routes; off when the binding is absent. Only a
-/// shield (its counts are per location and approximate): the exact per-account limits live in D1.
+/// `CF-Connecting-IP`; off when the binding is absent. Only a shield (its counts are per location
+/// and approximate): the exact per-account limits live in D1.
 async fn shield(req: &Request, env: &Env) -> Result<(), ApiError> {
-    if req.method() != Method::Post || !SHIELDED.contains(&req.path().as_str()) {
-        return Ok(());
-    }
     let Ok(limiter) = env.rate_limiter("RATE_LIMITER") else {
         return Ok(());
     };
