@@ -79,7 +79,10 @@ fn run(options: &Options) -> Result<(), String> {
     let started = Instant::now();
     let db = open(&options.users_db).map_err(|e| format!("open {}: {e}", options.users_db))?;
     let mut owners = EmailOwners::default();
-    for_each_user(&db, |user| owners.record(&user)).map_err(|e| format!("read users: {e}"))?;
+    for_each_user(&db, |user| {
+        owners.record(&user);
+        Ok(())
+    })?;
 
     let out_dir = options.sql_out.clone().unwrap_or_else(|| {
         std::env::temp_dir().join(format!("edge-auth-import-{}", std::process::id()))
@@ -101,10 +104,10 @@ fn run(options: &Options) -> Result<(), String> {
             Err(skip) => {
                 skipped += 1;
                 println!("row id={}: skipped: {skip}", user.id);
+                Ok(())
             }
         }
-    })
-    .map_err(|e| format!("read users: {e}"))?;
+    })?;
     let files = writer.finish()?;
     let ready = read - skipped;
     println!(
@@ -141,7 +144,6 @@ struct SqlFiles<'a> {
     pending: Vec<Account>,
     current: Option<(BufWriter<File>, usize)>,
     files: Vec<PathBuf>,
-    error: Option<String>,
 }
 
 impl<'a> SqlFiles<'a> {
@@ -152,26 +154,24 @@ impl<'a> SqlFiles<'a> {
             pending: Vec::new(),
             current: None,
             files: Vec::new(),
-            error: None,
         }
     }
 
-    fn push(&mut self, account: Account) {
+    fn push(&mut self, account: Account) -> Result<(), String> {
         self.pending.push(account);
         if self.pending.len() == ROWS_PER_STATEMENT {
-            self.flush();
+            self.flush()?;
         }
+        Ok(())
     }
 
-    fn flush(&mut self) {
-        if self.pending.is_empty() || self.error.is_some() {
-            return;
+    fn flush(&mut self) -> Result<(), String> {
+        if self.pending.is_empty() {
+            return Ok(());
         }
         let sql = insert_accounts(&self.pending, self.now);
         self.pending.clear();
-        if let Err(e) = self.write(&sql) {
-            self.error = Some(e);
-        }
+        self.write(&sql)
     }
 
     fn write(&mut self, sql: &str) -> Result<(), String> {
@@ -205,10 +205,7 @@ impl<'a> SqlFiles<'a> {
     }
 
     fn finish(mut self) -> Result<Vec<PathBuf>, String> {
-        self.flush();
-        if let Some(error) = self.error.take() {
-            return Err(error);
-        }
+        self.flush()?;
         self.close_current()?;
         Ok(self.files)
     }

@@ -16,24 +16,32 @@ pub fn open(path: &str) -> rusqlite::Result<Connection> {
     Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
 }
 
-/// Calls `each` for every row in `id` order, holding one row in memory at a time. Values that are
-/// not text (a number in `email`, say) arrive as `None`.
-pub fn for_each_user(db: &Connection, mut each: impl FnMut(FlaskUser)) -> rusqlite::Result<()> {
-    let mut statement = db.prepare(
-        "SELECT id, \
-                CASE WHEN typeof(email) = 'text' THEN email END, \
-                CASE WHEN typeof(password) = 'text' THEN password END, \
-                CASE WHEN typeof(name) = 'text' THEN name END \
-         FROM user ORDER BY id",
-    )?;
-    let mut rows = statement.query([])?;
-    while let Some(row) = rows.next()? {
-        each(FlaskUser {
-            id: row.get(0)?,
-            email: row.get(1)?,
-            password: row.get(2)?,
-            name: row.get(3)?,
-        });
+/// Calls `each` for every row in `id` order, holding one row in memory at a time, and stops at
+/// the first error, of the table or of `each`. Values that are not text (a number in `email`,
+/// say) arrive as `None`.
+pub fn for_each_user(
+    db: &Connection,
+    mut each: impl FnMut(FlaskUser) -> Result<(), String>,
+) -> Result<(), String> {
+    let unreadable = |e: rusqlite::Error| format!("read users: {e}");
+    let mut statement = db
+        .prepare(
+            "SELECT id, \
+                    CASE WHEN typeof(email) = 'text' THEN email END, \
+                    CASE WHEN typeof(password) = 'text' THEN password END, \
+                    CASE WHEN typeof(name) = 'text' THEN name END \
+             FROM user ORDER BY id",
+        )
+        .map_err(unreadable)?;
+    let mut rows = statement.query([]).map_err(unreadable)?;
+    while let Some(row) = rows.next().map_err(unreadable)? {
+        let user = FlaskUser {
+            id: row.get(0).map_err(unreadable)?,
+            email: row.get(1).map_err(unreadable)?,
+            password: row.get(2).map_err(unreadable)?,
+            name: row.get(3).map_err(unreadable)?,
+        };
+        each(user)?;
     }
     Ok(())
 }
