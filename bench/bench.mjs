@@ -65,6 +65,18 @@ const rss = () => workerdPids().reduce((sum, pid) => {
 // Before any password was hashed: the worker has served /health only.
 const idleRss = rss();
 
+/** A wrk Lua script for one kind of request; returns its path. */
+function wrkScript(name, { method = "GET", body, token: bearer }) {
+  const script = `${persist}/${name.replace(/[^A-Za-z]+/g, "-")}.lua`;
+  const headers = { "Content-Type": "application/json", ...(bearer && { Authorization: `Bearer ${bearer}` }) };
+  writeFileSync(script, [
+    `wrk.method = "${method}"`,
+    body ? `wrk.body = '${JSON.stringify(body)}'` : "",
+    ...Object.entries(headers).map(([k, v]) => `wrk.headers["${k}"] = "${v}"`),
+  ].join("\n"));
+  return script;
+}
+
 const post = (path, body, token) => fetch(`${base}${path}`, {
   method: path === "/update-profile" ? "PUT" : "POST",
   headers: { "Content-Type": "application/json", ...(token && { Authorization: `Bearer ${token}` }) },
@@ -79,10 +91,9 @@ const wasmBeforeLogins = wasmMemoryKiB();
 let peakRss = rss();
 const sampler = setInterval(() => { peakRss = Math.max(peakRss, rss()); }, 50);
 {
-  const bodyFile = `${persist}/login-memory.lua`;
-  writeFileSync(bodyFile, `wrk.method = "POST"\nwrk.body = '${JSON.stringify(credentials)}'\nwrk.headers["Content-Type"] = "application/json"`);
+  const script = wrkScript("login memory", { method: "POST", body: credentials });
   await new Promise((resolve) => {
-    spawn("wrk", ["-t1", `-c${LOGIN_MEMORY_CONCURRENCY}`, "-d5s", "-s", bodyFile, `${base}/login`], { stdio: "ignore" }).on("exit", resolve);
+    spawn("wrk", ["-t1", `-c${LOGIN_MEMORY_CONCURRENCY}`, "-d5s", "-s", script, `${base}/login`], { stdio: "ignore" }).on("exit", resolve);
   });
 }
 clearInterval(sampler);
@@ -133,16 +144,8 @@ timingReport.relative_difference = Number((Math.abs(timingReport.unknown_email_m
 timingReport.within_tolerance = timingReport.relative_difference <= TIMING_TOLERANCE;
 
 // ---- load ------------------------------------------------------------------------------------
-const scriptPath = (name) => `${persist}/${name.replace(/[^A-Za-z]+/g, "-")}.lua`;
-
 function wrk(name, { method = "GET", path, body, token: bearer, connections = CONCURRENCY }) {
-  const script = scriptPath(name);
-  const headers = { "Content-Type": "application/json", ...(bearer && { Authorization: `Bearer ${bearer}` }) };
-  writeFileSync(script, [
-    `wrk.method = "${method}"`,
-    body ? `wrk.body = '${JSON.stringify(body)}'` : "",
-    ...Object.entries(headers).map(([k, v]) => `wrk.headers["${k}"] = "${v}"`),
-  ].join("\n"));
+  const script = wrkScript(name, { method, body, token: bearer });
   const out = execFileSync("wrk", ["-t1", `-c${connections}`, `-d${DURATION}`, "--latency", "-s", script, `${base}${path}`], { encoding: "utf8" });
   const ms = (label) => {
     const m = out.match(new RegExp(`^\\s*${label}%\\s+([\\d.]+)(us|ms|s)`, "m"));
