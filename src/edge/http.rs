@@ -6,6 +6,7 @@ use worker::{Headers, Request, Response};
 
 use crate::core::body::{Body, BodyError};
 use crate::core::config::AllowedOrigins;
+use crate::core::violation::Violation;
 use crate::edge::error::ApiError;
 
 /// API.md "Conventions": bodies are at most 64 KiB (OWASP REST Security: limit request sizes).
@@ -38,7 +39,7 @@ fn body_error(error: BodyError) -> ApiError {
     match error {
         BodyError::InvalidJson => ApiError::InvalidJson,
         BodyError::NotAnObject => ApiError::Validation(
-            crate::core::violation::Violation::new(
+            Violation::new(
                 "body",
                 "not_an_object",
                 "Request body must be a JSON object",
