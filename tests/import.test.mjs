@@ -3,7 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { DatabaseSync } from "node:sqlite";
@@ -26,6 +26,8 @@ const USERS = [
   { id: 7, email: "longname@example.com", password: "long name pw", name: "n".repeat(150), cost: 4 },
   { id: 8, email: "carol@example.com", password: "carol's 2y password", name: "Carol", cost: 4, prefix: "$2y$" },
   { id: 9, email: "short@example.com", password: "abc", name: "Legacy", cost: 4 },
+  // Cost 15 (relabelled from a cost-4 hash: only the cost matters) would take seconds of CPU per login.
+  { id: 10, email: "slow@example.com", password: "slow one", name: null, cost: 4, relabel: "$15$" },
 ];
 
 let app;
@@ -49,6 +51,7 @@ before(async () => {
   for (const user of USERS) {
     let hash = user.hash ?? bcrypt.hashSync(user.password, user.cost);
     if (user.prefix) hash = user.prefix + hash.slice(4);
+    if (user.relabel) hash = hash.slice(0, 3) + user.relabel + hash.slice(7);
     insert.run(user.id, user.email, hash, user.name);
   }
   db.close();
@@ -70,7 +73,8 @@ test("the importer reports every skipped row by id, and imports the rest", () =>
   assert.match(firstRun, /row id=5: skipped: invalid email/);
   assert.match(firstRun, /row id=6: skipped: the password is not a usable bcrypt hash/);
   assert.match(firstRun, /row id=7: name dropped/);
-  assert.match(firstRun, /read 9 rows: 5 to import, 4 skipped/);
+  assert.match(firstRun, /row id=10: skipped: the password is a bcrypt hash of cost 15, above 14/);
+  assert.match(firstRun, /read 10 rows: 5 to import, 5 skipped/);
   assert.match(firstRun, /has 5 new users; 0 of the 5 were there already/);
 });
 
@@ -111,7 +115,26 @@ test("wrong passwords against bcrypt hashes get the same 401 as any other", asyn
 });
 
 test("skipped rows did not become accounts", async () => {
-  for (const email of ["dup@example.com", "plain@example.com", "not-an-email"]) {
+  for (const email of ["dup@example.com", "plain@example.com", "not-an-email", "slow@example.com"]) {
     assert.equal(await storedHash(email), undefined, email);
+  }
+});
+
+test("the SQL (every password hash) is written to a new private directory each run", () => {
+  const temp = `${dir}/tmp`;
+  mkdirSync(temp, { recursive: true });
+  const run = () =>
+    execFileSync(`${ROOT}target/debug/import-flask-users`, [`${dir}/users.db`, "--local", "--dry-run"], {
+      cwd: ROOT,
+      env: { ...env, TMPDIR: temp },
+      encoding: "utf8",
+    }).match(/SQL in (\S+)/)[1];
+  const first = run();
+  const second = run();
+  assert.notEqual(first, second, "never reused");
+  for (const out of [first, second]) {
+    assert.ok(out.startsWith(temp), out);
+    assert.equal(statSync(out).mode & 0o777, 0o700, `${out} is private`);
+    assert.ok(readdirSync(out).length > 0, "the SQL was written there");
   }
 });

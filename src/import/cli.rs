@@ -84,10 +84,13 @@ fn run(options: &Options) -> Result<(), String> {
         Ok(())
     })?;
 
-    let out_dir = options.sql_out.clone().unwrap_or_else(|| {
-        std::env::temp_dir().join(format!("edge-auth-import-{}", std::process::id()))
-    });
-    fs::create_dir_all(&out_dir).map_err(|e| format!("create {}: {e}", out_dir.display()))?;
+    let out_dir = match &options.sql_out {
+        Some(dir) => {
+            fs::create_dir_all(dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
+            dir.clone()
+        }
+        None => private_temp_dir()?,
+    };
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
@@ -134,6 +137,24 @@ fn run(options: &Options) -> Result<(), String> {
         let _ = fs::remove_dir_all(&out_dir);
     }
     Ok(())
+}
+
+/// A new directory under the system's temporary directory that only this user can enter (mode
+/// 0700), never one that existed before: the SQL holds every password hash, and a predictable
+/// shared path could be read, or planted with a link, by another user (CWE-377).
+fn private_temp_dir() -> Result<PathBuf, String> {
+    let suffix: String = crate::core::random::bytes::<8>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let dir = std::env::temp_dir().join(format!("edge-auth-import-{suffix}"));
+    let mut builder = fs::DirBuilder::new();
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(&dir)
+        .map_err(|e| format!("create {}: {e}", dir.display()))?;
+    Ok(dir)
 }
 
 /// SQL files of at most `STATEMENTS_PER_FILE` inserts of `ROWS_PER_STATEMENT` rows, written as
@@ -184,8 +205,11 @@ impl<'a> SqlFiles<'a> {
             let path = self
                 .dir
                 .join(format!("users-{:05}.sql", self.files.len() + 1));
-            let file =
-                File::create(&path).map_err(|e| format!("create {}: {e}", path.display()))?;
+            let file = File::options()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .map_err(|e| format!("create {}: {e}", path.display()))?;
             self.files.push(path);
             self.current = Some((BufWriter::new(file), 0));
         }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use crate::core::email::Email;
 use crate::core::name::Name;
-use crate::core::password_hash::is_usable_bcrypt;
+use crate::core::password_hash::{bcrypt_cost, is_usable_bcrypt, MAX_BCRYPT_COST};
 use crate::import::source::FlaskUser;
 
 /// An account ready to insert: normalised email, the bcrypt hash as it was, a valid name.
@@ -26,6 +26,7 @@ pub enum Skip {
         other_ids: Vec<i64>,
     },
     UnusableHash,
+    CostTooHigh(u32),
 }
 
 impl std::fmt::Display for Skip {
@@ -41,6 +42,11 @@ impl std::fmt::Display for Skip {
                 )
             }
             Self::UnusableHash => f.write_str("the password is not a usable bcrypt hash"),
+            Self::CostTooHigh(cost) => write!(
+                f,
+                "the password is a bcrypt hash of cost {cost}, above {MAX_BCRYPT_COST}: \
+                 too slow to verify in a Worker"
+            ),
         }
     }
 }
@@ -89,6 +95,10 @@ pub fn review(user: &FlaskUser, owners: &EmailOwners) -> Reviewed {
             email: email.as_str().to_owned(),
             other_ids,
         });
+    }
+    let cost = user.password.as_deref().and_then(bcrypt_cost);
+    if let Some(cost) = cost.filter(|cost| *cost > MAX_BCRYPT_COST) {
+        return skipped(Skip::CostTooHigh(cost));
     }
     let Some(hash) = user.password.as_deref().filter(|h| is_usable_bcrypt(h)) else {
         return skipped(Skip::UnusableHash);
