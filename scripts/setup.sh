@@ -38,9 +38,18 @@ if [ "$(worker-build --version 2>/dev/null)" != "$worker_version" ]; then
   cargo install --locked --quiet worker-build --version "$worker_version"
 fi
 
-# 5. A local-only secret for `wrangler dev`; never committed (.gitignore), never used in production.
-if [ ! -f .dev.vars ]; then
-  say "writing .dev.vars with a random local JWT_SECRET"
-  printf 'JWT_SECRET="%s"\n' "$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')" > .dev.vars
-fi
+# 5. Local-only settings for `wrangler dev` in .dev.vars (never committed, never deployed): every
+#    setting of .dev.vars.example that .dev.vars lacks is added; an empty value becomes a random
+#    secret. Settings already there are kept.
+touch .dev.vars
+while IFS= read -r line; do
+  case "$line" in [A-Z]*=*) ;; *) continue ;; esac
+  name=${line%%=*}
+  grep -q "^$name=" .dev.vars && continue
+  if [ "${line#*=}" = '""' ]; then
+    line="$name=\"$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')\""
+  fi
+  say "adding $name to .dev.vars"
+  printf '%s\n' "$line" >> .dev.vars
+done < .dev.vars.example
 say "ready"

@@ -1,6 +1,7 @@
 //! Configuration: every setting of `API.md`, read once from the worker's bindings into a typed value.
 
 use crate::core::keys::Keys;
+use crate::core::login_lockout::LockoutLimits;
 use crate::core::otp::OtpPolicy;
 use crate::core::secret::Secret;
 
@@ -23,13 +24,31 @@ pub enum EmailProvider {
 /// Which browser origins may call the API with credentials.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AllowedOrigins {
-    /// Any origin, echoed back (local development).
+    /// Any origin, echoed back (local development only: `.dev.vars`).
     Any,
-    /// Exactly these origins (`scheme://host[:port]`).
+    /// Exactly these origins (`scheme://host[:port]`); empty when unset, so a deployment without
+    /// the setting allows no cross-origin access.
     List(Vec<String>),
 }
 
 impl AllowedOrigins {
+    /// Reads `CORS_ALLOWED_ORIGINS`: a comma-separated list, or `*` for any origin. Parsed apart
+    /// from the rest of the configuration, so that even a `server_misconfigured` answer carries
+    /// the CORS headers its browser needs to read it.
+    pub fn parse(raw: Option<&str>) -> Self {
+        let origins: Vec<String> = raw
+            .unwrap_or_default()
+            .split(',')
+            .map(|origin| origin.trim().trim_end_matches('/').to_owned())
+            .filter(|origin| !origin.is_empty())
+            .collect();
+        if origins.iter().any(|origin| origin == "*") {
+            Self::Any
+        } else {
+            Self::List(origins)
+        }
+    }
+
     pub fn allows(&self, origin: &str) -> bool {
         match self {
             Self::Any => true,
@@ -50,9 +69,13 @@ pub struct Config {
     pub otp_ttl: i64,
     pub otp_max_attempts: i64,
     pub otp_resend_cooldown: i64,
+    pub otp_max_failures_per_day: i64,
+    pub otp_max_codes_per_hour: i64,
     pub login_max_failures: i64,
+    pub login_max_failures_per_account: i64,
     pub login_lockout: i64,
-    pub email_provider: EmailProvider,
+    /// The mail transport, or why there is none: only the routes that send mail fail for it.
+    pub email_provider: Result<EmailProvider, ConfigError>,
     pub email_from: String,
     pub allowed_origins: AllowedOrigins,
     pub hibp_check: bool,
@@ -85,7 +108,25 @@ impl Config {
             ttl_seconds: self.otp_ttl,
             max_attempts: self.otp_max_attempts,
             resend_cooldown_seconds: self.otp_resend_cooldown,
+            max_failures_per_day: self.otp_max_failures_per_day,
+            max_codes_per_hour: self.otp_max_codes_per_hour,
         }
+    }
+
+    /// The login lockout rules of this configuration.
+    pub fn lockout_limits(&self) -> LockoutLimits {
+        LockoutLimits {
+            per_client: self.login_max_failures,
+            per_account: self.login_max_failures_per_account,
+            lockout_seconds: self.login_lockout,
+        }
+    }
+
+    /// The configured mail transport. Unset is an error, not a silent default: a deployment
+    /// must never drop a code, or write it to a log anyone with `wrangler tail` can read
+    /// (OWASP Logging Cheat Sheet: no secrets in logs).
+    pub fn mail_transport(&self) -> Result<&EmailProvider, ConfigError> {
+        self.email_provider.as_ref().map_err(Clone::clone)
     }
 
     /// Reads every setting through `lookup` (the worker's secrets and vars by name).
@@ -98,17 +139,21 @@ impl Config {
                 problem: format!("must be at least {MIN_SECRET_BYTES} bytes"),
             });
         }
-        let email_provider = match setting.text("EMAIL_PROVIDER", "console").as_str() {
-            "console" => EmailProvider::Console,
-            "resend" => EmailProvider::Resend {
+        let email_provider = match setting.get("EMAIL_PROVIDER").as_deref().map(str::trim) {
+            None => Err(ConfigError {
+                variable: "EMAIL_PROVIDER",
+                problem: "is not set; mail cannot be sent".to_owned(),
+            }),
+            Some("console") => Ok(EmailProvider::Console),
+            Some("resend") => Ok(EmailProvider::Resend {
                 api_base: setting
                     .text("EMAIL_API_BASE", "https://api.resend.com")
                     .trim_end_matches('/')
                     .to_owned(),
                 api_key: setting.secret("RESEND_API_KEY")?,
-            },
-            "cloudflare" => EmailProvider::Cloudflare,
-            other => {
+            }),
+            Some("cloudflare") => Ok(EmailProvider::Cloudflare),
+            Some(other) => {
                 return Err(ConfigError {
                     variable: "EMAIL_PROVIDER",
                     problem: format!("must be console, resend or cloudflare, not {other:?}"),
@@ -125,30 +170,24 @@ impl Config {
             otp_ttl: setting.seconds("OTP_TTL_SECONDS", 300, 1)?,
             otp_max_attempts: setting.seconds("OTP_MAX_ATTEMPTS", 5, 1)?,
             otp_resend_cooldown: setting.seconds("OTP_RESEND_COOLDOWN_SECONDS", 60, 0)?,
+            otp_max_failures_per_day: setting.seconds("OTP_MAX_FAILURES_PER_DAY", 10, 1)?,
+            otp_max_codes_per_hour: setting.seconds("OTP_MAX_CODES_PER_HOUR", 5, 1)?,
             login_max_failures: setting.seconds("LOGIN_MAX_FAILURES", 10, 1)?,
+            login_max_failures_per_account: setting.seconds(
+                "LOGIN_MAX_FAILURES_PER_ACCOUNT",
+                100,
+                1,
+            )?,
             login_lockout: setting.seconds("LOGIN_LOCKOUT_SECONDS", 900, 1)?,
             email_provider,
             email_from: setting.text("EMAIL_FROM", "Edge Auth <no-reply@example.com>"),
-            allowed_origins: parse_origins(&setting.text("CORS_ALLOWED_ORIGINS", "*")),
+            allowed_origins: AllowedOrigins::parse(setting.get("CORS_ALLOWED_ORIGINS").as_deref()),
             hibp_check: setting.flag("HIBP_CHECK")?,
             hibp_api_base: setting
                 .text("HIBP_API_BASE", "https://api.pwnedpasswords.com")
                 .trim_end_matches('/')
                 .to_owned(),
         })
-    }
-}
-
-fn parse_origins(raw: &str) -> AllowedOrigins {
-    let origins: Vec<String> = raw
-        .split(',')
-        .map(|origin| origin.trim().trim_end_matches('/').to_owned())
-        .filter(|origin| !origin.is_empty())
-        .collect();
-    if origins.iter().any(|origin| origin == "*") {
-        AllowedOrigins::Any
-    } else {
-        AllowedOrigins::List(origins)
     }
 }
 
@@ -227,9 +266,25 @@ mod tests {
             ),
             (300, 5, 60)
         );
+        assert_eq!(
+            (
+                config.otp_max_failures_per_day,
+                config.otp_max_codes_per_hour
+            ),
+            (10, 5)
+        );
         assert_eq!((config.login_max_failures, config.login_lockout), (10, 900));
-        assert_eq!(config.email_provider, EmailProvider::Console);
-        assert_eq!(config.allowed_origins, AllowedOrigins::Any);
+        assert_eq!(config.login_max_failures_per_account, 100);
+        assert_eq!(
+            config.mail_transport().unwrap_err().variable,
+            "EMAIL_PROVIDER",
+            "no mail transport unless one is chosen"
+        );
+        assert_eq!(
+            config.allowed_origins,
+            AllowedOrigins::List(vec![]),
+            "no cross-origin access unless configured"
+        );
         assert_eq!(config.issuer, SERVICE_NAME);
         assert!(!config.hibp_check);
     }
@@ -270,8 +325,8 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(
-            config.email_provider,
-            EmailProvider::Resend {
+            config.mail_transport().unwrap(),
+            &EmailProvider::Resend {
                 api_base: "http://127.0.0.1:9999".to_owned(),
                 api_key: Secret::new("re_123")
             }
@@ -297,5 +352,7 @@ mod tests {
         assert!(config.allowed_origins.allows("https://a.example"));
         assert!(config.allowed_origins.allows("https://b.example"));
         assert!(!config.allowed_origins.allows("https://evil.example"));
+        let any = parse(&[SECRET, ("CORS_ALLOWED_ORIGINS", "*")]).unwrap();
+        assert!(any.allowed_origins.allows("http://localhost:5173"));
     }
 }

@@ -3,9 +3,11 @@
 pub mod access_token;
 pub mod body;
 pub mod breached;
+pub mod client_address;
 pub mod config;
 pub mod email;
 pub mod keys;
+pub mod login_lockout;
 pub mod mail;
 pub mod name;
 pub mod otp;

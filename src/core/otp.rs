@@ -73,12 +73,24 @@ impl std::fmt::Debug for OtpCode {
     }
 }
 
+/// The rolling window of the per-account budget of wrong tries.
+pub const FAILURE_WINDOW_SECONDS: i64 = 24 * 3600;
+/// The rolling window of the cap on codes mailed to one account.
+pub const MAIL_WINDOW_SECONDS: i64 = 3600;
+
 /// The lifetime, attempt and resend rules of reset codes, as numbers the database compares.
+///
+/// `max_attempts` bounds the tries at one code; `max_failures_per_day` bounds the wrong tries at
+/// an account across all its codes, so new codes bring no fresh guesses (NIST SP 800-63B §5.2.2:
+/// limit failed attempts on an account), and `max_codes_per_hour` bounds the mail one account can
+/// be sent, apart from the cooldown between two codes.
 #[derive(Debug, Clone, Copy)]
 pub struct OtpPolicy {
     pub ttl_seconds: i64,
     pub max_attempts: i64,
     pub resend_cooldown_seconds: i64,
+    pub max_failures_per_day: i64,
+    pub max_codes_per_hour: i64,
 }
 
 impl OtpPolicy {
@@ -90,6 +102,16 @@ impl OtpPolicy {
     /// A new code may replace one issued at or before this moment.
     pub fn reissue_if_issued_before(&self, now: i64) -> i64 {
         now - self.resend_cooldown_seconds
+    }
+
+    /// Wrong tries at or after this moment count toward the account's budget.
+    pub fn failures_counted_since(&self, now: i64) -> i64 {
+        now - FAILURE_WINDOW_SECONDS
+    }
+
+    /// Codes mailed at or after this moment count toward the account's mail cap.
+    pub fn mails_counted_since(&self, now: i64) -> i64 {
+        now - MAIL_WINDOW_SECONDS
     }
 
     /// Whether a code in this state may still be tried (the database applies the same rule).
@@ -107,6 +129,8 @@ mod tests {
         ttl_seconds: 300,
         max_attempts: 5,
         resend_cooldown_seconds: 60,
+        max_failures_per_day: 10,
+        max_codes_per_hour: 5,
     };
 
     #[test]
@@ -201,5 +225,7 @@ mod tests {
             "dead after five wrong tries"
         );
         assert_eq!(POLICY.reissue_if_issued_before(issued + 60), issued);
+        assert_eq!(POLICY.failures_counted_since(90_000), 90_000 - 86_400);
+        assert_eq!(POLICY.mails_counted_since(90_000), 90_000 - 3_600);
     }
 }

@@ -128,18 +128,30 @@ pub fn is_bcrypt(stored: &str) -> bool {
         .any(|prefix| stored.starts_with(prefix))
 }
 
-/// Whether an imported hash can ever be verified: a bcrypt hash of 60 characters with a cost
-/// of 4 to 31 and a salt and digest in bcrypt's base64 alphabet.
-pub fn is_usable_bcrypt(stored: &str) -> bool {
+/// The highest bcrypt cost a login may verify. Each step doubles the work: cost 14 is about a
+/// second of CPU in wasm, cost 15 two, past what a Workers request should spend, and a cost-31
+/// hash would never finish (a denial of service at one login; OWASP Password Storage Cheat
+/// Sheet puts the floor at 10, so real hashes sit far below this).
+pub const MAX_BCRYPT_COST: u32 = 14;
+
+/// The cost of a bcrypt hash of bcrypt's shape (60 characters, salt and digest in its base64
+/// alphabet), whatever the cost; `None` for anything else.
+pub fn bcrypt_cost(stored: &str) -> Option<u32> {
     let bytes = stored.as_bytes();
     let alphabet = |b: &u8| b.is_ascii_alphanumeric() || *b == b'.' || *b == b'/';
-    is_bcrypt(stored)
+    if !(is_bcrypt(stored)
         && bytes.len() == 60
         && bytes[6] == b'$'
-        && stored[4..6]
-            .parse::<u32>()
-            .is_ok_and(|cost| (4..=31).contains(&cost))
-        && bytes[7..].iter().all(alphabet)
+        && bytes[7..].iter().all(alphabet))
+    {
+        return None;
+    }
+    stored[4..6].parse::<u32>().ok()
+}
+
+/// Whether an imported hash can be verified: a bcrypt hash with a cost of 4 to `MAX_BCRYPT_COST`.
+pub fn is_usable_bcrypt(stored: &str) -> bool {
+    bcrypt_cost(stored).is_some_and(|cost| (4..=MAX_BCRYPT_COST).contains(&cost))
 }
 
 /// Whether a stored hash is argon2id at today's parameters (else it is upgraded at the next login).

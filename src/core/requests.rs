@@ -5,6 +5,7 @@ use crate::core::email::Email;
 use crate::core::name::Name;
 use crate::core::otp::{OtpCode, OtpShape};
 use crate::core::password::{LoginPassword, NewPassword};
+use crate::core::secret::Secret;
 use crate::core::violation::{Violation, Violations};
 
 /// `POST /register {email, password, username?}`.
@@ -58,9 +59,10 @@ impl TryFrom<&Body> for Login {
 }
 
 /// `POST /refresh {refresh}`: the raw value; its shape is checked as a credential (a `401`).
+/// A `Secret`, so no `Debug` of the request shows the token (OWASP Logging Cheat Sheet).
 #[derive(Debug)]
 pub struct RefreshRequest {
-    pub refresh: String,
+    pub refresh: Secret,
 }
 
 impl TryFrom<&Body> for RefreshRequest {
@@ -69,7 +71,7 @@ impl TryFrom<&Body> for RefreshRequest {
     fn try_from(body: &Body) -> Result<Self, Violations> {
         let refresh = body.string("refresh")?;
         Ok(Self {
-            refresh: refresh.to_owned(),
+            refresh: Secret::new(refresh),
         })
     }
 }
@@ -77,7 +79,7 @@ impl TryFrom<&Body> for RefreshRequest {
 /// `POST /logout {refresh?}`.
 #[derive(Debug)]
 pub struct LogoutRequest {
-    pub refresh: Option<String>,
+    pub refresh: Option<Secret>,
 }
 
 impl TryFrom<&Body> for LogoutRequest {
@@ -86,7 +88,7 @@ impl TryFrom<&Body> for LogoutRequest {
     fn try_from(body: &Body) -> Result<Self, Violations> {
         let refresh = body.optional_string("refresh")?;
         Ok(Self {
-            refresh: refresh.map(str::to_owned),
+            refresh: refresh.map(Secret::new),
         })
     }
 }
@@ -285,5 +287,19 @@ mod tests {
             .unwrap()
             .refresh
             .is_none());
+    }
+
+    #[test]
+    fn refresh_tokens_never_show_in_debug() {
+        let token = "r3fr3sh-t0k3n-that-must-not-be-logged-0123456789";
+        let refresh =
+            RefreshRequest::try_from(&body(&format!(r#"{{"refresh":"{token}"}}"#))).unwrap();
+        let logout =
+            LogoutRequest::try_from(&body(&format!(r#"{{"refresh":"{token}"}}"#))).unwrap();
+        for shown in [format!("{refresh:?}"), format!("{logout:?}")] {
+            assert!(!shown.contains(token), "{shown}");
+            assert!(shown.contains("redacted"), "{shown}");
+        }
+        assert_eq!(refresh.refresh.expose(), token);
     }
 }

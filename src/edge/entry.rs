@@ -17,11 +17,13 @@ pub async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     let config = match state::config(&env) {
         Ok(config) => config,
         Err(e) => {
+            // The browser that caused it must be able to read which variable is wrong.
+            let allowed = state::allowed_origins(&env);
             return Ok(http::finish(
                 ApiError::Misconfigured(e).into_response(),
-                None,
-                None,
-            ))
+                origin.as_deref(),
+                Some(&allowed),
+            ));
         }
     };
     let response = if req.method() == Method::Options {
@@ -135,20 +137,18 @@ where
     }
 }
 
-/// The per-IP flood shield: the Workers Rate Limiting binding `RATE_LIMITER`, keyed by
-/// `CF-Connecting-IP`; off when the binding is absent. Only a shield (its counts are per location
+/// The per-IP flood shield: the Workers Rate Limiting binding `RATE_LIMITER`, keyed by the client
+/// address (IPv6 by its /64; requests without `CF-Connecting-IP` share the bucket `unknown`);
+/// off when the binding is absent. Only a shield (its counts are per location
 /// and approximate): the exact per-account limits live in D1.
 async fn shield(req: &Request, env: &Env) -> Result<(), ApiError> {
     let Ok(limiter) = env.rate_limiter("RATE_LIMITER") else {
         return Ok(());
     };
-    let ip = req
-        .headers()
-        .get("CF-Connecting-IP")
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    match limiter.limit(ip).await {
+    match limiter
+        .limit(http::client_address(req).as_str().to_owned())
+        .await
+    {
         Ok(outcome) if !outcome.success => Err(ApiError::TooManyAttempts { retry_after: 60 }),
         Ok(_) => Ok(()),
         Err(e) => {

@@ -60,10 +60,11 @@ impl ApiError {
             ),
             Self::NotFound => (404, "not_found", "Not found".into()),
             Self::MethodNotAllowed => (405, "method_not_allowed", "Method not allowed".into()),
-            Self::Misconfigured(_) => (
+            // The variable's name and what is wrong with it, never its value (ConfigError).
+            Self::Misconfigured(e) => (
                 500,
                 "server_misconfigured",
-                "The server is misconfigured".into(),
+                format!("The server is misconfigured: {} {}", e.variable, e.problem),
             ),
             Self::Internal { .. } => (500, "internal", "Internal error".into()),
         }
@@ -81,6 +82,9 @@ impl ApiError {
         let mut body = Map::new();
         body.insert("message".into(), Value::String(message));
         body.insert("error".into(), Value::String(code.into()));
+        if let Self::Misconfigured(e) = &self {
+            body.insert("variable".into(), Value::String(e.variable.into()));
+        }
         if let Self::Validation(violations) = &self {
             let fields: Map<String, Value> = violations
                 .0
@@ -95,6 +99,14 @@ impl ApiError {
                 let _ = response
                     .headers()
                     .set("Retry-After", &retry_after.max(1).to_string());
+                response
+            }
+            // RFC 6750 §3 (and RFC 9110 §15.5.2: a 401 names its scheme). One value for every
+            // 401, so the header tells a wrong password from an unknown email no better than the body.
+            Self::Unauthorized => {
+                let _ = response
+                    .headers()
+                    .set("WWW-Authenticate", "Bearer realm=\"edge-auth\"");
                 response
             }
             _ => response,

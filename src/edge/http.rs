@@ -5,6 +5,7 @@ use serde_json::Value;
 use worker::{Headers, Request, Response};
 
 use crate::core::body::{Body, BodyError};
+use crate::core::client_address::ClientAddress;
 use crate::core::config::AllowedOrigins;
 use crate::core::violation::Violation;
 use crate::edge::error::ApiError;
@@ -71,6 +72,17 @@ async fn read_bytes(req: &mut Request) -> Result<Vec<u8>, ApiError> {
         bytes.extend_from_slice(&chunk);
     }
     Ok(bytes)
+}
+
+/// The client address of a request, from `CF-Connecting-IP` (set by Cloudflare's edge).
+pub fn client_address(req: &Request) -> ClientAddress {
+    ClientAddress::from_header(
+        req.headers()
+            .get("CF-Connecting-IP")
+            .ok()
+            .flatten()
+            .as_deref(),
+    )
 }
 
 /// Adds what every response carries: no caching of credentials (RFC 6749 §5.1, OWASP REST

@@ -17,11 +17,14 @@ use crate::core::mail::Message;
 pub fn send_later(ctx: &Context, env: &Env, config: Rc<Config>, message: Message) {
     let env = env.clone();
     ctx.wait_until(async move {
-        if let Err(cause) = send(&env, &config, &message).await {
-            console_error!(
-                "mail not sent ({}): {cause}",
-                provider_name(&config.email_provider)
-            );
+        let sent = match config.mail_transport() {
+            Ok(provider) => send(&env, &config, provider, &message)
+                .await
+                .map_err(|cause| format!("{}: {cause}", provider_name(provider))),
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(cause) = sent {
+            console_error!("mail not sent ({cause})");
         }
     });
 }
@@ -34,8 +37,13 @@ fn provider_name(provider: &EmailProvider) -> &'static str {
     }
 }
 
-async fn send(env: &Env, config: &Config, message: &Message) -> Result<(), String> {
-    match &config.email_provider {
+async fn send(
+    env: &Env,
+    config: &Config,
+    provider: &EmailProvider,
+    message: &Message,
+) -> Result<(), String> {
+    match provider {
         EmailProvider::Console => {
             // The local-development transport: the whole message, code included, in the log.
             console_log!(

@@ -3,7 +3,8 @@
 
 use worker::{console_error, console_log, event, Env, ScheduleContext, ScheduledEvent};
 
-use crate::edge::db::maintenance::prune;
+use crate::core::otp::FAILURE_WINDOW_SECONDS;
+use crate::edge::db::maintenance::{prune, Retention};
 use crate::edge::state::{self, database, now};
 
 /// How long a login-attempt count without a lockout is kept after its last attempt.
@@ -18,23 +19,24 @@ pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) 
     };
     let pruned = match database(&env) {
         Ok(db) => {
-            prune(
-                &db,
-                now(),
-                config.otp_resend_cooldown,
-                THROTTLE_IDLE_SECONDS,
-            )
-            .await
+            let keep = Retention {
+                resend_cooldown: config.otp_resend_cooldown,
+                login_idle: THROTTLE_IDLE_SECONDS,
+                login_lockout: config.login_lockout,
+                code_events: FAILURE_WINDOW_SECONDS,
+            };
+            prune(&db, now(), keep).await
         }
         Err(e) => Err(e),
     };
     match pruned {
         Ok(p) => console_log!(
-            "cleanup: {} sessions, {} refresh tokens, {} reset codes, {} login-attempt counts deleted",
+            "cleanup: {} sessions, {} refresh tokens, {} reset codes, {} login-attempt counts, {} code events deleted",
             p.sessions,
             p.refresh_tokens,
             p.password_resets,
-            p.login_throttle
+            p.login_attempts,
+            p.code_events
         ),
         Err(e) => console_error!("cleanup failed: {e:?}"),
     }

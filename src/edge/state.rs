@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use worker::{Context, D1Database, Date, Env};
 
-use crate::core::config::{Config, ConfigError};
+use crate::core::config::{AllowedOrigins, Config, ConfigError};
 use crate::edge::error::ApiError;
 
 thread_local! {
@@ -28,6 +28,12 @@ pub fn config(env: &Env) -> Result<Rc<Config>, ConfigError> {
     })?);
     CONFIG.with(|cell| *cell.borrow_mut() = Some(config.clone()));
     Ok(config)
+}
+
+/// `CORS_ALLOWED_ORIGINS` alone, for answers given when the rest of the configuration failed.
+pub fn allowed_origins(env: &Env) -> AllowedOrigins {
+    let raw = env.var("CORS_ALLOWED_ORIGINS").ok().map(|v| v.to_string());
+    AllowedOrigins::parse(raw.as_deref())
 }
 
 /// The data every route handler receives.

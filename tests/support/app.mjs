@@ -18,6 +18,14 @@ function wranglerVars() {
   );
 }
 
+/** The local-development settings of .dev.vars.example that have a value (not the secret). */
+function devVars() {
+  const text = readFileSync(`${ROOT}.dev.vars.example`, "utf8");
+  return Object.fromEntries(
+    [...text.matchAll(/^([A-Z_]+)="([^"]+)"/gm)].map((m) => [m[1], m[2]]),
+  );
+}
+
 function wranglerDatabaseId() {
   return readFileSync(`${ROOT}wrangler.toml`, "utf8").match(/^database_id\s*=\s*"([^"]+)"/m)[1];
 }
@@ -41,13 +49,24 @@ async function migrate(db) {
 }
 
 /**
- * Starts a worker. `vars` override wrangler.toml's; `mail: true` points EMAIL_PROVIDER=resend at a
- * local mailbox; `secret: null` leaves JWT_SECRET unset; `miniflare` adds Miniflare options;
- * `persistTo` opens the local D1 that `wrangler ... --persist-to DIR` wrote (migrated already).
+ * Starts a worker with the configuration `wrangler dev` would use (wrangler.toml's [vars] and
+ * .dev.vars.example's settings), or with `production: true` only what `wrangler deploy` ships.
+ * `vars` override both; `mail: true` points EMAIL_PROVIDER=resend at a local mailbox;
+ * `secret: null` leaves JWT_SECRET unset; `miniflare` adds Miniflare options; `persistTo` opens
+ * the local D1 that `wrangler ... --persist-to DIR` wrote (migrated already, unless `migrate`),
+ * which two apps can share.
  */
-export async function spawnApp({ vars = {}, mail = false, secret = TEST_SECRET, miniflare = {}, persistTo } = {}) {
+export async function spawnApp({
+  vars = {},
+  mail = false,
+  secret = TEST_SECRET,
+  miniflare = {},
+  persistTo,
+  migrate: migrateFirst = !persistTo,
+  production = false,
+} = {}) {
   const mailbox = mail ? await startMailbox() : null;
-  const bindings = { ...wranglerVars(), ...vars };
+  const bindings = { ...wranglerVars(), ...(production ? {} : devVars()), ...vars };
   if (mailbox) {
     Object.assign(bindings, {
       EMAIL_PROVIDER: "resend",
@@ -70,7 +89,7 @@ export async function spawnApp({ vars = {}, mail = false, secret = TEST_SECRET, 
     ...miniflare,
   });
   const url = await mf.ready;
-  if (!persistTo) await migrate(await mf.getD1Database("DB"));
+  if (migrateFirst) await migrate(await mf.getD1Database("DB"));
   return new TestApp(mf, url, mailbox);
 }
 
@@ -98,9 +117,13 @@ export class TestApp {
     await this.mailbox?.close();
   }
 
-  /** Any request; `json` is sent as a JSON body, `body` as it is. Returns status, headers, body. */
-  async request(method, path, { json, body, headers = {}, token } = {}) {
+  /**
+   * Any request; `json` is sent as a JSON body, `body` as it is; `ip` as CF-Connecting-IP (the
+   * client address Cloudflare's edge sets). Returns status, headers, body.
+   */
+  async request(method, path, { json, body, headers = {}, token, ip } = {}) {
     const allHeaders = { ...headers };
+    if (ip) allHeaders["CF-Connecting-IP"] = ip;
     if (json !== undefined) {
       allHeaders["Content-Type"] = "application/json";
       body = JSON.stringify(json);
@@ -125,8 +148,8 @@ export class TestApp {
     return this.request("POST", "/register", { json });
   }
 
-  login(email, password) {
-    return this.request("POST", "/login", { json: { email, password } });
+  login(email, password, { ip } = {}) {
+    return this.request("POST", "/login", { json: { email, password }, ip });
   }
 
   refresh(refresh) {

@@ -21,10 +21,11 @@ pub fn nullable_text(value: Option<&str>) -> JsValue {
 
 /// A prepared statement with its arguments bound. Statements of one batch share one argument
 /// list; each is bound the prefix it refers to, because D1 refuses more bindings than the
-/// statement's highest `?N`.
+/// statement's highest `?N`. The SQL is a `&'static str`: every statement the worker can issue is
+/// a constant, listed in `db::catalog()` and checked by `tests/query_plans.rs`.
 pub fn statement(
     db: &D1Database,
-    sql: &str,
+    sql: &'static str,
     args: &[JsValue],
 ) -> Result<D1PreparedStatement, ApiError> {
     let used = highest_placeholder(sql).min(args.len());

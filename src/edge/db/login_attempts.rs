@@ -39,11 +39,7 @@ const RELEASE_ACCOUNT_SQL: &str = "UPDATE login_attempts SET attempts = attempts
     AND EXISTS (SELECT 1 FROM sessions WHERE id = ?2)";
 
 /// Every statement of this module, for the query-plan check.
-pub const STATEMENTS: &[&str] = &[
-    RESERVE_SQL,
-    CLEAR_PAIR_SQL,
-    RELEASE_ACCOUNT_SQL,
-];
+pub const STATEMENTS: &[&str] = &[RESERVE_SQL, CLEAR_PAIR_SQL, RELEASE_ACCOUNT_SQL];
 
 /// Counts one attempt before its password is checked, so that parallel attempts cannot slip past
 /// a limit (the race of CVE-2024-4629). Two statements for the one batch:

@@ -9,53 +9,73 @@ use crate::edge::error::ApiError;
 /// run (hourly) takes the rest.
 pub const SLICE: i64 = 5_000;
 
+// Arguments: ?1 now, ?2 resend cooldown, ?3 idle time of a login-attempt count, ?4 slice,
+// ?5 lockout, ?6 the longest window of code events. Every selection goes through an index
+// (`tests/query_plans.rs`): `revoked_at > 0` rather than `IS NOT NULL`, so SQLite can use one.
+/// Refresh tokens of ended sessions (revoked or past their absolute expiry).
+const PRUNE_REFRESH_TOKENS_SQL: &str = "DELETE FROM refresh_tokens WHERE rowid IN \
+    (SELECT t.rowid FROM sessions s JOIN refresh_tokens t ON t.session_id = s.id \
+     WHERE s.revoked_at > 0 OR s.expires_at <= ?1 LIMIT ?4)";
+/// Ended sessions without tokens left: a token of a deleted session still gets `401`.
+const PRUNE_SESSIONS_SQL: &str = "DELETE FROM sessions WHERE rowid IN \
+    (SELECT s.rowid FROM sessions s WHERE (s.revoked_at > 0 OR s.expires_at <= ?1) \
+     AND NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.session_id = s.id) LIMIT ?4)";
+/// Reset codes expired or used, once the resend cooldown has passed (no deletion shortens it).
+const PRUNE_PASSWORD_RESETS_SQL: &str = "DELETE FROM password_resets WHERE rowid IN \
+    (SELECT rowid FROM password_resets WHERE issued_at <= ?1 - ?2 \
+     AND (expires_at <= ?1 OR used_by IS NOT NULL) LIMIT ?4)";
+/// Login-attempt counts that no longer hold anything back: their last attempt is older than a
+/// lockout, and they had a lockout (over now) or are account-wide (their window is over), or
+/// they were untouched for the idle time.
+const PRUNE_LOGIN_ATTEMPTS_SQL: &str = "DELETE FROM login_attempts WHERE (email, client) IN \
+    (SELECT email, client FROM login_attempts WHERE last_attempt_at <= ?1 - ?5 \
+     AND (locked_until IS NOT NULL OR client = '*' OR last_attempt_at <= ?1 - ?3) LIMIT ?4)";
+/// Code events older than the longest window they are counted in.
+const PRUNE_CODE_EVENTS_SQL: &str = "DELETE FROM code_events WHERE rowid IN \
+    (SELECT rowid FROM code_events WHERE at <= ?1 - ?6 LIMIT ?4)";
+
+/// Every statement of this module, for the query-plan check.
+pub const STATEMENTS: &[&str] = &[
+    PRUNE_REFRESH_TOKENS_SQL,
+    PRUNE_SESSIONS_SQL,
+    PRUNE_PASSWORD_RESETS_SQL,
+    PRUNE_LOGIN_ATTEMPTS_SQL,
+    PRUNE_CODE_EVENTS_SQL,
+];
+
+/// What the cleanup keeps, in seconds.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    pub resend_cooldown: i64,
+    pub login_idle: i64,
+    pub login_lockout: i64,
+    pub code_events: i64,
+}
+
 /// What one cleanup removed.
 #[derive(Debug, Default)]
 pub struct Pruned {
     pub refresh_tokens: usize,
     pub sessions: usize,
     pub password_resets: usize,
-    pub login_throttle: usize,
+    pub login_attempts: usize,
+    pub code_events: usize,
 }
 
-/// Deletes, in one transaction, at most `SLICE` rows of each kind:
-/// - refresh tokens of ended sessions (revoked or past their absolute expiry), then ended
-///   sessions without tokens left: a token of a deleted session still gets `401`;
-/// - reset codes expired or used, once the resend cooldown has passed (so no deletion shortens it);
-/// - login-attempt counts whose lockout is over (the next attempt would start afresh anyway), and
-///   counts without a lockout untouched for `throttle_idle_seconds`.
-pub async fn prune(
-    db: &D1Database,
-    now: i64,
-    resend_cooldown: i64,
-    throttle_idle_seconds: i64,
-) -> Result<Pruned, ApiError> {
+/// Deletes, in one transaction, at most `SLICE` rows of each kind.
+pub async fn prune(db: &D1Database, now: i64, keep: Retention) -> Result<Pruned, ApiError> {
     let args = [
         int(now),
-        int(resend_cooldown),
-        int(throttle_idle_seconds),
+        int(keep.resend_cooldown),
+        int(keep.login_idle),
         int(SLICE),
+        int(keep.login_lockout),
+        int(keep.code_events),
     ];
-    let ended = "(s.revoked_at IS NOT NULL OR s.expires_at <= ?1)";
-    let statements = [
-        format!(
-            "DELETE FROM refresh_tokens WHERE rowid IN (SELECT t.rowid FROM refresh_tokens t \
-             JOIN sessions s ON s.id = t.session_id WHERE {ended} LIMIT ?4)"
-        ),
-        format!(
-            "DELETE FROM sessions WHERE rowid IN (SELECT s.rowid FROM sessions s WHERE {ended} \
-             AND NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.session_id = s.id) LIMIT ?4)"
-        ),
-        "DELETE FROM password_resets WHERE rowid IN (SELECT rowid FROM password_resets \
-         WHERE (expires_at <= ?1 OR used_by IS NOT NULL) AND issued_at <= ?1 - ?2 LIMIT ?4)"
-            .to_owned(),
-        "DELETE FROM login_throttle WHERE rowid IN (SELECT rowid FROM login_throttle \
-         WHERE locked_until <= ?1 OR (locked_until IS NULL AND last_attempt_at <= ?1 - ?3) LIMIT ?4)"
-            .to_owned(),
-    ]
-    .iter()
-    .map(|sql| statement(db, sql, &args))
-    .collect::<Result<Vec<_>, _>>()?;
+    let statements = STATEMENTS
+        .iter()
+        .map(|sql| statement(db, sql, &args))
+        .collect::<Result<Vec<_>, _>>()?;
     let results = batch(db, statements, "prune ended rows").await?;
     let changes: Vec<usize> = results
         .iter()
@@ -65,6 +85,7 @@ pub async fn prune(
         refresh_tokens: changes[0],
         sessions: changes[1],
         password_resets: changes[2],
-        login_throttle: changes[3],
+        login_attempts: changes[3],
+        code_events: changes[4],
     })
 }

@@ -1,12 +1,28 @@
-//! All SQL: one function per statement, typed rows, numbered placeholders. Rules that must hold
+//! All SQL: one constant per statement, typed rows, numbered placeholders. Rules that must hold
 //! under concurrency are single statements or one batch (D1 has no BEGIN; a batch is one
 //! transaction).
 
 mod d1;
-pub mod login_throttle;
+pub mod login_attempts;
 pub mod maintenance;
 pub mod password_resets;
 pub mod sessions;
 pub mod users;
 
 pub use d1::{batch, first, int, nullable_text, rows, statement, text};
+
+/// Every SQL statement the worker can issue, by module: `tests/query_plans.rs` asks SQLite for
+/// the plan of each and fails on a scan of a table that grows with its users.
+pub fn catalog() -> Vec<(&'static str, &'static str)> {
+    let modules: [(&'static str, &[&'static str]); 5] = [
+        ("login_attempts", login_attempts::STATEMENTS),
+        ("maintenance", maintenance::STATEMENTS),
+        ("password_resets", password_resets::STATEMENTS),
+        ("sessions", sessions::STATEMENTS),
+        ("users", users::STATEMENTS),
+    ];
+    modules
+        .into_iter()
+        .flat_map(|(module, statements)| statements.iter().map(move |sql| (module, *sql)))
+        .collect()
+}

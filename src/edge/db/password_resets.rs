@@ -1,11 +1,82 @@
-//! The `password_resets` table: one live code per account, its expiry and its wrong tries.
+//! The `password_resets` table (one live code per account, its expiry and its wrong tries) and
+//! the reset rows of `code_events` (codes mailed, wrong tries), which outlive any one code.
 
 use serde::Deserialize;
 use worker::D1Database;
 
-use super::{batch, first, int, rows, statement, text};
+use super::{batch, int, rows, statement, text};
 use crate::core::email::Email;
+use crate::core::otp::OtpPolicy;
 use crate::edge::error::ApiError;
+
+/// A new code `?2` for the account of `?1`, replacing any earlier one, unless one was issued
+/// after `?5` and not yet used (the cooldown; a used code ends it), the account spent its budget
+/// of `?6` wrong tries since `?7`, or it was mailed `?8` codes since `?9`.
+const ISSUE_SQL: &str = "INSERT INTO password_resets \
+      (user_id, code_hash, issued_at, expires_at, wrong_attempts, used_by) \
+    SELECT u.id, ?2, ?3, ?4, 0, NULL FROM users u WHERE u.email = ?1 \
+      AND (SELECT COUNT(*) FROM code_events e WHERE e.user_id = u.id AND e.purpose = 'reset' \
+        AND e.kind = 'wrong' AND e.at > ?7) < ?6 \
+      AND (SELECT COUNT(*) FROM code_events e WHERE e.user_id = u.id AND e.purpose = 'reset' \
+        AND e.kind = 'sent' AND e.at > ?9) < ?8 \
+    ON CONFLICT (user_id) DO UPDATE SET code_hash = excluded.code_hash, \
+      issued_at = excluded.issued_at, expires_at = excluded.expires_at, \
+      wrong_attempts = 0, used_by = NULL \
+    WHERE password_resets.issued_at <= ?5 OR password_resets.used_by IS NOT NULL \
+    RETURNING user_id";
+/// Records that the code `?2` was stored (and so will be mailed), for the mail cap.
+const RECORD_SENT_SQL: &str = "INSERT INTO code_events (user_id, purpose, kind, at) \
+    SELECT user_id, 'reset', 'sent', ?3 FROM password_resets \
+    WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND code_hash = ?2";
+
+// The redemption batch. Arguments: ?1 email, ?2 presented code hash, ?3 now, ?4 tries per code,
+// ?5 this request's marker, ?6 new password hash, ?7 budget of wrong tries, ?8 budget start.
+/// 1. The code is used, if it is the account's, live, and the account's budget is not spent.
+const USE_CODE_SQL: &str = "UPDATE password_resets SET used_by = ?5 \
+    WHERE user_id = (SELECT id FROM users WHERE email = ?1) \
+      AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash = ?2 \
+      AND (SELECT COUNT(*) FROM code_events e WHERE e.user_id = password_resets.user_id \
+        AND e.purpose = 'reset' AND e.kind = 'wrong' AND e.at > ?8) < ?7";
+/// 2. A wrong try at a live code is recorded against the account's budget, while it lasts (so
+///    the rows an account can have in one window stay bounded).
+const RECORD_WRONG_SQL: &str = "INSERT INTO code_events (user_id, purpose, kind, at) \
+    SELECT user_id, 'reset', 'wrong', ?3 FROM password_resets \
+    WHERE user_id = (SELECT id FROM users WHERE email = ?1) \
+      AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash <> ?2 \
+      AND (SELECT COUNT(*) FROM code_events e WHERE e.user_id = password_resets.user_id \
+        AND e.purpose = 'reset' AND e.kind = 'wrong' AND e.at > ?8) < ?7";
+/// 3. ... and against the code's own tries.
+const COUNT_WRONG_SQL: &str = "UPDATE password_resets SET wrong_attempts = wrong_attempts + 1 \
+    WHERE user_id = (SELECT id FROM users WHERE email = ?1) \
+      AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash <> ?2";
+/// 4. The new password hash is stored, if this request used the code.
+const SET_PASSWORD_SQL: &str = "UPDATE users SET password_hash = ?6, updated_at = ?3 \
+    WHERE id = (SELECT user_id FROM password_resets \
+      WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND used_by = ?5)";
+/// 5. Every session of the account is revoked.
+const REVOKE_SESSIONS_SQL: &str = "UPDATE sessions SET revoked_at = ?3 \
+    WHERE revoked_at IS NULL AND user_id = (SELECT user_id FROM password_resets \
+      WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND used_by = ?5)";
+/// 6. Every login-attempt count of the email is cleared.
+const CLEAR_LOGIN_ATTEMPTS_SQL: &str = "DELETE FROM login_attempts WHERE email = ?1 \
+    AND EXISTS (SELECT 1 FROM password_resets \
+      WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND used_by = ?5)";
+/// 7. The outcome: a row if this request used the code.
+const REDEEM_OUTCOME_SQL: &str = "SELECT user_id FROM password_resets \
+    WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND used_by = ?5";
+
+/// Every statement of this module, for the query-plan check.
+pub const STATEMENTS: &[&str] = &[
+    ISSUE_SQL,
+    RECORD_SENT_SQL,
+    USE_CODE_SQL,
+    RECORD_WRONG_SQL,
+    COUNT_WRONG_SQL,
+    SET_PASSWORD_SQL,
+    REVOKE_SESSIONS_SQL,
+    CLEAR_LOGIN_ATTEMPTS_SQL,
+    REDEEM_OUTCOME_SQL,
+];
 
 /// The account a statement touched (`RETURNING user_id`); only its presence matters.
 #[derive(Deserialize)]
@@ -14,74 +85,69 @@ struct Account {
     user_id: i64,
 }
 
-/// A new code for the account with this email, replacing any earlier one, unless one was issued
-/// within the cooldown. Returns whether a code was stored (and so must be mailed). One
-/// statement, so two requests racing within the cooldown store (and mail) one code.
+/// A new code for the account with this email, replacing any earlier one, within the cooldown,
+/// the budget of wrong tries and the mail cap of `policy`. Returns whether a code was stored
+/// (and so must be mailed). One batch, so racing requests store (and mail) within the limits.
 pub async fn issue(
     db: &D1Database,
     email: &Email,
     code_hash: &str,
     now: i64,
-    expires_at: i64,
-    reissue_if_issued_before: i64,
+    policy: &OtpPolicy,
 ) -> Result<bool, ApiError> {
-    let sql = "INSERT INTO password_resets (user_id, code_hash, issued_at, expires_at, wrong_attempts, used_by) \
-               SELECT id, ?2, ?3, ?4, 0, NULL FROM users WHERE email = ?1 \
-               ON CONFLICT (user_id) DO UPDATE SET code_hash = excluded.code_hash, \
-                 issued_at = excluded.issued_at, expires_at = excluded.expires_at, \
-                 wrong_attempts = 0, used_by = NULL \
-               WHERE password_resets.issued_at <= ?5 \
-               RETURNING user_id";
     let args = [
         text(email.as_str()),
         text(code_hash),
         int(now),
-        int(expires_at),
-        int(reissue_if_issued_before),
+        int(policy.expires_at(now)),
+        int(policy.reissue_if_issued_before(now)),
+        int(policy.max_failures_per_day),
+        int(policy.failures_counted_since(now)),
+        int(policy.max_codes_per_hour),
+        int(policy.mails_counted_since(now)),
     ];
-    let row: Option<Account> = first(statement(db, sql, &args)?, "issue reset code").await?;
-    Ok(row.is_some())
+    let statements = vec![
+        statement(db, ISSUE_SQL, &args)?,
+        statement(db, RECORD_SENT_SQL, &args)?,
+    ];
+    let results = batch(db, statements, "issue reset code").await?;
+    Ok(!rows::<Account>(&results[0], "read issued reset code")?.is_empty())
 }
 
-/// Everything a correct code does, in one transaction:
-/// 1. the code is used, if it is the account's, unused, unexpired and under the attempt limit
-///    (marked with this request's `marker`, so later statements know this request won);
-/// 2. otherwise a wrong try is counted against the live code;
-/// 3. the new password hash is stored;
-/// 4. every session of the account is revoked;
-/// 5. the login lockout of the email is cleared.
-///
-/// Returns whether the code was accepted. Ten concurrent correct submissions: exactly one wins.
+/// Everything a correct code does, in one transaction: the code is used, or a wrong try is
+/// counted against the code and the account's budget; then, if this request used it (marked
+/// with its `marker`), the new password hash is stored, every session of the account revoked
+/// and its login lockout cleared. Returns whether the code was accepted. Ten concurrent correct
+/// submissions: exactly one wins.
 pub async fn redeem(
     db: &D1Database,
     email: &Email,
     code_hash: &str,
     new_password_hash: &str,
     now: i64,
-    max_attempts: i64,
+    policy: &OtpPolicy,
     marker: &str,
 ) -> Result<bool, ApiError> {
-    let account = "(SELECT id FROM users WHERE email = ?1)";
-    let live_code = "used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4";
-    let won =
-        format!("(SELECT user_id FROM password_resets WHERE user_id = {account} AND used_by = ?5)");
     let args = [
         text(email.as_str()),
         text(code_hash),
         int(now),
-        int(max_attempts),
+        int(policy.max_attempts),
         text(marker),
         text(new_password_hash),
+        int(policy.max_failures_per_day),
+        int(policy.failures_counted_since(now)),
     ];
     let statements = [
-        format!("UPDATE password_resets SET used_by = ?5 WHERE user_id = {account} AND {live_code} AND code_hash = ?2"),
-        format!("UPDATE password_resets SET wrong_attempts = wrong_attempts + 1 WHERE user_id = {account} AND {live_code} AND code_hash <> ?2"),
-        format!("UPDATE users SET password_hash = ?6, updated_at = ?3 WHERE id = {won}"),
-        format!("UPDATE sessions SET revoked_at = ?3 WHERE revoked_at IS NULL AND user_id = {won}"),
-        format!("DELETE FROM login_throttle WHERE email = ?1 AND EXISTS {won}"),
-        format!("SELECT user_id FROM password_resets WHERE user_id = {account} AND used_by = ?5"),
+        USE_CODE_SQL,
+        RECORD_WRONG_SQL,
+        COUNT_WRONG_SQL,
+        SET_PASSWORD_SQL,
+        REVOKE_SESSIONS_SQL,
+        CLEAR_LOGIN_ATTEMPTS_SQL,
+        REDEEM_OUTCOME_SQL,
     ]
-    .iter()
+    .into_iter()
     .map(|sql| statement(db, sql, &args))
     .collect::<Result<Vec<_>, _>>()?;
     let results = batch(db, statements, "redeem reset code").await?;

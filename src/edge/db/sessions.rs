@@ -7,31 +7,95 @@ use super::{batch, int, rows, statement, text};
 use crate::core::access_token::Principal;
 use crate::edge::error::ApiError;
 
-/// A new session (run in the login's success batch).
+/// A new session for `?2`, only if the account's password hash is still `?5`, the one the
+/// login verified: a reset that commits while the login hashes leaves no session made with the
+/// old password (OWASP Session Management: sessions end when the password changes).
+const CREATE_SQL: &str = "INSERT INTO sessions (id, user_id, created_at, expires_at) \
+    SELECT ?1, id, ?3, ?4 FROM users WHERE id = ?2 AND password_hash = ?5 RETURNING id";
+/// The first refresh token of a session, if the session was created.
+const ADD_REFRESH_TOKEN_SQL: &str = "INSERT INTO refresh_tokens (digest, session_id, issued_at) \
+    SELECT ?1, id, ?3 FROM sessions WHERE id = ?2";
+/// Rotation, step 1: an unspent token of a live session is marked spent. The liveness check is
+/// tied to the token's own session (by primary key), so it reads one row, not every session.
+const SPEND_SQL: &str = "UPDATE refresh_tokens SET rotated_at = ?3 \
+    WHERE digest = ?1 AND rotated_at IS NULL AND EXISTS (SELECT 1 FROM sessions s \
+      WHERE s.id = refresh_tokens.session_id AND s.revoked_at IS NULL AND s.expires_at > ?3)";
+/// Rotation, step 2: the successor `?2` is recorded, unless an earlier request within the grace
+/// window recorded it already (it is derived from the token, so both get the same one).
+const RECORD_SUCCESSOR_SQL: &str =
+    "INSERT OR IGNORE INTO refresh_tokens (digest, session_id, issued_at) \
+    SELECT ?2, t.session_id, ?3 FROM refresh_tokens t \
+    WHERE t.digest = ?1 AND t.rotated_at >= ?3 - ?4 AND EXISTS (SELECT 1 FROM sessions s \
+      WHERE s.id = t.session_id AND s.revoked_at IS NULL AND s.expires_at > ?3)";
+/// Rotation, step 3: reuse revokes the whole session (RFC 9700 §4.14.2). Reuse is a token spent
+/// before the grace window, or one whose successor was itself spent already: the window reaches
+/// one step back, never to a token two rotations old.
+const REVOKE_ON_REUSE_SQL: &str = "UPDATE sessions SET revoked_at = ?3 \
+    WHERE revoked_at IS NULL AND id = (SELECT t.session_id FROM refresh_tokens t WHERE t.digest = ?1 \
+      AND (t.rotated_at < ?3 - ?4 OR EXISTS (SELECT 1 FROM refresh_tokens n \
+        WHERE n.digest = ?2 AND n.rotated_at IS NOT NULL)))";
+/// Rotation, step 4: the outcome.
+const ROTATION_OUTCOME_SQL: &str = "SELECT s.id AS session_id, s.user_id, s.revoked_at, s.expires_at, \
+      t.rotated_at, (SELECT n.rotated_at FROM refresh_tokens n WHERE n.digest = ?2) AS successor_rotated_at \
+    FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.digest = ?1";
+/// Logout: the caller's session, if it is live. The check is a non-correlated subquery, which
+/// SQLite evaluates once before updating.
+const END_ONE_SQL: &str = "UPDATE sessions SET revoked_at = ?3 \
+    WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL \
+    AND ?1 IN (SELECT id FROM sessions WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL AND expires_at > ?3) \
+    RETURNING id";
+/// Logout everywhere: every live session of the caller, if the caller's own is live.
+const END_ALL_SQL: &str = "UPDATE sessions SET revoked_at = ?3 \
+    WHERE user_id = ?2 AND revoked_at IS NULL \
+    AND ?1 IN (SELECT id FROM sessions WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL AND expires_at > ?3) \
+    RETURNING id";
+/// Logout with a refresh token in the body: its session too, if it is the caller's.
+const END_REFRESH_SESSION_SQL: &str =
+    "UPDATE sessions SET revoked_at = ?3 WHERE revoked_at IS NULL \
+    AND user_id = ?2 AND id = (SELECT session_id FROM refresh_tokens WHERE digest = ?1)";
+
+/// Every statement of this module, for the query-plan check.
+pub const STATEMENTS: &[&str] = &[
+    CREATE_SQL,
+    ADD_REFRESH_TOKEN_SQL,
+    SPEND_SQL,
+    RECORD_SUCCESSOR_SQL,
+    REVOKE_ON_REUSE_SQL,
+    ROTATION_OUTCOME_SQL,
+    END_ONE_SQL,
+    END_ALL_SQL,
+    END_REFRESH_SESSION_SQL,
+];
+
+/// A new session, created only if the password hash the login verified is still the account's;
+/// its `RETURNING id` row is absent otherwise (run in the login's success batch).
 pub fn create(
     db: &D1Database,
     session_id: &str,
     user_id: i64,
     now: i64,
     expires_at: i64,
+    verified_hash: &str,
 ) -> Result<D1PreparedStatement, ApiError> {
-    let sql = "INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)";
-    statement(
-        db,
-        sql,
-        &[text(session_id), int(user_id), int(now), int(expires_at)],
-    )
+    let args = [
+        text(session_id),
+        int(user_id),
+        int(now),
+        int(expires_at),
+        text(verified_hash),
+    ];
+    statement(db, CREATE_SQL, &args)
 }
 
-/// The first refresh token of a new session.
+/// The first refresh token of a new session (if the session was created).
 pub fn add_refresh_token(
     db: &D1Database,
     digest: &str,
     session_id: &str,
     now: i64,
 ) -> Result<D1PreparedStatement, ApiError> {
-    let sql = "INSERT INTO refresh_tokens (digest, session_id, issued_at) VALUES (?1, ?2, ?3)";
-    statement(db, sql, &[text(digest), text(session_id), int(now)])
+    let args = [text(digest), text(session_id), int(now)];
+    statement(db, ADD_REFRESH_TOKEN_SQL, &args)
 }
 
 /// Who a refresh was granted to.
@@ -42,15 +106,18 @@ pub struct Rotation {
     pub revoked_at: Option<i64>,
     pub expires_at: i64,
     pub rotated_at: Option<i64>,
+    pub successor_rotated_at: Option<i64>,
 }
 
 impl Rotation {
     /// Whether the presented token may be exchanged for its successor: the session is live and
-    /// the token was spent by this request or within the grace window before it.
+    /// the token was spent by this request or within the grace window before it, and its
+    /// successor is still unspent.
     pub fn granted(&self, now: i64, grace: i64) -> bool {
         self.revoked_at.is_none()
             && self.expires_at > now
             && self.rotated_at.is_some_and(|at| at >= now - grace)
+            && self.successor_rotated_at.is_none()
     }
 }
 
@@ -58,7 +125,8 @@ impl Rotation {
 /// 1. an unspent token of a live session is marked spent;
 /// 2. its successor is recorded, unless an earlier request within the grace window did so
 ///    already (the successor is derived from the token, so both get the same one);
-/// 3. a token spent before the grace window is reuse: its whole session is revoked;
+/// 3. a token spent before the grace window, or whose successor was spent, is reuse: its whole
+///    session is revoked;
 /// 4. the outcome is read back.
 pub async fn rotate(
     db: &D1Database,
@@ -67,32 +135,21 @@ pub async fn rotate(
     now: i64,
     grace: i64,
 ) -> Result<Option<Rotation>, ApiError> {
-    let live =
-        "session_id IN (SELECT id FROM sessions WHERE revoked_at IS NULL AND expires_at > ?3)";
     let args = [
         text(presented_digest),
         text(successor_digest),
         int(now),
         int(grace),
     ];
-    let spend = format!(
-        "UPDATE refresh_tokens SET rotated_at = ?3 WHERE digest = ?1 AND rotated_at IS NULL AND {live}"
-    );
-    let record_successor = format!(
-        "INSERT OR IGNORE INTO refresh_tokens (digest, session_id, issued_at) \
-         SELECT ?2, session_id, ?3 FROM refresh_tokens \
-         WHERE digest = ?1 AND rotated_at >= ?3 - ?4 AND {live}"
-    );
-    let revoke_on_reuse = "UPDATE sessions SET revoked_at = ?3 WHERE revoked_at IS NULL AND id = \
-         (SELECT session_id FROM refresh_tokens WHERE digest = ?1 AND rotated_at < ?3 - ?4)";
-    let outcome = "SELECT s.id AS session_id, s.user_id, s.revoked_at, s.expires_at, t.rotated_at \
-         FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.digest = ?1";
-    let statements = vec![
-        statement(db, &spend, &args)?,
-        statement(db, &record_successor, &args)?,
-        statement(db, revoke_on_reuse, &args)?,
-        statement(db, outcome, &args)?,
-    ];
+    let statements = [
+        SPEND_SQL,
+        RECORD_SUCCESSOR_SQL,
+        REVOKE_ON_REUSE_SQL,
+        ROTATION_OUTCOME_SQL,
+    ]
+    .into_iter()
+    .map(|sql| statement(db, sql, &args))
+    .collect::<Result<Vec<_>, _>>()?;
     let results = batch(db, statements, "rotate refresh token").await?;
     let outcome = results
         .last()
@@ -104,8 +161,7 @@ pub async fn rotate(
 
 /// Ends the caller's session, or with `everywhere` every live session of the caller, provided the
 /// caller's own session is live; plus the session of `refresh_digest` if it is the caller's.
-/// Returns whether the caller was authorised. One statement per part, in one transaction; the
-/// caller's check is a non-correlated subquery, which SQLite evaluates once before updating.
+/// Returns whether the caller was authorised. One statement per part, in one transaction.
 pub async fn revoke(
     db: &D1Database,
     principal: &Principal,
@@ -117,25 +173,17 @@ pub async fn revoke(
     struct Revoked {
         id: String,
     }
-    let caller_live = "?1 IN (SELECT id FROM sessions WHERE id = ?1 AND user_id = ?2 \
-                       AND revoked_at IS NULL AND expires_at > ?3)";
-    let which = if everywhere { "" } else { "id = ?1 AND " };
-    let end_sessions = format!(
-        "UPDATE sessions SET revoked_at = ?3 WHERE {which}user_id = ?2 AND revoked_at IS NULL \
-         AND {caller_live} RETURNING id"
-    );
     let args = [
         text(&principal.session_id),
         int(principal.user_id),
         int(now),
     ];
-    let mut statements = vec![statement(db, &end_sessions, &args)?];
+    let end_sessions = if everywhere { END_ALL_SQL } else { END_ONE_SQL };
+    let mut statements = vec![statement(db, end_sessions, &args)?];
     if let Some(digest) = refresh_digest {
-        let end_refresh_session = "UPDATE sessions SET revoked_at = ?3 WHERE revoked_at IS NULL \
-             AND user_id = ?2 AND id = (SELECT session_id FROM refresh_tokens WHERE digest = ?1)";
         statements.push(statement(
             db,
-            end_refresh_session,
+            END_REFRESH_SESSION_SQL,
             &[text(digest), int(principal.user_id), int(now)],
         )?);
     }

@@ -13,14 +13,17 @@ use crate::edge::http::{json, read_body};
 use crate::edge::mailer::send_later;
 use crate::edge::state::{database, now, State};
 
-/// Issues and mails a code. Known and unknown emails, and requests inside the cooldown, get the
-/// same answer after the same single statement; the mail leaves after the response.
+/// Issues and mails a code. Known and unknown emails, and requests inside the cooldown, past the
+/// mail cap or the budget of wrong tries, get the same answer after the same single batch; the
+/// mail leaves after the response.
 pub async fn request_code(
     mut req: Request,
     ctx: RouteContext<State>,
 ) -> Result<Response, ApiError> {
-    let request = ResetRequest::try_from(&read_body(&mut req).await?)?;
     let config = &ctx.data.config;
+    // Before anything is stored: a code that cannot be mailed must not exist.
+    config.mail_transport().map_err(ApiError::Misconfigured)?;
+    let request = ResetRequest::try_from(&read_body(&mut req).await?)?;
     let policy = config.otp_policy();
     let now = now();
     let code = OtpCode::generate();
@@ -30,8 +33,7 @@ pub async fn request_code(
         &request.email,
         &code.keyed_hash(&config.keys.otp, &request.email),
         now,
-        policy.expires_at(now),
-        policy.reissue_if_issued_before(now),
+        &policy,
     )
     .await?;
     if issued {
@@ -47,8 +49,10 @@ pub async fn update_password(
     mut req: Request,
     ctx: RouteContext<State>,
 ) -> Result<Response, ApiError> {
-    let update = PasswordUpdate::try_from(&read_body(&mut req).await?)?;
     let config = &ctx.data.config;
+    // The change notice must be able to leave before the password changes.
+    config.mail_transport().map_err(ApiError::Misconfigured)?;
+    let update = PasswordUpdate::try_from(&read_body(&mut req).await?)?;
     refuse_breached(config, "new_password", update.new_password.expose()).await?;
     let new_hash = password_hash::hash(update.new_password.expose(), random::bytes())
         .map_err(|e| ApiError::internal("hash password", e))?;
@@ -63,7 +67,7 @@ pub async fn update_password(
         &code_hash,
         &new_hash,
         now(),
-        config.otp_max_attempts,
+        &config.otp_policy(),
         &random::identifier(),
     )
     .await?;

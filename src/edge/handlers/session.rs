@@ -5,15 +5,17 @@ use worker::{console_error, Request, Response, RouteContext};
 
 use crate::core::access_token::{self, Principal};
 use crate::core::config::Config;
+use crate::core::login_lockout::AttemptCount;
 use crate::core::refresh_token::RefreshToken;
 use crate::core::requests::{Login, LogoutRequest, RefreshRequest};
 use crate::core::violation::Violation;
 use crate::core::{password_hash, random};
 use crate::edge::auth::{principal, token_settings};
-use crate::edge::db::login_throttle::{self, Reservation};
+use crate::edge::db::login_attempts;
 use crate::edge::db::users::{self, Credentials};
 use crate::edge::db::{batch, rows, sessions};
 use crate::edge::error::ApiError;
+use crate::edge::http::client_address;
 use crate::edge::http::{json, read_body, read_optional_body};
 use crate::edge::state::{database, now, State};
 
@@ -22,33 +24,29 @@ use crate::edge::state::{database, now, State};
 /// (OWASP Authentication Cheat Sheet), and both answer the same `401`.
 pub async fn login(mut req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
     let login = Login::try_from(&read_body(&mut req).await?)?;
+    let client = client_address(&req);
     let config = &ctx.data.config;
+    let limits = config.lockout_limits();
     let now = now();
     let db = database(&ctx.env)?;
+    let [pair, account_wide] = login_attempts::reserve(&db, &login.email, &client, now, limits)?;
     let first = vec![
-        login_throttle::reserve_attempt(
-            &db,
-            &login.email,
-            now,
-            config.login_max_failures,
-            config.login_lockout,
-        )?,
+        pair,
+        account_wide,
         users::find_credentials(&db, &login.email)?,
     ];
     let results = batch(&db, first, "start login").await?;
-    let reservation: Reservation = rows(&results[0], "read login attempts")?
+    let pair: AttemptCount = rows(&results[0], "read login attempts")?
         .into_iter()
         .next()
         .ok_or_else(|| ApiError::internal("read login attempts", "no row returned"))?;
-    if reservation.attempts > config.login_max_failures {
-        let until = reservation
-            .locked_until
-            .unwrap_or(now + config.login_lockout);
-        return Err(ApiError::TooManyAttempts {
-            retry_after: until - now,
-        });
-    }
-    let account: Option<Credentials> = rows(&results[1], "read account")?.into_iter().next();
+    let account_wide: Option<AttemptCount> = rows(&results[1], "read account-wide attempts")?
+        .into_iter()
+        .next();
+    limits
+        .verdict(&pair, account_wide.as_ref(), now)
+        .map_err(|retry_after| ApiError::TooManyAttempts { retry_after })?;
+    let account: Option<Credentials> = rows(&results[2], "read account")?.into_iter().next();
     let password = login.password.expose();
     let verified = match &account {
         Some(account) => {
@@ -65,16 +63,20 @@ pub async fn login(mut req: Request, ctx: RouteContext<State>) -> Result<Respons
 
     let session_id = random::identifier();
     let refresh = RefreshToken::generate();
+    let [clear_pair, release_account] =
+        login_attempts::record_success(&db, &login.email, &client, &session_id)?;
     let mut start = vec![
-        login_throttle::clear(&db, &login.email)?,
         sessions::create(
             &db,
             &session_id,
             account.id,
             now,
             now + config.refresh_token_ttl,
+            &account.password_hash,
         )?,
         sessions::add_refresh_token(&db, &refresh.digest(), &session_id, now)?,
+        clear_pair,
+        release_account,
     ];
     if !password_hash::is_current(&account.password_hash) {
         let upgraded = password_hash::hash(password, random::bytes())
@@ -86,7 +88,11 @@ pub async fn login(mut req: Request, ctx: RouteContext<State>) -> Result<Respons
             &upgraded,
         )?);
     }
-    batch(&db, start, "start session").await?;
+    let started = batch(&db, start, "start session").await?;
+    // No session row: the password changed while this login was checking the old one.
+    if rows::<SessionId>(&started[0], "read new session")?.is_empty() {
+        return Err(ApiError::Unauthorized);
+    }
 
     let principal = Principal {
         user_id: account.id,
@@ -109,7 +115,7 @@ pub async fn login(mut req: Request, ctx: RouteContext<State>) -> Result<Respons
 /// Exchanges a refresh token for a new access token and its successor, in one D1 batch.
 pub async fn refresh(mut req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
     let request = RefreshRequest::try_from(&read_body(&mut req).await?)?;
-    let presented = RefreshToken::parse(&request.refresh).ok_or(ApiError::Unauthorized)?;
+    let presented = RefreshToken::parse(request.refresh.expose()).ok_or(ApiError::Unauthorized)?;
     let config = &ctx.data.config;
     let now = now();
     let successor = presented.successor(&config.keys.refresh_successor);
@@ -155,14 +161,21 @@ pub async fn logout(mut req: Request, ctx: RouteContext<State>) -> Result<Respon
     let request = LogoutRequest::try_from(&read_optional_body(&mut req).await?)?;
     let refresh_digest = request
         .refresh
-        .as_deref()
-        .and_then(RefreshToken::parse)
+        .as_ref()
+        .and_then(|raw| RefreshToken::parse(raw.expose()))
         .map(|token| token.digest());
     let db = database(&ctx.env)?;
     if !sessions::revoke(&db, &principal, everywhere, refresh_digest.as_deref(), now).await? {
         return Err(ApiError::Unauthorized);
     }
     Ok(json(200, &json!({"message": "Logout successful"})))
+}
+
+/// The id a new session's `RETURNING` gives back.
+#[derive(serde::Deserialize)]
+struct SessionId {
+    #[allow(dead_code)]
+    id: String,
 }
 
 fn issue_access_token(config: &Config, principal: &Principal, now: i64) -> String {
