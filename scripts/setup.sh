@@ -40,13 +40,16 @@ fi
 
 # 5. Local-only settings for `wrangler dev` in .dev.vars (never committed, never deployed): every
 #    setting of .dev.vars.example that .dev.vars lacks is added; an empty value becomes a random
-#    secret. Settings already there are kept.
+#    secret (for JWT_SIGNING_KEY, a new Ed25519 key from scripts/keygen.mjs). Settings already
+#    there are kept.
 touch .dev.vars
 while IFS= read -r line; do
   case "$line" in [A-Z]*=*) ;; *) continue ;; esac
   name=${line%%=*}
   grep -q "^$name=" .dev.vars && continue
-  if [ "${line#*=}" = '""' ]; then
+  if [ "$name" = JWT_SIGNING_KEY ] && [ "${line#*=}" = '""' ]; then
+    line="$name='$(node scripts/keygen.mjs --private)'"
+  elif [ "${line#*=}" = '""' ]; then
     line="$name=\"$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')\""
   fi
   say "adding $name to .dev.vars"

@@ -1,9 +1,9 @@
 // Abuse resistance: lockout, no enumeration, password policy, token attacks, flood shield, bad input.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createHmac, createHash } from "node:crypto";
+import { createHmac, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign as cryptoSign } from "node:crypto";
 import { createServer, request as httpRequest } from "node:http";
-import { spawnApp, uniqueEmail, TEST_SECRET, STRONG_PASSWORD } from "./support/app.mjs";
+import { spawnApp, uniqueEmail, TEST_SECRET, TEST_SIGNING_KEY, STRONG_PASSWORD } from "./support/app.mjs";
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -130,12 +130,20 @@ test("security headers: no-store on tokens, nosniff everywhere", async () => {
 // ---- Token attacks, each 401 -------------------------------------------------------------------
 
 const b64url = (value) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
-/** The access-token key the worker derives from JWT_SECRET (src/core/keys.rs). */
-const accessKey = createHmac("sha256", TEST_SECRET).update("edge-auth access token v1").digest();
+const ourKey = createPrivateKey({ key: TEST_SIGNING_KEY.privateJwk, format: "jwk" });
+const attackerKey = generateKeyPairSync("ed25519").privateKey;
+/** The HS256 key of the previous release, derived from JWT_SECRET: no longer accepted. */
+const previousHmacKey = createHmac("sha256", TEST_SECRET).update("edge-auth access token v1").digest();
 
-function sign(header, claims, key = accessKey, alg = "sha256") {
+/** Signs header and claims with Ed25519 under `key`, as the worker (or an attacker) would. */
+function sign(header, claims, key = ourKey) {
   const input = `${b64url(header)}.${b64url(claims)}`;
-  return `${input}.${createHmac(alg, key).update(input).digest("base64url")}`;
+  return `${input}.${cryptoSign(null, Buffer.from(input), key).toString("base64url")}`;
+}
+
+function signHmac(header, claims, key) {
+  const input = `${b64url(header)}.${b64url(claims)}`;
+  return `${input}.${createHmac("sha256", key).update(input).digest("base64url")}`;
 }
 
 test("token attacks are refused, and the forging itself is sound", async (t) => {
@@ -143,24 +151,30 @@ test("token attacks are refused, and the forging itself is sound", async (t) => 
   const real = JSON.parse(Buffer.from(user.token.split(".")[1], "base64url"));
   const now = Math.floor(Date.now() / 1000);
   const claims = { ...real, iat: now, exp: now + 600 };
-  const header = { alg: "HS256", typ: "at+jwt" };
+  const kid = TEST_SIGNING_KEY.privateJwk.kid;
+  const header = { alg: "EdDSA", typ: "at+jwt", kid };
 
   const control = await app.me(sign(header, claims));
   assert.equal(control.status, 200, "a token forged with the real key and claims passes: the forger is right");
 
   const { exp: _omit, ...withoutExp } = claims;
+  const attackerJwk = createPublicKey(attackerKey).export({ format: "jwk" });
   const cases = {
-    "alg none": `${b64url({ alg: "none", typ: "at+jwt" })}.${b64url(claims)}.`,
-    "alg None, signature kept": `${b64url({ alg: "None", typ: "at+jwt" })}.${b64url(claims)}.${sign(header, claims).split(".")[2]}`,
-    "signed with another key": sign(header, claims, "another secret another secret 1234"),
-    "signed with the raw JWT_SECRET": sign(header, claims, TEST_SECRET),
-    "header says HS512": sign({ alg: "HS512", typ: "at+jwt" }, claims, accessKey, "sha512"),
-    "header says RS256": sign({ alg: "RS256", typ: "at+jwt" }, claims),
+    "alg none": `${b64url({ alg: "none", typ: "at+jwt", kid })}.${b64url(claims)}.`,
+    "alg None, signature kept": `${b64url({ alg: "None", typ: "at+jwt", kid })}.${b64url(claims)}.${sign(header, claims).split(".")[2]}`,
+    "signed with another Ed25519 key under our kid": sign(header, claims, attackerKey),
+    "HS256 keyed with our public key (algorithm confusion)": signHmac({ alg: "HS256", typ: "at+jwt", kid }, claims, Buffer.from(TEST_SIGNING_KEY.publicJwk.x, "base64url")),
+    "HS256 under the previous release's key": signHmac({ alg: "HS256", typ: "at+jwt" }, claims, previousHmacKey),
+    "signed with the raw JWT_SECRET": signHmac({ alg: "HS256", typ: "at+jwt" }, claims, TEST_SECRET),
+    "header says RS256": sign({ ...header, alg: "RS256" }, claims),
+    "header says Ed25519": sign({ ...header, alg: "Ed25519" }, claims),
     "jku to an attacker's keys": sign({ ...header, jku: "https://evil.example/jwks.json" }, claims),
-    "embedded jwk, signed with it": sign({ ...header, jwk: { kty: "oct", k: b64url("attacker key attacker key 123456") } }, claims, "attacker key attacker key 123456"),
-    "embedded jwk, even with our key": sign({ ...header, jwk: { kty: "oct", k: b64url("attacker") } }, claims),
+    "embedded jwk, signed with it": sign({ ...header, jwk: attackerJwk }, claims, attackerKey),
+    "embedded jwk, even with our key": sign({ ...header, jwk: TEST_SIGNING_KEY.publicJwk }, claims),
+    "no kid": sign({ alg: "EdDSA", typ: "at+jwt" }, claims),
+    "unknown kid": sign({ ...header, kid: "some-other-key" }, claims),
     "kid path traversal": sign({ ...header, kid: "../../../../dev/null" }, claims),
-    "no typ header": sign({ alg: "HS256" }, claims),
+    "no typ header": sign({ alg: "EdDSA", kid }, claims),
     "expired beyond leeway": sign(header, { ...claims, iat: now - 1000, exp: now - 30 }),
     "missing exp": sign(header, withoutExp),
     "issued in the future": sign(header, { ...claims, iat: now + 3600, exp: now + 4000 }),

@@ -1,9 +1,12 @@
-//! Access tokens: HS256 JWTs naming a user and a session, checked as RFC 8725 advises.
+//! Access tokens: EdDSA (Ed25519) JWTs naming a user and a session, checked as RFC 8725 advises.
+//! Any backend can verify them with the public keys of `/.well-known/jwks.json`.
 
 use chrono::{DateTime, Duration, Utc};
-use jwt_compact::alg::{Hs256, Hs256Key};
+use jwt_compact::alg::Ed25519;
 use jwt_compact::{AlgorithmExt, Claims, Header, TimeOptions, UntrustedToken};
 use serde::{Deserialize, Serialize};
+
+use crate::core::token_keys::TokenKeys;
 
 /// The `typ` header of our access tokens (RFC 9068 §2.1; RFC 8725 §3.11 explicit typing).
 const HEADER_TYPE: &str = "at+jwt";
@@ -43,7 +46,7 @@ pub struct Principal {
 
 /// The parts of the configuration a token is issued and checked against.
 pub struct TokenSettings<'a> {
-    pub key: &'a Hs256Key,
+    pub keys: &'a TokenKeys,
     pub issuer: &'a str,
     pub audience: &'a str,
     pub ttl_seconds: i64,
@@ -54,6 +57,7 @@ pub struct TokenSettings<'a> {
 pub enum Rejected {
     Malformed,
     ForbiddenHeader,
+    UnknownKey,
     BadSignature,
     Expired,
     WrongClaims,
@@ -63,7 +67,8 @@ fn at(unix_seconds: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(unix_seconds, 0).unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
-/// Signs an access token for `principal`, valid from `now` for the configured lifetime.
+/// Signs an access token for `principal` with the current key, valid from `now` for the
+/// configured lifetime. The header is `{"alg": "EdDSA", "kid", "typ": "at+jwt"}`.
 pub fn issue(settings: &TokenSettings, principal: &Principal, jti: String, now: i64) -> String {
     let custom = AccessClaims {
         sub: principal.user_id.to_string(),
@@ -76,18 +81,18 @@ pub fn issue(settings: &TokenSettings, principal: &Principal, jti: String, now: 
     let clock = TimeOptions::new(Duration::zero(), move || at(now));
     let claims = Claims::new(custom)
         .set_duration_and_issuance(&clock, Duration::seconds(settings.ttl_seconds));
-    Hs256
-        .token(
-            &Header::empty().with_token_type(HEADER_TYPE),
-            &claims,
-            settings.key,
-        )
+    let (kid, key) = settings.keys.signing();
+    let header = Header::empty()
+        .with_key_id(kid)
+        .with_token_type(HEADER_TYPE);
+    Ed25519
+        .token(&header, &claims, key)
         .expect("our claims always serialise")
 }
 
-/// Checks a presented token: the algorithm is pinned to HS256 (`none` and every other `alg` fail),
-/// key-location headers are refused, and `exp`, `iat`, `iss`, `aud` and the type are required
-/// (RFC 8725 §2.1, §3.1, §3.8–3.11).
+/// Checks a presented token: the algorithm is pinned to EdDSA (`none`, HS256 and every other `alg`
+/// fail), `kid` must name one of our keys, key-location headers are refused, and `exp`, `iat`,
+/// `iss`, `aud` and the type are required (RFC 8725 §2.1, §3.1, §3.8–3.11).
 pub fn verify(settings: &TokenSettings, token: &str, now: i64) -> Result<Principal, Rejected> {
     let untrusted = UntrustedToken::<KeyHints>::try_from(token).map_err(|_| Rejected::Malformed)?;
     let header = untrusted.header();
@@ -96,7 +101,6 @@ pub fn verify(settings: &TokenSettings, token: &str, now: i64) -> Result<Princip
         || hints.x5c.is_some()
         || hints.crit.is_some()
         || header.key_set_url.is_some()
-        || header.key_id.is_some()
         || header.certificate_url.is_some()
         || header.certificate_sha1_thumbprint.is_some()
         || header.certificate_thumbprint.is_some()
@@ -104,8 +108,15 @@ pub fn verify(settings: &TokenSettings, token: &str, now: i64) -> Result<Princip
     {
         return Err(Rejected::ForbiddenHeader);
     }
-    let token = Hs256
-        .validator::<AccessClaims>(settings.key)
+    // The kid only selects among our own keys; it is never a path, URL or query (RFC 8725 §3.10).
+    let key = header
+        .key_id
+        .as_deref()
+        .and_then(|kid| settings.keys.verifying(kid))
+        .ok_or(Rejected::UnknownKey)?;
+    // The validator checks that the token's `alg` is exactly "EdDSA" before the signature.
+    let token = Ed25519
+        .validator::<AccessClaims>(key)
         .validate(&untrusted)
         .map_err(|_| Rejected::BadSignature)?;
     let claims = token.claims();
@@ -136,17 +147,20 @@ pub fn verify(settings: &TokenSettings, token: &str, now: i64) -> Result<Princip
 mod tests {
     use super::*;
     use crate::core::random::base64url;
+    use crate::core::token_keys::tests::{NEXT_PRIVATE, NEXT_PUBLIC, RFC_8037_PRIVATE};
+    use jwt_compact::{Algorithm, AlgorithmSignature};
     use serde_json::json;
 
     const NOW: i64 = 1_800_000_000;
 
-    fn key() -> Hs256Key {
-        Hs256Key::new([9u8; 32])
+    /// The RFC 8037 key signs; `next` is honoured too.
+    fn keys() -> TokenKeys {
+        TokenKeys::parse(Some(RFC_8037_PRIVATE), Some(&format!("[{NEXT_PUBLIC}]"))).unwrap()
     }
 
-    fn settings(key: &Hs256Key) -> TokenSettings<'_> {
+    fn settings(keys: &TokenKeys) -> TokenSettings<'_> {
         TokenSettings {
-            key,
+            keys,
             issuer: "edge-auth",
             audience: "edge-auth",
             ttl_seconds: 900,
@@ -160,8 +174,25 @@ mod tests {
         }
     }
 
-    /// Signs arbitrary header and claims JSON with HS256 under `key`, as an attacker with a key would.
-    fn forge(header: serde_json::Value, claims: serde_json::Value, key: &[u8]) -> String {
+    fn kid() -> String {
+        keys().signing().0.to_owned()
+    }
+
+    /// Signs arbitrary header and claims JSON with Ed25519 under the signing key of `private_jwk`,
+    /// as an attacker holding a key would.
+    fn forge(header: serde_json::Value, claims: serde_json::Value, private_jwk: &str) -> String {
+        let signer = TokenKeys::parse(Some(private_jwk), None).unwrap();
+        let signing_input = format!(
+            "{}.{}",
+            base64url(header.to_string().as_bytes()),
+            base64url(claims.to_string().as_bytes())
+        );
+        let signature = Ed25519.sign(signer.signing().1, signing_input.as_bytes());
+        format!("{signing_input}.{}", base64url(&signature.as_bytes()))
+    }
+
+    /// Signs arbitrary header and claims with HMAC-SHA256 under `key`.
+    fn forge_hmac(header: serde_json::Value, claims: serde_json::Value, key: &[u8]) -> String {
         let signing_input = format!(
             "{}.{}",
             base64url(header.to_string().as_bytes()),
@@ -171,94 +202,120 @@ mod tests {
         format!("{signing_input}.{}", base64url(&mac))
     }
 
+    fn good_header() -> serde_json::Value {
+        json!({"alg": "EdDSA", "typ": "at+jwt", "kid": kid()})
+    }
+
     fn good_claims() -> serde_json::Value {
         json!({"sub": "42", "sid": "sess-1", "jti": "j", "iss": "edge-auth", "aud": "edge-auth",
                "typ": "access", "iat": NOW, "exp": NOW + 900})
     }
 
     #[test]
-    fn a_fresh_token_round_trips() {
-        let key = key();
-        let token = issue(&settings(&key), &principal(), "jti-1".to_owned(), NOW);
-        assert_eq!(verify(&settings(&key), &token, NOW + 10), Ok(principal()));
+    fn a_fresh_token_round_trips_with_its_kid() {
+        let keys = keys();
+        let token = issue(&settings(&keys), &principal(), "jti-1".to_owned(), NOW);
+        assert_eq!(verify(&settings(&keys), &token, NOW + 10), Ok(principal()));
+        let header = UntrustedToken::<KeyHints>::try_from(token.as_str()).unwrap();
+        assert_eq!(header.algorithm(), "EdDSA");
+        assert_eq!(header.header().key_id.as_deref(), Some(kid().as_str()));
+        assert_eq!(header.header().token_type.as_deref(), Some("at+jwt"));
     }
 
     #[test]
     fn forged_tokens_with_the_right_key_and_shape_pass() {
         // The forge helper is trusted only because this control case passes.
-        let token = forge(
-            json!({"alg": "HS256", "typ": "at+jwt"}),
+        let token = forge(good_header(), good_claims(), RFC_8037_PRIVATE);
+        assert_eq!(verify(&settings(&keys()), &token, NOW), Ok(principal()));
+        // So does a token of the honoured key `next`, named by its kid.
+        let next = forge(
+            json!({"alg": "EdDSA", "typ": "at+jwt", "kid": "next"}),
             good_claims(),
-            &[9u8; 32],
+            NEXT_PRIVATE,
         );
-        assert_eq!(verify(&settings(&key()), &token, NOW), Ok(principal()));
+        assert_eq!(verify(&settings(&keys()), &next, NOW), Ok(principal()));
     }
 
     #[test]
     fn attacks_are_rejected() {
-        let key = key();
-        let s = settings(&key);
+        let keys = keys();
+        let s = settings(&keys);
         let valid = issue(&s, &principal(), "j".to_owned(), NOW);
         let mut claims_without_exp = good_claims();
         claims_without_exp.as_object_mut().unwrap().remove("exp");
-        let hs = |header: serde_json::Value| forge(header, good_claims(), &[9u8; 32]);
+        let ed = |header: serde_json::Value| forge(header, good_claims(), RFC_8037_PRIVATE);
         let with_claim = |name: &str, value: serde_json::Value| {
             let mut claims = good_claims();
             claims[name] = value;
-            forge(json!({"alg": "HS256", "typ": "at+jwt"}), claims, &[9u8; 32])
+            forge(good_header(), claims, RFC_8037_PRIVATE)
         };
+        let public_x = b"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
         let unsigned = format!(
             "{}.{}.",
-            base64url(br#"{"alg":"none","typ":"at+jwt"}"#),
+            base64url(
+                json!({"alg": "none", "typ": "at+jwt", "kid": kid()})
+                    .to_string()
+                    .as_bytes()
+            ),
             base64url(good_claims().to_string().as_bytes())
         );
         let cases: Vec<(String, Rejected, &str)> = vec![
             (unsigned, Rejected::BadSignature, "alg none"),
             (
-                hs(json!({"alg": "HS384", "typ": "at+jwt"})),
-                Rejected::BadSignature,
-                "other alg",
-            ),
-            (
-                hs(json!({"alg": "RS256", "typ": "at+jwt"})),
-                Rejected::BadSignature,
-                "asymmetric alg",
-            ),
-            (
-                forge(
-                    json!({"alg": "HS256", "typ": "at+jwt"}),
+                forge_hmac(
+                    json!({"alg": "HS256", "typ": "at+jwt", "kid": kid()}),
                     good_claims(),
-                    &[8u8; 32],
+                    public_x,
                 ),
                 Rejected::BadSignature,
-                "other key",
+                "HS256 keyed with the public key (algorithm confusion)",
             ),
             (
-                hs(json!({"alg": "HS256", "typ": "at+jwt", "kid": "../../dev/null"})),
-                Rejected::ForbiddenHeader,
-                "kid",
+                ed(json!({"alg": "Ed25519", "typ": "at+jwt", "kid": kid()})),
+                Rejected::BadSignature,
+                "another name for the algorithm",
             ),
             (
-                hs(json!({"alg": "HS256", "typ": "at+jwt", "jku": "https://evil.example/jwks"})),
+                forge(good_header(), good_claims(), NEXT_PRIVATE),
+                Rejected::BadSignature,
+                "another honoured key's signature under this kid",
+            ),
+            (
+                ed(json!({"alg": "EdDSA", "typ": "at+jwt"})),
+                Rejected::UnknownKey,
+                "no kid",
+            ),
+            (
+                ed(json!({"alg": "EdDSA", "typ": "at+jwt", "kid": "../../dev/null"})),
+                Rejected::UnknownKey,
+                "kid of no key of ours",
+            ),
+            (
+                ed(
+                    json!({"alg": "EdDSA", "typ": "at+jwt", "kid": kid(), "jku": "https://evil.example/jwks"}),
+                ),
                 Rejected::ForbiddenHeader,
                 "jku",
             ),
             (
-                hs(json!({"alg": "HS256", "typ": "at+jwt", "x5u": "https://evil.example/cert"})),
+                ed(
+                    json!({"alg": "EdDSA", "typ": "at+jwt", "kid": kid(), "x5u": "https://evil.example/cert"}),
+                ),
                 Rejected::ForbiddenHeader,
                 "x5u",
             ),
             (
-                hs(json!({"alg": "HS256"})),
+                ed(json!({"alg": "EdDSA", "typ": "at+jwt", "kid": kid(), "jwk": {"kty": "OKP"}})),
+                Rejected::ForbiddenHeader,
+                "embedded jwk",
+            ),
+            (
+                ed(json!({"alg": "EdDSA", "kid": kid()})),
                 Rejected::ForbiddenHeader,
                 "no typ header",
             ),
             (
-                forge(
-                    json!({"alg": "HS256", "typ": "at+jwt"}),
-                    claims_without_exp,
-                    &[9u8; 32],
-                ),
+                forge(good_header(), claims_without_exp, RFC_8037_PRIVATE),
                 Rejected::Expired,
                 "missing exp",
             ),
@@ -292,23 +349,45 @@ mod tests {
                 Rejected::WrongClaims,
                 "bad sub",
             ),
-            (
-                valid[..valid.len() - 3].to_owned(),
-                Rejected::BadSignature,
-                "truncated",
-            ),
             ("garbage".to_owned(), Rejected::Malformed, "garbage"),
             (String::new(), Rejected::Malformed, "empty"),
         ];
         for (token, expected, why) in cases {
             assert_eq!(verify(&s, &token, NOW), Err(expected), "{why}");
         }
+        // A signature of the wrong length: refused before or by the signature check.
+        let truncated = verify(&s, &valid[..valid.len() - 3], NOW);
+        assert!(
+            matches!(truncated, Err(Rejected::Malformed | Rejected::BadSignature)),
+            "truncated: {truncated:?}"
+        );
+    }
+
+    #[test]
+    fn a_dropped_key_no_longer_verifies_its_tokens() {
+        let rotated = TokenKeys::parse(Some(NEXT_PRIVATE), None).unwrap();
+        let old = issue(&settings(&keys()), &principal(), "j".to_owned(), NOW);
+        assert_eq!(
+            verify(&settings(&rotated), &old, NOW),
+            Err(Rejected::UnknownKey)
+        );
+        let overlap = TokenKeys::parse(
+            Some(NEXT_PRIVATE),
+            Some(&format!("[{}]", public_of_rfc_key())),
+        )
+        .unwrap();
+        assert_eq!(verify(&settings(&overlap), &old, NOW), Ok(principal()));
+    }
+
+    fn public_of_rfc_key() -> String {
+        let jwks: serde_json::Value = serde_json::from_str(keys().jwks()).unwrap();
+        jwks["keys"][0].to_string()
     }
 
     #[test]
     fn tampering_with_the_payload_breaks_the_signature() {
-        let key = key();
-        let token = issue(&settings(&key), &principal(), "j".to_owned(), NOW);
+        let keys = keys();
+        let token = issue(&settings(&keys), &principal(), "j".to_owned(), NOW);
         let parts: Vec<&str> = token.split('.').collect();
         let mut claims = good_claims();
         claims["sub"] = json!("1");
@@ -319,18 +398,18 @@ mod tests {
             parts[2]
         );
         assert_eq!(
-            verify(&settings(&key), &tampered, NOW),
+            verify(&settings(&keys), &tampered, NOW),
             Err(Rejected::BadSignature)
         );
     }
 
     #[test]
     fn expiry_allows_the_leeway_and_no_more() {
-        let key = key();
-        let token = issue(&settings(&key), &principal(), "j".to_owned(), NOW);
-        assert!(verify(&settings(&key), &token, NOW + 900 + LEEWAY_SECONDS).is_ok());
+        let keys = keys();
+        let token = issue(&settings(&keys), &principal(), "j".to_owned(), NOW);
+        assert!(verify(&settings(&keys), &token, NOW + 900 + LEEWAY_SECONDS).is_ok());
         assert_eq!(
-            verify(&settings(&key), &token, NOW + 901 + LEEWAY_SECONDS),
+            verify(&settings(&keys), &token, NOW + 901 + LEEWAY_SECONDS),
             Err(Rejected::Expired)
         );
     }

@@ -4,10 +4,12 @@ use crate::core::keys::Keys;
 use crate::core::login_lockout::LockoutLimits;
 use crate::core::otp::OtpPolicy;
 use crate::core::secret::Secret;
+use crate::core::token_keys::{TokenKeys, SIGNING_KEY_VARIABLE, VERIFY_KEYS_VARIABLE};
 
 /// The worker's name: the default issuer and audience of its tokens.
 pub const SERVICE_NAME: &str = "edge-auth";
-/// RFC 7518 §3.2: an HS256 key must be at least as long as the hash output, 256 bits.
+/// RFC 2104 §3 (and RFC 7518 §3.2 for the same HMAC-SHA256): a key at least as long as the hash
+/// output, 256 bits.
 const MIN_SECRET_BYTES: usize = 32;
 
 /// Where password-reset and notice mails go.
@@ -60,7 +62,10 @@ impl AllowedOrigins {
 /// Every setting, parsed and checked. Built once per isolate.
 #[derive(Debug)]
 pub struct Config {
+    /// Keys derived from `JWT_SECRET`: reset codes, refresh successors.
     pub keys: Keys,
+    /// The Ed25519 keys of access tokens.
+    pub token_keys: TokenKeys,
     pub issuer: String,
     pub audience: String,
     pub access_token_ttl: i64,
@@ -160,8 +165,13 @@ impl Config {
                 })
             }
         };
+        let token_keys = TokenKeys::parse(
+            setting.get(SIGNING_KEY_VARIABLE).as_deref(),
+            setting.get(VERIFY_KEYS_VARIABLE).as_deref(),
+        )?;
         Ok(Self {
             keys: Keys::derive(&jwt_secret),
+            token_keys,
             issuer: setting.text("JWT_ISSUER", SERVICE_NAME),
             audience: setting.text("JWT_AUDIENCE", SERVICE_NAME),
             access_token_ttl: setting.seconds("ACCESS_TOKEN_TTL_SECONDS", 900, 1)?,
@@ -251,10 +261,14 @@ mod tests {
     }
 
     const SECRET: (&str, &str) = ("JWT_SECRET", "0123456789abcdef0123456789abcdef");
+    const SIGNING: (&str, &str) = (
+        SIGNING_KEY_VARIABLE,
+        crate::core::token_keys::tests::RFC_8037_PRIVATE,
+    );
 
     #[test]
     fn defaults_follow_the_contract() {
-        let config = parse(&[SECRET]).unwrap();
+        let config = parse(&[SECRET, SIGNING]).unwrap();
         assert_eq!(config.access_token_ttl, 900);
         assert_eq!(config.refresh_token_ttl, 2_592_000);
         assert_eq!(config.refresh_reuse_grace, 10);
@@ -291,13 +305,30 @@ mod tests {
 
     #[test]
     fn a_missing_or_short_secret_names_the_variable() {
-        let missing = parse(&[]).unwrap_err();
+        let missing = parse(&[SIGNING]).unwrap_err();
         assert_eq!(missing.variable, "JWT_SECRET");
-        let short = parse(&[("JWT_SECRET", "too-short")]).unwrap_err();
+        let short = parse(&[("JWT_SECRET", "too-short"), SIGNING]).unwrap_err();
         assert_eq!(short.variable, "JWT_SECRET");
         assert!(
             !short.to_string().contains("too-short"),
             "the value is never shown"
+        );
+    }
+
+    #[test]
+    fn a_missing_or_bad_signing_key_names_its_variable() {
+        assert_eq!(parse(&[SECRET]).unwrap_err().variable, SIGNING_KEY_VARIABLE);
+        assert_eq!(
+            parse(&[SECRET, (SIGNING_KEY_VARIABLE, "{}")])
+                .unwrap_err()
+                .variable,
+            SIGNING_KEY_VARIABLE
+        );
+        assert_eq!(
+            parse(&[SECRET, SIGNING, (VERIFY_KEYS_VARIABLE, "nope")])
+                .unwrap_err()
+                .variable,
+            VERIFY_KEYS_VARIABLE
         );
     }
 
@@ -309,16 +340,22 @@ mod tests {
             ("LOGIN_LOCKOUT_SECONDS", "-1"),
             ("REFRESH_TOKEN_TTL_SECONDS", "99999999999"),
         ] {
-            assert_eq!(parse(&[SECRET, (name, value)]).unwrap_err().variable, name);
+            assert_eq!(
+                parse(&[SECRET, SIGNING, (name, value)])
+                    .unwrap_err()
+                    .variable,
+                name
+            );
         }
     }
 
     #[test]
     fn resend_needs_its_key() {
-        let err = parse(&[SECRET, ("EMAIL_PROVIDER", "resend")]).unwrap_err();
+        let err = parse(&[SECRET, SIGNING, ("EMAIL_PROVIDER", "resend")]).unwrap_err();
         assert_eq!(err.variable, "RESEND_API_KEY");
         let config = parse(&[
             SECRET,
+            SIGNING,
             ("EMAIL_PROVIDER", "resend"),
             ("RESEND_API_KEY", "re_123"),
             ("EMAIL_API_BASE", "http://127.0.0.1:9999/"),
@@ -332,7 +369,7 @@ mod tests {
             }
         );
         assert_eq!(
-            parse(&[SECRET, ("EMAIL_PROVIDER", "smtp")])
+            parse(&[SECRET, SIGNING, ("EMAIL_PROVIDER", "smtp")])
                 .unwrap_err()
                 .variable,
             "EMAIL_PROVIDER"
@@ -343,6 +380,7 @@ mod tests {
     fn origins_are_a_comma_separated_list() {
         let config = parse(&[
             SECRET,
+            SIGNING,
             (
                 "CORS_ALLOWED_ORIGINS",
                 "https://a.example, https://b.example/",
@@ -352,7 +390,7 @@ mod tests {
         assert!(config.allowed_origins.allows("https://a.example"));
         assert!(config.allowed_origins.allows("https://b.example"));
         assert!(!config.allowed_origins.allows("https://evil.example"));
-        let any = parse(&[SECRET, ("CORS_ALLOWED_ORIGINS", "*")]).unwrap();
+        let any = parse(&[SECRET, SIGNING, ("CORS_ALLOWED_ORIGINS", "*")]).unwrap();
         assert!(any.allowed_origins.allows("http://localhost:5173"));
     }
 }

@@ -1,15 +1,14 @@
-//! The keys derived from `JWT_SECRET`, once per isolate: one secret, one key per purpose.
+//! The keys derived from `JWT_SECRET`, once per isolate: one secret, one key per purpose. (Access
+//! tokens have keys of their own: `token_keys.rs`.)
 
 use hmac::{Hmac, Mac};
-use jwt_compact::alg::Hs256Key;
 use sha2::Sha256;
 
 use crate::core::secret::Secret;
 
-/// Keys for each use of the one configured secret, so that an OTP hash or a refresh-token
-/// successor can never be confused with a token signature (domain separation by label).
+/// Keys for each use of the one configured secret, so that an OTP hash can never be confused
+/// with a refresh-token successor (domain separation by label).
 pub struct Keys {
-    pub access_token: Hs256Key,
     pub otp: [u8; 32],
     pub refresh_successor: [u8; 32],
 }
@@ -18,7 +17,6 @@ impl Keys {
     pub fn derive(secret: &Secret) -> Self {
         let raw = secret.expose().as_bytes();
         Self {
-            access_token: Hs256Key::new(hmac_sha256(raw, b"edge-auth access token v1")),
             otp: hmac_sha256(raw, b"edge-auth otp v1"),
             refresh_successor: hmac_sha256(raw, b"edge-auth refresh successor v1"),
         }
@@ -46,7 +44,6 @@ mod tests {
     fn purposes_get_distinct_keys() {
         let keys = Keys::derive(&Secret::new("a".repeat(32)));
         assert_ne!(keys.otp, keys.refresh_successor);
-        assert_ne!(keys.access_token.as_ref(), keys.otp.as_slice());
     }
 
     #[test]

@@ -17,4 +17,5 @@ pub mod random;
 pub mod refresh_token;
 pub mod requests;
 pub mod secret;
+pub mod token_keys;
 pub mod violation;

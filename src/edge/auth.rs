@@ -10,7 +10,7 @@ use crate::edge::error::ApiError;
 /// The token settings of this configuration, for issuing and checking.
 pub fn token_settings(config: &Config) -> TokenSettings<'_> {
     TokenSettings {
-        key: &config.keys.access_token,
+        keys: &config.token_keys,
         issuer: &config.issuer,
         audience: &config.audience,
         ttl_seconds: config.access_token_ttl,

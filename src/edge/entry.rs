@@ -6,7 +6,7 @@ use std::pin::Pin;
 use worker::{console_error, event, Context, Env, Method, Request, Response, RouteContext, Router};
 
 use crate::edge::error::ApiError;
-use crate::edge::handlers::{account, health, password_reset, profile, session};
+use crate::edge::handlers::{account, health, jwks, password_reset, profile, session};
 use crate::edge::http;
 use crate::edge::state::{self, State};
 
@@ -65,6 +65,7 @@ fn log_memory_growth() {
 async fn route(req: Request, env: Env, state: State) -> Response {
     let routed = Router::with_data(state)
         .get_async("/health", handler(health::health))
+        .get_async("/.well-known/jwks.json", handler(jwks::jwks))
         .post_async("/register", shielded(account::register))
         .post_async("/login", shielded(session::login))
         .post_async("/refresh", shielded(session::refresh))

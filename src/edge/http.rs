@@ -86,16 +86,21 @@ pub fn client_address(req: &Request) -> ClientAddress {
 }
 
 /// Adds what every response carries: no caching of credentials (RFC 6749 §5.1, OWASP REST
-/// Security), no MIME sniffing, and CORS for an allowed origin.
+/// Security), no MIME sniffing, and CORS for an allowed origin. A public answer (the JWKS) sets
+/// its own `Cache-Control` and `Access-Control-Allow-Origin: *`, which are kept.
 pub fn finish(
     response: Response,
     origin: Option<&str>,
     allowed: Option<&AllowedOrigins>,
 ) -> Response {
     let headers = response.headers();
-    let _ = headers.set("Cache-Control", "no-store");
+    if !headers.has("Cache-Control").unwrap_or(false) {
+        let _ = headers.set("Cache-Control", "no-store");
+    }
     let _ = headers.set("X-Content-Type-Options", "nosniff");
-    add_cors(headers, origin, allowed);
+    if !headers.has("Access-Control-Allow-Origin").unwrap_or(false) {
+        add_cors(headers, origin, allowed);
+    }
     response
 }
 

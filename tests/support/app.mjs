@@ -5,9 +5,12 @@ import { readFileSync, readdirSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { startMailbox } from "./mailbox.mjs";
+import { newSigningKey } from "../../scripts/keygen.mjs";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const TEST_SECRET = "test-secret-0123456789-abcdefghijklmnop";
+/** The access-token signing key of every test app unless a test gives its own: `{privateJwk, publicJwk}`. */
+export const TEST_SIGNING_KEY = newSigningKey();
 
 /** The `[vars]` of wrangler.toml, so tests run with the configuration `wrangler dev` would use. */
 function wranglerVars() {
@@ -52,7 +55,8 @@ async function migrate(db) {
  * Starts a worker with the configuration `wrangler dev` would use (wrangler.toml's [vars] and
  * .dev.vars.example's settings), or with `production: true` only what `wrangler deploy` ships.
  * `vars` override both; `mail: true` points EMAIL_PROVIDER=resend at a local mailbox;
- * `secret: null` leaves JWT_SECRET unset; `miniflare` adds Miniflare options; `persistTo` opens
+ * `secret: null` leaves JWT_SECRET unset; `signingKey` is the private JWK of JWT_SIGNING_KEY (`null`:
+ * unset), `verifyKeys` the public JWKs of JWT_VERIFY_KEYS; `miniflare` adds Miniflare options; `persistTo` opens
  * the local D1 that `wrangler ... --persist-to DIR` wrote (migrated already, unless `migrate`),
  * which two apps can share.
  */
@@ -60,6 +64,8 @@ export async function spawnApp({
   vars = {},
   mail = false,
   secret = TEST_SECRET,
+  signingKey = TEST_SIGNING_KEY.privateJwk,
+  verifyKeys,
   miniflare = {},
   persistTo,
   migrate: migrateFirst = !persistTo,
@@ -76,6 +82,8 @@ export async function spawnApp({
     });
   }
   if (secret !== null) bindings.JWT_SECRET = secret;
+  if (signingKey !== null) bindings.JWT_SIGNING_KEY = JSON.stringify(signingKey);
+  if (verifyKeys) bindings.JWT_VERIFY_KEYS = JSON.stringify(verifyKeys);
   const mf = new Miniflare({
     modules: true,
     scriptPath: `${ROOT}build/index.js`,

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod health;
+pub mod jwks;
 pub mod password_reset;
 pub mod profile;
 pub mod session;
