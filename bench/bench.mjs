@@ -186,6 +186,12 @@ const native = { median_ms: median(argonRuns.native) };
 const wasm = { median_ms: median(argonRuns.wasm) };
 const simd = { median_ms: median(argonRuns.simd) };
 
+// ---- access tokens: EdDSA (now) and HS256 (before), signed and verified in wasm (V8) ----------
+const tokenRuns = [0, 1, 2].map(() => JSON.parse(execFileSync(process.execPath,
+  ["tokens.mjs", "target/wasm32-unknown-unknown/release/ed25519_bench.wasm"],
+  { cwd: `${ROOT}bench/ed25519`, encoding: "utf8" })));
+const tokens = Object.fromEntries(Object.keys(tokenRuns[0]).map((k) => [k, median(tokenRuns.map((r) => r[k]))]));
+
 // ---- bundle ----------------------------------------------------------------------------------
 const size = (file) => {
   const bytes = readFileSync(`${ROOT}build/${file}`);
@@ -198,12 +204,12 @@ const d1 = {
   "GET /health": "0",
   "GET /me": "1 (one SELECT joining the session check)",
   "PUT /update-profile": "1 (one UPDATE guarded by the session check)",
-  "POST /login": "5 in 2 round trips (batch: count attempt + read account; batch: clear count + session + refresh token); 2 in 1 on failure",
+  "POST /login": "7 in 2 round trips (batch: count attempt per address + account-wide + read account; batch: session if the hash is unchanged + refresh token + clear address count + release account place); 3 in 1 on failure",
   "POST /refresh": "4 in 1 batch",
   "POST /logout": "1–2 in 1 batch",
   "POST /register": "1",
-  "POST /reset-password": "1",
-  "POST /update-password": "6 in 1 batch",
+  "POST /reset-password": "2 in 1 batch",
+  "POST /update-password": "7 in 1 batch",
 };
 
 const health = load[0].rps;
@@ -215,6 +221,7 @@ const results = {
   bundle,
   load: load.map((r) => ({ ...r, share_of_health: Number((r.rps / health).toFixed(3)) })),
   argon2: { native_ms: native.median_ms, wasm_ms: wasm.median_ms, wasm_simd128_ms: simd.median_ms, ratio: Number((wasm.median_ms / native.median_ms).toFixed(2)) },
+  access_tokens_us: tokens,
   login_vs_hash: Number((load[3].rps / (1000 / wasm.median_ms)).toFixed(3)),
   in_worker_hash_ms: inWorkerHashMs,
   login_vs_in_worker_hash: Number((load[3].rps / (1000 / inWorkerHashMs)).toFixed(3)),
@@ -246,6 +253,11 @@ const md = [
   `| POST /login throughput ÷ (1 / wasm hash time in node) | ${(results.login_vs_hash * 100).toFixed(0)}% |`,
   `| one hash inside workerd (taken-email /register − /health, sequential medians) | ${inWorkerHashMs} ms |`,
   `| POST /login throughput ÷ (1 / hash time inside workerd) | ${(results.login_vs_in_worker_hash * 100).toFixed(0)}% |`,
+  "",
+  "| access token in wasm (V8; jwt-compact as the worker uses it; median of 3 runs) | sign | verify |",
+  "|---|---|---|",
+  `| EdDSA (Ed25519, ed25519-dalek) | ${tokens.eddsa_sign_us} µs | ${tokens.eddsa_verify_us} µs |`,
+  `| HS256 (before) | ${tokens.hs256_sign_us} µs | ${tokens.hs256_verify_us} µs |`,
   "",
   `The worker's wasm memory (its own log of each new peak): ${results.wasm_memory_mib.after_register_and_login} MiB after one registration and one login, ${results.wasm_memory_mib.peak_during_32_logins} MiB at its peak during ${LOGIN_MEMORY_CONCURRENCY} concurrent logins.`,
   "",

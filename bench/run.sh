@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark: builds the release worker, serves it with `wrangler dev` on a local D1, loads it
-# with wrk from a second process, and compares argon2id in wasm (V8) with native. Writes
+# with wrk from a second process, compares argon2id in wasm (V8) with native, and times token
+# signing and verification in wasm. Writes
 # bench/results/latest.{json,md}. Reports only; it asserts nothing about timings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,4 +23,6 @@ echo "[bench] building the argon2 benchmark (native, wasm, wasm+simd128)"
   RUSTFLAGS="-C target-feature=+simd128" CARGO_TARGET_DIR=target/simd \
     cargo build --release --quiet --lib --target wasm32-unknown-unknown
 )
+echo "[bench] building the token benchmark (EdDSA and HS256 through jwt-compact, wasm)"
+(cd bench/ed25519 && cargo build --release --quiet --target wasm32-unknown-unknown)
 node bench/bench.mjs "$@"
