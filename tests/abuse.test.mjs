@@ -57,8 +57,11 @@ test("unknown email and wrong password are byte-identical", async () => {
   const unknown = await app.login(uniqueEmail("nobody"), "not it at all");
   assert.equal(wrong.status, unknown.status);
   assert.equal(wrong.text, unknown.text);
-  const headers = (r) => [...r.headers.entries()].filter(([k]) => k !== "date");
+  // Every header alike but the date and the request's own id (random per request, by design).
+  const headers = (r) => [...r.headers.entries()].filter(([k]) => k !== "date" && k !== "x-request-id");
   assert.deepEqual(headers(wrong), headers(unknown));
+  assert.match(wrong.headers.get("x-request-id"), /^[0-9a-f]{16}$/);
+  assert.match(unknown.headers.get("x-request-id"), /^[0-9a-f]{16}$/);
 });
 
 test("the password policy: lengths in characters, any Unicode, common passwords refused", async (t) => {

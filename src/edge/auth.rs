@@ -6,6 +6,7 @@ use worker::Request;
 use crate::core::access_token::{self, Principal, TokenSettings};
 use crate::core::config::Config;
 use crate::edge::error::ApiError;
+use crate::edge::state::State;
 
 /// The token settings of this configuration, for issuing and checking.
 pub fn token_settings(config: &Config) -> TokenSettings<'_> {
@@ -19,7 +20,7 @@ pub fn token_settings(config: &Config) -> TokenSettings<'_> {
 
 /// The principal of the request's `Authorization: Bearer` access token. Every failure is the
 /// same `401`, whatever its reason (API.md "Routes").
-pub fn principal(req: &Request, config: &Config, now: i64) -> Result<Principal, ApiError> {
+pub fn principal(req: &Request, state: &State, now: i64) -> Result<Principal, ApiError> {
     let header = req
         .headers()
         .get("Authorization")
@@ -33,6 +34,8 @@ pub fn principal(req: &Request, config: &Config, now: i64) -> Result<Principal, 
     if !scheme.eq_ignore_ascii_case("Bearer") {
         return Err(ApiError::Unauthorized);
     }
-    access_token::verify(&token_settings(config), token.trim(), now)
-        .map_err(|_| ApiError::Unauthorized)
+    let principal = access_token::verify(&token_settings(&state.config), token.trim(), now)
+        .map_err(|_| ApiError::Unauthorized)?;
+    state.log.set_user(principal.user_id);
+    Ok(principal)
 }

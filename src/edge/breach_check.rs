@@ -3,14 +3,12 @@
 use std::time::Duration;
 
 use futures_util::future::{select, Either};
-use worker::{
-    console_error, AbortController, AbortSignal, Delay, Fetch, Headers, Method, Request,
-    RequestInit,
-};
+use worker::{AbortController, AbortSignal, Delay, Fetch, Headers, Method, Request, RequestInit};
 
 use crate::core::breached::RangeQuery;
-use crate::core::config::Config;
 use crate::core::violation::Violation;
+use crate::edge::log::Level;
+use crate::edge::state::State;
 
 /// How long a registration or reset waits for the range API before going on without it. The
 /// API answers in well under a second; a hung connection must not hold a sign-up hostage.
@@ -19,10 +17,11 @@ const LOOKUP_TIMEOUT: Duration = Duration::from_millis(1500);
 /// Refuses a new password found in a breach. Off unless configured; fails open (with a log line)
 /// when the API cannot be reached, so an outage never blocks registrations or resets.
 pub async fn refuse_breached(
-    config: &Config,
+    state: &State,
     field: &'static str,
     password: &str,
 ) -> Result<(), Violation> {
+    let config = &state.config;
     if !config.hibp_check {
         return Ok(());
     }
@@ -35,7 +34,10 @@ pub async fn refuse_breached(
         )),
         Ok(_) => Ok(()),
         Err(cause) => {
-            console_error!("breached-password check skipped: {cause}");
+            state.log.event(
+                Level::Warn,
+                format!("breached-password check skipped: {cause}"),
+            );
             Ok(())
         }
     }

@@ -1,50 +1,48 @@
-//! The `fetch` entry: configuration, the flood shield, CORS, and the router.
+//! The `fetch` entry: configuration, the request log, the flood shield, CORS, and the router.
 
 use std::future::Future;
 use std::pin::Pin;
 
-use worker::{console_error, event, Context, Env, Method, Request, Response, RouteContext, Router};
+use worker::{event, Context, Env, Method, Request, Response, RouteContext, Router};
 
 use crate::edge::error::ApiError;
 use crate::edge::handlers::{account, health, jwks, password_reset, profile, session};
 use crate::edge::http;
+use crate::edge::log::{Level, RequestLog};
 use crate::edge::state::{self, State};
 
 #[event(fetch)]
 pub async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     console_error_panic_hook::set_once();
+    let log = RequestLog::start(&req);
     let origin = req.headers().get("Origin").ok().flatten();
-    let config = match state::config(&env) {
-        Ok(config) => config,
+    let (response, allowed) = match state::config(&env) {
+        // The browser that caused it must be able to read which variable is wrong.
         Err(e) => {
-            // The browser that caused it must be able to read which variable is wrong.
-            let allowed = state::allowed_origins(&env);
-            return Ok(http::finish(
-                ApiError::Misconfigured(e).into_response(),
-                origin.as_deref(),
-                Some(&allowed),
-            ));
+            let error = ApiError::Misconfigured(e);
+            log.fail(&error);
+            (error.into_response(), state::allowed_origins(&env))
+        }
+        Ok(config) => {
+            let response = if req.method() == Method::Options {
+                log.set_route("OPTIONS *");
+                http::preflight()
+            } else {
+                let state = State {
+                    config: config.clone(),
+                    ctx,
+                    log: log.clone(),
+                };
+                route(req, env, state, &log).await
+            };
+            (response, config.allowed_origins.clone())
         }
     };
-    let response = if req.method() == Method::Options {
-        http::preflight()
-    } else {
-        route(
-            req,
-            env,
-            State {
-                config: config.clone(),
-                ctx,
-            },
-        )
-        .await
-    };
     log_memory_growth();
-    Ok(http::finish(
-        response,
-        origin.as_deref(),
-        Some(&config.allowed_origins),
-    ))
+    let response = http::finish(response, origin.as_deref(), Some(&allowed));
+    let _ = response.headers().set("X-Request-Id", log.id());
+    log.finish(response.status_code());
+    Ok(response)
 }
 
 /// Logs the isolate's wasm memory each time it passes its previous peak: wasm memory never
@@ -57,84 +55,127 @@ fn log_memory_growth() {
         }
         let bytes = ::core::arch::wasm32::memory_size(0) * 65_536;
         if bytes > PEAK.with(|peak| peak.replace(bytes.max(peak.get()))) {
-            worker::console_log!("wasm memory: {} KiB", bytes / 1024);
+            crate::edge::log::event(Level::Info, format!("wasm memory: {} KiB", bytes / 1024));
         }
     }
 }
 
-async fn route(req: Request, env: Env, state: State) -> Response {
-    let routed = Router::with_data(state)
-        .get_async("/health", handler(health::health))
-        .get_async("/.well-known/jwks.json", handler(jwks::jwks))
-        .post_async("/register", shielded(account::register))
-        .post_async("/login", shielded(session::login))
-        .post_async("/refresh", shielded(session::refresh))
-        .post_async("/logout", handler(session::logout))
-        .post_async("/reset-password", shielded(password_reset::request_code))
-        .post_async(
-            "/update-password",
-            shielded(password_reset::update_password),
-        )
-        .put_async("/update-profile", handler(profile::update_profile))
-        .get_async("/me", handler(profile::me))
+async fn route(req: Request, env: Env, state: State, log: &RequestLog) -> Response {
+    let router = Router::with_data(state);
+    let router = on(router, Method::Get, "/health", health::health, Shield::Off);
+    let router = on(
+        router,
+        Method::Get,
+        "/.well-known/jwks.json",
+        jwks::jwks,
+        Shield::Off,
+    );
+    let router = on(
+        router,
+        Method::Post,
+        "/register",
+        account::register,
+        Shield::On,
+    );
+    let router = on(router, Method::Post, "/login", session::login, Shield::On);
+    let router = on(
+        router,
+        Method::Post,
+        "/refresh",
+        session::refresh,
+        Shield::On,
+    );
+    let router = on(
+        router,
+        Method::Post,
+        "/logout",
+        session::logout,
+        Shield::Off,
+    );
+    let router = on(
+        router,
+        Method::Post,
+        "/reset-password",
+        password_reset::request_code,
+        Shield::On,
+    );
+    let router = on(
+        router,
+        Method::Post,
+        "/update-password",
+        password_reset::update_password,
+        Shield::On,
+    );
+    let router = on(
+        router,
+        Method::Put,
+        "/update-profile",
+        profile::update_profile,
+        Shield::Off,
+    );
+    let router = on(router, Method::Get, "/me", profile::me, Shield::Off);
+    let routed = router
         .or_else_any_method_async("/", |_, _| async { Ok(ApiError::NotFound.into_response()) })
         .or_else_any_method_async("/*path", |_, _| async {
             Ok(ApiError::NotFound.into_response())
         })
         .run(req, env)
         .await;
-    match routed {
+    let error = match routed {
         // workers-rs answers a known path with a wrong method itself, in plain text; the
         // contract wants JSON. None of our handlers answers 405.
-        Ok(response) if response.status_code() == 405 => ApiError::MethodNotAllowed.into_response(),
-        Ok(response) => response,
-        Err(e) => ApiError::internal("route request", e).into_response(),
-    }
+        Ok(response) if response.status_code() == 405 => ApiError::MethodNotAllowed,
+        Ok(response) if response.status_code() == 404 => ApiError::NotFound,
+        Ok(response) => return response,
+        Err(e) => ApiError::internal("route request", e),
+    };
+    log.fail(&error);
+    error.into_response()
 }
 
 type Handled = Pin<Box<dyn Future<Output = worker::Result<Response>>>>;
 
-/// Adapts a handler returning `Result<Response, ApiError>` to the router, turning errors into
-/// their JSON responses.
-fn handler<F>(
-    handle: fn(Request, RouteContext<State>) -> F,
-) -> impl Fn(Request, RouteContext<State>) -> Handled
-where
-    F: Future<Output = Result<Response, ApiError>> + 'static,
-{
-    adapt(handle, false)
+/// Whether a route sits behind the flood shield (the unauthenticated routes that take a body).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shield {
+    On,
+    Off,
 }
 
-/// Like `handler`, behind the flood shield: for the unauthenticated routes that take a body.
-fn shielded<F>(
+/// Registers `handle` for `method` and `pattern`: the pattern goes into the request's log line,
+/// the shield runs first where asked, and an error becomes its JSON answer after it is logged.
+fn on<'a, F>(
+    router: Router<'a, State>,
+    method: Method,
+    pattern: &'static str,
     handle: fn(Request, RouteContext<State>) -> F,
-) -> impl Fn(Request, RouteContext<State>) -> Handled
+    shield: Shield,
+) -> Router<'a, State>
 where
     F: Future<Output = Result<Response, ApiError>> + 'static,
 {
-    adapt(handle, true)
-}
-
-fn adapt<F>(
-    handle: fn(Request, RouteContext<State>) -> F,
-    shield_first: bool,
-) -> impl Fn(Request, RouteContext<State>) -> Handled
-where
-    F: Future<Output = Result<Response, ApiError>> + 'static,
-{
-    move |req, ctx| {
+    let adapted = move |req: Request, ctx: RouteContext<State>| -> Handled {
         Box::pin(async move {
-            let refused = if shield_first {
-                shield(&req, &ctx.env).await.err()
-            } else {
-                None
+            let log = ctx.data.log.clone();
+            log.set_route(pattern);
+            let refused = match shield {
+                Shield::On => shield_request(&req, &ctx.env, &log).await.err(),
+                Shield::Off => None,
             };
             let answered = match refused {
                 Some(refused) => Err(refused),
                 None => handle(req, ctx).await,
             };
-            Ok(answered.unwrap_or_else(ApiError::into_response))
+            Ok(answered.unwrap_or_else(|error| {
+                log.fail(&error);
+                error.into_response()
+            }))
         })
+    };
+    match method {
+        Method::Get => router.get_async(pattern, adapted),
+        Method::Put => router.put_async(pattern, adapted),
+        _ => router.post_async(pattern, adapted),
     }
 }
 
@@ -142,7 +183,7 @@ where
 /// address (IPv6 by its /64; requests without `CF-Connecting-IP` share the bucket `unknown`);
 /// off when the binding is absent. Only a shield (its counts are per location
 /// and approximate): the exact per-account limits live in D1.
-async fn shield(req: &Request, env: &Env) -> Result<(), ApiError> {
+async fn shield_request(req: &Request, env: &Env, log: &RequestLog) -> Result<(), ApiError> {
     let Ok(limiter) = env.rate_limiter("RATE_LIMITER") else {
         return Ok(());
     };
@@ -154,7 +195,7 @@ async fn shield(req: &Request, env: &Env) -> Result<(), ApiError> {
         Ok(_) => Ok(()),
         Err(e) => {
             // Fail open: the shield is an extra, and D1's exact limits still hold.
-            console_error!("rate limiter unavailable: {e}");
+            log.event(Level::Error, format!("rate limiter unavailable: {e}"));
             Ok(())
         }
     }

@@ -1,13 +1,14 @@
 //! One error type for the edge, mapped to the status codes and `error` codes of `API.md`.
 
 use serde_json::{Map, Value};
-use worker::{console_error, Response};
+use worker::Response;
 
 use crate::core::config::ConfigError;
 use crate::core::violation::{Violation, Violations};
 
 /// Everything a handler can fail with. Client errors say what to fix; infrastructure errors are
-/// logged whole and answered with a generic `500`, so no internals reach a client.
+/// logged whole (on the request's log line) and answered with a generic `500`, so no internals
+/// reach a client.
 #[derive(Debug)]
 pub enum ApiError {
     InvalidJson,
@@ -70,14 +71,24 @@ impl ApiError {
         }
     }
 
-    pub fn into_response(self) -> Response {
-        match &self {
-            Self::Misconfigured(e) => console_error!("server misconfigured: {e}"),
-            Self::Internal { context, cause } => {
-                console_error!("internal error: {context}: {cause}")
-            }
-            _ => {}
+    /// The stable `error` code of the answer.
+    pub fn code(&self) -> &'static str {
+        self.parts().1
+    }
+
+    /// For a server error, what failed, for the log (the request log writes it on the request's
+    /// line): a context and the infrastructure's message, or the misconfigured variable. Never a
+    /// client's input.
+    pub fn cause(&self) -> Option<String> {
+        match self {
+            Self::Misconfigured(e) => Some(e.to_string()),
+            Self::Internal { context, cause } => Some(format!("{context}: {cause}")),
+            _ => None,
         }
+    }
+
+    /// The JSON answer. The caller logs the error first (`RequestLog::fail`).
+    pub fn into_response(self) -> Response {
         let (status, code, message) = self.parts();
         let mut body = Map::new();
         body.insert("message".into(), Value::String(message));

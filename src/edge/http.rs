@@ -136,5 +136,5 @@ fn add_cors(headers: &Headers, origin: Option<&str>, allowed: Option<&AllowedOri
     }
     let _ = headers.set("Access-Control-Allow-Origin", origin);
     let _ = headers.set("Access-Control-Allow-Credentials", "true");
-    let _ = headers.set("Access-Control-Expose-Headers", "Retry-After");
+    let _ = headers.set("Access-Control-Expose-Headers", "Retry-After, X-Request-Id");
 }

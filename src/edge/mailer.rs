@@ -1,22 +1,22 @@
 //! Mail transports behind one function, chosen by `EMAIL_PROVIDER`. Mail goes out after the
 //! response (`wait_until`), so its latency and failures never show in what the client sees.
 
-use std::rc::Rc;
-
 use serde_json::json;
 use wasm_bindgen::JsValue;
-use worker::{
-    console_error, console_log, Context, Env, Fetch, Headers, Method, Request, RequestInit,
-    SendEmailBuilder,
-};
+use worker::{console_log, Env, Fetch, Headers, Method, Request, RequestInit, SendEmailBuilder};
 
 use crate::core::config::{Config, EmailProvider};
 use crate::core::mail::Message;
+use crate::edge::log::Level;
+use crate::edge::state::State;
 
-/// Sends `message` once the response is on its way; a failure is logged, never raised.
-pub fn send_later(ctx: &Context, env: &Env, config: Rc<Config>, message: Message) {
+/// Sends `message` once the response is on its way; a failure is logged (with the request's id),
+/// never raised.
+pub fn send_later(state: &State, env: &Env, message: Message) {
     let env = env.clone();
-    ctx.wait_until(async move {
+    let config = state.config.clone();
+    let log = state.log.clone();
+    state.ctx.wait_until(async move {
         let sent = match config.mail_transport() {
             Ok(provider) => send(&env, &config, provider, &message)
                 .await
@@ -24,7 +24,7 @@ pub fn send_later(ctx: &Context, env: &Env, config: Rc<Config>, message: Message
             Err(e) => Err(e.to_string()),
         };
         if let Err(cause) = sent {
-            console_error!("mail not sent ({cause})");
+            log.event(Level::Error, format!("mail not sent ({cause})"));
         }
     });
 }

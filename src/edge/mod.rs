@@ -7,6 +7,7 @@ pub mod entry;
 pub mod error;
 pub mod handlers;
 pub mod http;
+pub mod log;
 pub mod mailer;
 pub mod scheduled;
 pub mod state;

@@ -1,10 +1,15 @@
 //! The `scheduled` entry (the cron trigger in wrangler.toml): the hourly cleanup of ended sessions,
 //! spent reset codes and stale login-attempt counts, so the tables hold what can still matter.
 
-use worker::{console_error, console_log, event, Env, ScheduleContext, ScheduledEvent};
+use std::rc::Rc;
+
+use serde_json::{json, Map, Value};
+use worker::{event, Env, ScheduleContext, ScheduledEvent};
 
 use crate::core::otp::FAILURE_WINDOW_SECONDS;
 use crate::edge::db::maintenance::{prune, Retention};
+use crate::edge::db::D1Meter;
+use crate::edge::log::{self, Level};
 use crate::edge::state::{self, database, now};
 
 /// How long a login-attempt count without a lockout is kept after its last attempt.
@@ -15,9 +20,15 @@ pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) 
     console_error_panic_hook::set_once();
     let config = match state::config(&env) {
         Ok(config) => config,
-        Err(e) => return console_error!("cleanup skipped: server misconfigured: {e}"),
+        Err(e) => {
+            return log::event(
+                Level::Error,
+                format!("cleanup skipped: server misconfigured: {e}"),
+            )
+        }
     };
-    let pruned = match database(&env) {
+    let meter = Rc::new(D1Meter::default());
+    let pruned = match database(&env, meter.clone()) {
         Ok(db) => {
             let keep = Retention {
                 resend_cooldown: config.otp_resend_cooldown,
@@ -30,14 +41,30 @@ pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) 
         Err(e) => Err(e),
     };
     match pruned {
-        Ok(p) => console_log!(
-            "cleanup: {} sessions, {} refresh tokens, {} reset codes, {} login-attempt counts, {} code events deleted",
-            p.sessions,
-            p.refresh_tokens,
-            p.password_resets,
-            p.login_attempts,
-            p.code_events
+        Ok(p) => {
+            let d1 = meter.figures();
+            let mut fields = Map::new();
+            fields.insert("message".into(), Value::String("cleanup".into()));
+            fields.insert(
+                "deleted".into(),
+                json!({
+                    "sessions": p.sessions,
+                    "refresh_tokens": p.refresh_tokens,
+                    "reset_codes": p.password_resets,
+                    "login_attempt_counts": p.login_attempts,
+                    "code_events": p.code_events,
+                }),
+            );
+            fields.insert(
+                "d1".into(),
+                json!({"statements": d1.statements, "round_trips": d1.round_trips,
+                       "rows_read": d1.rows_read, "rows_written": d1.rows_written}),
+            );
+            log::emit(Level::Info, fields);
+        }
+        Err(e) => log::event(
+            Level::Error,
+            format!("cleanup failed: {}", e.cause().unwrap_or_default()),
         ),
-        Err(e) => console_error!("cleanup failed: {e:?}"),
     }
 }

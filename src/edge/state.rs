@@ -3,10 +3,12 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use worker::{Context, D1Database, Date, Env};
+use worker::{Context, Date, Env};
 
 use crate::core::config::{AllowedOrigins, Config, ConfigError};
+use crate::edge::db::{D1Meter, Db};
 use crate::edge::error::ApiError;
+use crate::edge::log::RequestLog;
 
 thread_local! {
     /// The configuration of this isolate. Bindings do not change while an isolate lives, so it is
@@ -40,6 +42,15 @@ pub fn allowed_origins(env: &Env) -> AllowedOrigins {
 pub struct State {
     pub config: Rc<Config>,
     pub ctx: Context,
+    /// This request's log line, which the handlers add to (user id, D1 work).
+    pub log: Rc<RequestLog>,
+}
+
+impl State {
+    /// The D1 binding `DB`, metered into this request's log.
+    pub fn database(&self, env: &Env) -> Result<Db, ApiError> {
+        database(env, self.log.d1())
+    }
 }
 
 /// Unix seconds from the runtime's clock. (On Workers the clock advances only with I/O, which is
@@ -48,8 +59,9 @@ pub fn now() -> i64 {
     (Date::now().as_millis() / 1000) as i64
 }
 
-/// The D1 binding `DB`.
-pub fn database(env: &Env) -> Result<D1Database, ApiError> {
+/// The D1 binding `DB`, its calls added to `meter`.
+pub fn database(env: &Env, meter: Rc<D1Meter>) -> Result<Db, ApiError> {
     env.d1("DB")
+        .map(|raw| Db::new(raw, meter))
         .map_err(|e| ApiError::internal("open D1 binding DB", e))
 }

@@ -3,6 +3,7 @@
 import { Miniflare } from "miniflare";
 import { readFileSync, readdirSync } from "node:fs";
 import { randomUUID } from "node:crypto";
+import { runInNewContext } from "node:vm";
 import { fileURLToPath } from "node:url";
 import { startMailbox } from "./mailbox.mjs";
 import { newSigningKey } from "../../scripts/keygen.mjs";
@@ -84,7 +85,14 @@ export async function spawnApp({
   if (secret !== null) bindings.JWT_SECRET = secret;
   if (signingKey !== null) bindings.JWT_SIGNING_KEY = JSON.stringify(signingKey);
   if (verifyKeys) bindings.JWT_VERIFY_KEYS = JSON.stringify(verifyKeys);
+  const logText = { value: "" };
+  const capture = (stream) => stream.on("data", (chunk) => (logText.value += chunk));
   const mf = new Miniflare({
+    // Everything the worker logs, kept for the tests that read it (app.logs()).
+    handleRuntimeStdio(stdout, stderr) {
+      capture(stdout);
+      capture(stderr);
+    },
     modules: true,
     scriptPath: `${ROOT}build/index.js`,
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"], fallthrough: true }],
@@ -98,7 +106,7 @@ export async function spawnApp({
   });
   const url = await mf.ready;
   if (migrateFirst) await migrate(await mf.getD1Database("DB"));
-  return new TestApp(mf, url, mailbox);
+  return new TestApp(mf, url, mailbox, logText);
 }
 
 /** A unique email for one test. */
@@ -109,10 +117,24 @@ export function uniqueEmail(tag = "user") {
 export const STRONG_PASSWORD = "correct horse battery staple";
 
 export class TestApp {
-  constructor(mf, url, mailbox) {
+  constructor(mf, url, mailbox, logText) {
     this.mf = mf;
     this.base = url.href.replace(/\/$/, "");
     this.mailbox = mailbox;
+    this.logText = logText;
+  }
+
+  /** Everything the worker wrote to its log so far, as text. */
+  logOutput() {
+    return this.logText.value;
+  }
+
+  /**
+   * The worker's log objects so far. workerd prints a logged object as JavaScript (Node's
+   * inspect format: `{ level: 'info', ... }`), which is evaluated back into an object here.
+   */
+  logs() {
+    return [...this.logText.value.matchAll(/^\{\n[\s\S]*?\n\}$/gm)].map((m) => runInNewContext(`(${m[0]})`));
   }
 
   /** The D1 binding, for tests that must look at what is stored (a hash's format, say). */

@@ -1,10 +1,66 @@
 //! The few helpers every query uses: binding arguments, running batches, reading rows.
 
+use std::cell::Cell;
+use std::rc::Rc;
+
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 use worker::{D1Database, D1PreparedStatement, D1Result};
 
 use crate::edge::error::ApiError;
+
+/// The D1 binding, with the meter its calls add to (one per request, for its log line).
+pub struct Db {
+    raw: D1Database,
+    meter: Rc<D1Meter>,
+}
+
+impl Db {
+    pub fn new(raw: D1Database, meter: Rc<D1Meter>) -> Self {
+        Self { raw, meter }
+    }
+}
+
+/// D1 work summed from each result's `meta`: what D1 bills (rows read and written) and what a
+/// request waits for (round trips).
+#[derive(Debug, Default)]
+pub struct D1Meter {
+    statements: Cell<u64>,
+    round_trips: Cell<u64>,
+    rows_read: Cell<u64>,
+    rows_written: Cell<u64>,
+}
+
+/// A reading of a `D1Meter`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct D1Figures {
+    pub statements: u64,
+    pub round_trips: u64,
+    pub rows_read: u64,
+    pub rows_written: u64,
+}
+
+impl D1Meter {
+    /// Adds one round trip and its results.
+    fn record(&self, results: &[D1Result]) {
+        let add = |cell: &Cell<u64>, n: u64| cell.set(cell.get() + n);
+        add(&self.round_trips, 1);
+        add(&self.statements, results.len() as u64);
+        for meta in results.iter().filter_map(|r| r.meta().ok().flatten()) {
+            add(&self.rows_read, meta.rows_read.unwrap_or(0) as u64);
+            add(&self.rows_written, meta.rows_written.unwrap_or(0) as u64);
+        }
+    }
+
+    pub fn figures(&self) -> D1Figures {
+        D1Figures {
+            statements: self.statements.get(),
+            round_trips: self.round_trips.get(),
+            rows_read: self.rows_read.get(),
+            rows_written: self.rows_written.get(),
+        }
+    }
+}
 
 /// An integer argument. D1 takes JavaScript numbers (no BigInt); ours stay far below 2^53.
 pub fn int(value: i64) -> JsValue {
@@ -24,12 +80,13 @@ pub fn nullable_text(value: Option<&str>) -> JsValue {
 /// statement's highest `?N`. The SQL is a `&'static str`: every statement the worker can issue is
 /// a constant, listed in `db::catalog()` and checked by `tests/query_plans.rs`.
 pub fn statement(
-    db: &D1Database,
+    db: &Db,
     sql: &'static str,
     args: &[JsValue],
 ) -> Result<D1PreparedStatement, ApiError> {
     let used = highest_placeholder(sql).min(args.len());
-    db.prepare(sql)
+    db.raw
+        .prepare(sql)
         .bind(&args[..used])
         .map_err(|e| ApiError::internal("bind statement arguments", e))
 }
@@ -48,13 +105,17 @@ fn highest_placeholder(sql: &str) -> usize {
 
 /// Runs statements as one transaction and returns their results in order.
 pub async fn batch(
-    db: &D1Database,
+    db: &Db,
     statements: Vec<D1PreparedStatement>,
     context: &'static str,
 ) -> Result<Vec<D1Result>, ApiError> {
-    db.batch(statements)
+    let results = db
+        .raw
+        .batch(statements)
         .await
-        .map_err(|e| ApiError::internal(context, e))
+        .map_err(|e| ApiError::internal(context, e))?;
+    db.meter.record(&results);
+    Ok(results)
 }
 
 /// The rows of one result.
@@ -67,13 +128,16 @@ pub fn rows<T: DeserializeOwned>(
 
 /// The first row of a statement run alone.
 pub async fn first<T: DeserializeOwned>(
+    db: &Db,
     statement: D1PreparedStatement,
     context: &'static str,
 ) -> Result<Option<T>, ApiError> {
-    statement
-        .first(None)
+    let result = statement
+        .all()
         .await
-        .map_err(|e| ApiError::internal(context, e))
+        .map_err(|e| ApiError::internal(context, e))?;
+    db.meter.record(std::slice::from_ref(&result));
+    Ok(rows(&result, context)?.into_iter().next())
 }
 
 #[cfg(test)]

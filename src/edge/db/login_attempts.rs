@@ -1,9 +1,9 @@
 //! The `login_attempts` table: login attempts per (email, client address), and per email
 //! account-wide under the client `*`.
 
-use worker::{D1Database, D1PreparedStatement};
+use worker::D1PreparedStatement;
 
-use super::{int, statement, text};
+use super::{int, statement, text, Db};
 use crate::core::client_address::ClientAddress;
 use crate::core::email::Email;
 use crate::core::login_lockout::LockoutLimits;
@@ -51,7 +51,7 @@ pub const STATEMENTS: &[&str] = &[RESERVE_SQL, CLEAR_PAIR_SQL, RELEASE_ACCOUNT_S
 /// (OWASP Authentication Cheat Sheet, "Account Lockout"); the ceiling still bounds guesses
 /// spread over many addresses (NIST SP 800-63B §5.2.2).
 pub fn reserve(
-    db: &D1Database,
+    db: &Db,
     email: &Email,
     client: &ClientAddress,
     now: i64,
@@ -86,7 +86,7 @@ pub fn reserve(
 
 /// After a successful login (gated on its session having been created in the same batch).
 pub fn record_success(
-    db: &D1Database,
+    db: &Db,
     email: &Email,
     client: &ClientAddress,
     session_id: &str,

@@ -1,8 +1,6 @@
 //! The scheduled cleanup: rows that can no longer matter, deleted in bounded slices.
 
-use worker::D1Database;
-
-use super::{batch, int, statement};
+use super::{batch, int, statement, Db};
 use crate::edge::error::ApiError;
 
 /// Rows deleted per table per run, so one run stays well inside a batch's time limit; the next
@@ -63,7 +61,7 @@ pub struct Pruned {
 }
 
 /// Deletes, in one transaction, at most `SLICE` rows of each kind.
-pub async fn prune(db: &D1Database, now: i64, keep: Retention) -> Result<Pruned, ApiError> {
+pub async fn prune(db: &Db, now: i64, keep: Retention) -> Result<Pruned, ApiError> {
     let args = [
         int(now),
         int(keep.resend_cooldown),

@@ -9,7 +9,7 @@ pub mod password_resets;
 pub mod sessions;
 pub mod users;
 
-pub use d1::{batch, first, int, nullable_text, rows, statement, text};
+pub use d1::{batch, first, int, nullable_text, rows, statement, text, D1Figures, D1Meter, Db};
 
 /// Every SQL statement the worker can issue, by module: `tests/query_plans.rs` asks SQLite for
 /// the plan of each and fails on a scan of a table that grows with its users.

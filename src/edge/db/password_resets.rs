@@ -2,9 +2,8 @@
 //! the reset rows of `code_events` (codes mailed, wrong tries), which outlive any one code.
 
 use serde::Deserialize;
-use worker::D1Database;
 
-use super::{batch, int, rows, statement, text};
+use super::{batch, int, rows, statement, text, Db};
 use crate::core::email::Email;
 use crate::core::otp::OtpPolicy;
 use crate::edge::error::ApiError;
@@ -89,7 +88,7 @@ struct Account {
 /// the budget of wrong tries and the mail cap of `policy`. Returns whether a code was stored
 /// (and so must be mailed). One batch, so racing requests store (and mail) within the limits.
 pub async fn issue(
-    db: &D1Database,
+    db: &Db,
     email: &Email,
     code_hash: &str,
     now: i64,
@@ -120,7 +119,7 @@ pub async fn issue(
 /// and its login lockout cleared. Returns whether the code was accepted. Ten concurrent correct
 /// submissions: exactly one wins.
 pub async fn redeem(
-    db: &D1Database,
+    db: &Db,
     email: &Email,
     code_hash: &str,
     new_password_hash: &str,

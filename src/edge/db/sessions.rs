@@ -1,9 +1,9 @@
 //! The `sessions` and `refresh_tokens` tables: logins, rotation, reuse detection, revocation.
 
 use serde::Deserialize;
-use worker::{D1Database, D1PreparedStatement};
+use worker::D1PreparedStatement;
 
-use super::{batch, int, rows, statement, text};
+use super::{batch, int, rows, statement, text, Db};
 use crate::core::access_token::Principal;
 use crate::edge::error::ApiError;
 
@@ -70,7 +70,7 @@ pub const STATEMENTS: &[&str] = &[
 /// A new session, created only if the password hash the login verified is still the account's;
 /// its `RETURNING id` row is absent otherwise (run in the login's success batch).
 pub fn create(
-    db: &D1Database,
+    db: &Db,
     session_id: &str,
     user_id: i64,
     now: i64,
@@ -89,7 +89,7 @@ pub fn create(
 
 /// The first refresh token of a new session (if the session was created).
 pub fn add_refresh_token(
-    db: &D1Database,
+    db: &Db,
     digest: &str,
     session_id: &str,
     now: i64,
@@ -129,7 +129,7 @@ impl Rotation {
 ///    session is revoked;
 /// 4. the outcome is read back.
 pub async fn rotate(
-    db: &D1Database,
+    db: &Db,
     presented_digest: &str,
     successor_digest: &str,
     now: i64,
@@ -163,7 +163,7 @@ pub async fn rotate(
 /// caller's own session is live; plus the session of `refresh_digest` if it is the caller's.
 /// Returns whether the caller was authorised. One statement per part, in one transaction.
 pub async fn revoke(
-    db: &D1Database,
+    db: &Db,
     principal: &Principal,
     everywhere: bool,
     refresh_digest: Option<&str>,

@@ -1,9 +1,9 @@
 //! The `users` table.
 
 use serde::Deserialize;
-use worker::{D1Database, D1PreparedStatement};
+use worker::D1PreparedStatement;
 
-use super::{first, int, nullable_text, statement, text};
+use super::{first, int, nullable_text, statement, text, Db};
 use crate::core::access_token::Principal;
 use crate::core::email::Email;
 use crate::edge::error::ApiError;
@@ -51,7 +51,7 @@ pub struct Profile {
 /// Creates an account; `None` when the email is taken. The unique index decides races: of two
 /// concurrent registrations of one email exactly one gets an id.
 pub async fn insert(
-    db: &D1Database,
+    db: &Db,
     email: &Email,
     password_hash: &str,
     name: Option<&str>,
@@ -67,18 +67,18 @@ pub async fn insert(
         nullable_text(name),
         int(now),
     ];
-    let row: Option<Inserted> = first(statement(db, INSERT_SQL, &args)?, "insert user").await?;
+    let row: Option<Inserted> = first(db, statement(db, INSERT_SQL, &args)?, "insert user").await?;
     Ok(row.map(|row| row.id))
 }
 
 /// The account with this email, for a login (run in the login's first batch).
-pub fn find_credentials(db: &D1Database, email: &Email) -> Result<D1PreparedStatement, ApiError> {
+pub fn find_credentials(db: &Db, email: &Email) -> Result<D1PreparedStatement, ApiError> {
     statement(db, FIND_CREDENTIALS_SQL, &[text(email.as_str())])
 }
 
 /// Replaces a hash found outdated at login, unless the password changed meanwhile.
 pub fn upgrade_hash(
-    db: &D1Database,
+    db: &Db,
     user_id: i64,
     old_hash: &str,
     new_hash: &str,
@@ -92,7 +92,7 @@ pub fn upgrade_hash(
 
 /// The caller's profile, if their session is live: the session check and the read in one statement.
 pub async fn profile(
-    db: &D1Database,
+    db: &Db,
     principal: &Principal,
     now: i64,
 ) -> Result<Option<Profile>, ApiError> {
@@ -101,12 +101,12 @@ pub async fn profile(
         int(principal.user_id),
         int(now),
     ];
-    first(statement(db, PROFILE_SQL, &args)?, "read profile").await
+    first(db, statement(db, PROFILE_SQL, &args)?, "read profile").await
 }
 
 /// Renames the caller if their session is live; `false` when it is not.
 pub async fn rename(
-    db: &D1Database,
+    db: &Db,
     principal: &Principal,
     name: Option<&str>,
     now: i64,
@@ -122,6 +122,7 @@ pub async fn rename(
         nullable_text(name),
         int(now),
     ];
-    let row: Option<Renamed> = first(statement(db, RENAME_SQL, &args)?, "update profile").await?;
+    let row: Option<Renamed> =
+        first(db, statement(db, RENAME_SQL, &args)?, "update profile").await?;
     Ok(row.is_some())
 }

@@ -9,15 +9,14 @@ use crate::edge::breach_check::refuse_breached;
 use crate::edge::db::users;
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body};
-use crate::edge::state::{database, now, State};
+use crate::edge::state::{now, State};
 
 pub async fn register(mut req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
     let registration = Registration::try_from(&read_body(&mut req).await?)?;
-    let config = &ctx.data.config;
-    refuse_breached(config, "password", registration.password.expose()).await?;
+    refuse_breached(&ctx.data, "password", registration.password.expose()).await?;
     let hash = password_hash::hash(registration.password.expose(), random::bytes())
         .map_err(|e| ApiError::internal("hash password", e))?;
-    let db = database(&ctx.env)?;
+    let db = ctx.data.database(&ctx.env)?;
     let created = users::insert(
         &db,
         &registration.email,

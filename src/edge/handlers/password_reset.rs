@@ -11,7 +11,7 @@ use crate::edge::db::password_resets;
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body};
 use crate::edge::mailer::send_later;
-use crate::edge::state::{database, now, State};
+use crate::edge::state::{now, State};
 
 /// Issues and mails a code. Known and unknown emails, and requests inside the cooldown, past the
 /// mail cap or the budget of wrong tries, get the same answer after the same single batch; the
@@ -27,7 +27,7 @@ pub async fn request_code(
     let policy = config.otp_policy();
     let now = now();
     let code = OtpCode::generate();
-    let db = database(&ctx.env)?;
+    let db = ctx.data.database(&ctx.env)?;
     let issued = password_resets::issue(
         &db,
         &request.email,
@@ -38,7 +38,7 @@ pub async fn request_code(
     .await?;
     if issued {
         let message = mail::reset_code(&request.email, code.expose(), policy.ttl_seconds);
-        send_later(&ctx.data.ctx, &ctx.env, config.clone(), message);
+        send_later(&ctx.data, &ctx.env, message);
     }
     Ok(json(200, &json!({"message": "OTP sent successfully"})))
 }
@@ -53,14 +53,14 @@ pub async fn update_password(
     // The change notice must be able to leave before the password changes.
     config.mail_transport().map_err(ApiError::Misconfigured)?;
     let update = PasswordUpdate::try_from(&read_body(&mut req).await?)?;
-    refuse_breached(config, "new_password", update.new_password.expose()).await?;
+    refuse_breached(&ctx.data, "new_password", update.new_password.expose()).await?;
     let new_hash = password_hash::hash(update.new_password.expose(), random::bytes())
         .map_err(|e| ApiError::internal("hash password", e))?;
     // A code that is not six digits matches nothing and counts as a wrong try.
     let code_hash = update.otp.as_ref().map_or_else(String::new, |code| {
         code.keyed_hash(&config.keys.otp, &update.email)
     });
-    let db = database(&ctx.env)?;
+    let db = ctx.data.database(&ctx.env)?;
     let accepted = password_resets::redeem(
         &db,
         &update.email,
@@ -74,12 +74,7 @@ pub async fn update_password(
     if !accepted {
         return Err(ApiError::InvalidOtp);
     }
-    send_later(
-        &ctx.data.ctx,
-        &ctx.env,
-        config.clone(),
-        mail::password_changed(&update.email),
-    );
+    send_later(&ctx.data, &ctx.env, mail::password_changed(&update.email));
     Ok(json(
         200,
         &json!({"message": "Password updated successfully"}),

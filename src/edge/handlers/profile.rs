@@ -9,12 +9,12 @@ use crate::edge::auth::principal;
 use crate::edge::db::users;
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body};
-use crate::edge::state::{database, now, State};
+use crate::edge::state::{now, State};
 
 pub async fn me(req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
     let now = now();
-    let principal = principal(&req, &ctx.data.config, now)?;
-    let db = database(&ctx.env)?;
+    let principal = principal(&req, &ctx.data, now)?;
+    let db = ctx.data.database(&ctx.env)?;
     let profile = users::profile(&db, &principal, now)
         .await?
         .ok_or(ApiError::Unauthorized)?;
@@ -36,9 +36,9 @@ pub async fn update_profile(
     ctx: RouteContext<State>,
 ) -> Result<Response, ApiError> {
     let now = now();
-    let principal = principal(&req, &ctx.data.config, now)?;
+    let principal = principal(&req, &ctx.data, now)?;
     let update = ProfileUpdate::try_from(&read_body(&mut req).await?)?;
-    let db = database(&ctx.env)?;
+    let db = ctx.data.database(&ctx.env)?;
     if !users::rename(&db, &principal, update.name.as_deref(), now).await? {
         return Err(ApiError::Unauthorized);
     }

@@ -1,7 +1,7 @@
 //! `POST /login`, `POST /refresh` and `POST /logout`: sessions and their tokens.
 
 use serde_json::json;
-use worker::{console_error, Request, Response, RouteContext};
+use worker::{Request, Response, RouteContext};
 
 use crate::core::access_token::{self, Principal};
 use crate::core::config::Config;
@@ -17,7 +17,8 @@ use crate::edge::db::{batch, rows, sessions};
 use crate::edge::error::ApiError;
 use crate::edge::http::client_address;
 use crate::edge::http::{json, read_body, read_optional_body};
-use crate::edge::state::{database, now, State};
+use crate::edge::log::Level;
+use crate::edge::state::{now, State};
 
 /// Two round trips on success (reserve the attempt and read the account; start the session),
 /// one on failure. An unknown email costs one dummy verification, like a wrong password
@@ -28,7 +29,7 @@ pub async fn login(mut req: Request, ctx: RouteContext<State>) -> Result<Respons
     let config = &ctx.data.config;
     let limits = config.lockout_limits();
     let now = now();
-    let db = database(&ctx.env)?;
+    let db = ctx.data.database(&ctx.env)?;
     let [pair, account_wide] = login_attempts::reserve(&db, &login.email, &client, now, limits)?;
     let first = vec![
         pair,
@@ -51,7 +52,10 @@ pub async fn login(mut req: Request, ctx: RouteContext<State>) -> Result<Respons
     let verified = match &account {
         Some(account) => {
             password_hash::verify(password, &account.password_hash).unwrap_or_else(|e| {
-                console_error!("account {}: unreadable password hash: {e}", account.id);
+                ctx.data.log.event(
+                    Level::Error,
+                    format!("account {}: unreadable password hash: {e}", account.id),
+                );
                 false
             })
         }
@@ -60,6 +64,7 @@ pub async fn login(mut req: Request, ctx: RouteContext<State>) -> Result<Respons
     let Some(account) = account.filter(|_| verified) else {
         return Err(ApiError::Unauthorized);
     };
+    ctx.data.log.set_user(account.id);
 
     let session_id = random::identifier();
     let refresh = RefreshToken::generate();
@@ -119,7 +124,7 @@ pub async fn refresh(mut req: Request, ctx: RouteContext<State>) -> Result<Respo
     let config = &ctx.data.config;
     let now = now();
     let successor = presented.successor(&config.keys.refresh_successor);
-    let db = database(&ctx.env)?;
+    let db = ctx.data.database(&ctx.env)?;
     let rotation = sessions::rotate(
         &db,
         &presented.digest(),
@@ -134,6 +139,7 @@ pub async fn refresh(mut req: Request, ctx: RouteContext<State>) -> Result<Respo
         user_id: rotation.user_id,
         session_id: rotation.session_id,
     };
+    ctx.data.log.set_user(principal.user_id);
     Ok(json(
         200,
         &json!({
@@ -150,7 +156,7 @@ pub async fn refresh(mut req: Request, ctx: RouteContext<State>) -> Result<Respo
 /// `refresh` token in the body if it is the caller's.
 pub async fn logout(mut req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
     let now = now();
-    let principal = principal(&req, &ctx.data.config, now)?;
+    let principal = principal(&req, &ctx.data, now)?;
     let everywhere = match query_value(&req.inner().url(), "scope") {
         None | Some("session") => false,
         Some("all") => true,
@@ -164,7 +170,7 @@ pub async fn logout(mut req: Request, ctx: RouteContext<State>) -> Result<Respon
         .as_ref()
         .and_then(|raw| RefreshToken::parse(raw.expose()))
         .map(|token| token.digest());
-    let db = database(&ctx.env)?;
+    let db = ctx.data.database(&ctx.env)?;
     if !sessions::revoke(&db, &principal, everywhere, refresh_digest.as_deref(), now).await? {
         return Err(ApiError::Unauthorized);
     }
