@@ -1,0 +1,119 @@
+// D1 cost per request stays constant as the tables grow: every route is driven on a database seeded
+// with 1,000 users and on one with 10,000 (each with a session, refresh tokens, a reset code, login
+// counts and code events), and the rows read that the worker's log reports must be the same on
+// both, and within the bound stated for each route (README, "D1 cost per request"). (An empty
+// database can read one row fewer: an index range ends at the next key, which it lacks.)
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawnApp, uniqueEmail, STRONG_PASSWORD } from "./support/app.mjs";
+
+const SEEDED_USERS = 10_000;
+const FEWER_USERS = 1_000;
+/** The most rows a request of each kind may read (README, "D1 cost per request"). */
+const MAX_ROWS_READ = {
+  "POST /register": 4,
+  "POST /login (wrong password)": 8,
+  "POST /login": 20,
+  "GET /me": 4,
+  "PUT /update-profile": 4,
+  "POST /refresh": 12,
+  "POST /reset-password": 12,
+  "POST /update-password (wrong code)": 24,
+  "POST /update-password": 24,
+  "POST /logout": 6,
+  "POST /logout?scope=all": 8, // 1 + 2 per session of the user (3 here), whatever the table holds
+  "GET /health": 0,
+  "GET /.well-known/jwks.json": 0,
+};
+
+const apps = [];
+after(() => Promise.all(apps.map((a) => a.close())));
+
+async function seed(db, users) {
+  const now = Math.floor(Date.now() / 1000);
+  const series = `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${users})`;
+  for (const sql of [
+    `${series} INSERT INTO users (email, password_hash, name, created_at, updated_at)
+       SELECT 'seed-' || i || '@example.com', '$argon2id$v=19$m=19456,t=2,p=1$c2VlZHNlZWRzZWVk$' || i, 'Seed ' || i, ${now}, ${now} FROM n`,
+    `INSERT INTO sessions (id, user_id, created_at, expires_at, revoked_at)
+       SELECT 'seed-session-' || id, id, ${now}, ${now + 86_400}, CASE WHEN id % 10 = 0 THEN ${now} END FROM users`,
+    `INSERT INTO refresh_tokens (digest, session_id, issued_at, rotated_at)
+       SELECT 'seed-digest-a-' || id, 'seed-session-' || id, ${now}, ${now} FROM users`,
+    `INSERT INTO refresh_tokens (digest, session_id, issued_at, rotated_at)
+       SELECT 'seed-digest-b-' || id, 'seed-session-' || id, ${now}, NULL FROM users`,
+    `INSERT INTO password_resets (user_id, code_hash, issued_at, expires_at, wrong_attempts, used_by)
+       SELECT id, 'seed-code-' || id, ${now}, ${now + 300}, 1, NULL FROM users`,
+    `INSERT INTO code_events (user_id, purpose, kind, at) SELECT id, 'reset', 'sent', ${now} FROM users`,
+    `INSERT INTO code_events (user_id, purpose, kind, at) SELECT id, 'reset', 'wrong', ${now} FROM users`,
+    `INSERT INTO login_attempts (email, client, attempts, locked_until, window_started_at, last_attempt_at)
+       SELECT email, '203.0.113.7', 3, NULL, ${now}, ${now} FROM users`,
+    `INSERT INTO login_attempts (email, client, attempts, locked_until, window_started_at, last_attempt_at)
+       SELECT email, '*', 3, NULL, ${now}, ${now} FROM users`,
+  ]) {
+    await db.prepare(sql).run();
+  }
+  const { n } = await db.prepare("SELECT COUNT(*) AS n FROM users").first();
+  assert.equal(n, users);
+}
+
+/** Drives every route once, as a new user, and returns each request's D1 figures by label. */
+async function measure(target) {
+  const sent = [];
+  const track = async (label, response) => {
+    sent.push([label, response.headers.get("x-request-id")]);
+    return response;
+  };
+  const email = uniqueEmail("cost");
+  await track("POST /register", await target.register({ email, password: STRONG_PASSWORD, username: "Cost" }));
+  await track("POST /login (wrong password)", await target.login(email, "not the password at all"));
+  const login = await track("POST /login", await target.login(email, STRONG_PASSWORD));
+  await track("GET /me", await target.me(login.body.token));
+  await track("PUT /update-profile", await target.request("PUT", "/update-profile", { json: { name: "Cost Renamed" }, token: login.body.token }));
+  const refreshed = await track("POST /refresh", await target.refresh(login.body.refresh));
+  await track("POST /reset-password", await target.resetPassword(email));
+  const code = await target.mailbox.codeFor(email);
+  const wrong = code === "000000" ? "000001" : "000000";
+  await track("POST /update-password (wrong code)", await target.updatePassword({ email, otp: wrong, new_password: "a new passphrase 4 cost" }));
+  await track("POST /update-password", await target.updatePassword({ email, otp: code, new_password: "a new passphrase 4 cost" }));
+  const again = await target.login(email, "a new passphrase 4 cost");
+  const other = await target.login(email, "a new passphrase 4 cost");
+  await track("POST /logout", await target.request("POST", "/logout", { token: again.body.token, json: { refresh: again.body.refresh } }));
+  await track("POST /logout?scope=all", await target.request("POST", "/logout?scope=all", { token: other.body.token }));
+  await track("GET /health", await target.health());
+  await track("GET /.well-known/jwks.json", await target.request("GET", "/.well-known/jwks.json"));
+  assert.ok(refreshed.status === 200);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const lines = target.logs();
+  return Object.fromEntries(sent.map(([label, id]) => {
+    const line = lines.find((l) => l.request_id === id && "status" in l);
+    assert.ok(line, `no log line for ${label}`);
+    return [label, { status: line.status, ...line.d1 }];
+  }));
+}
+
+test(`rows read per request are the same at ${FEWER_USERS.toLocaleString("en")} and ${SEEDED_USERS.toLocaleString("en")} users, and within the stated bounds`, async () => {
+  const options = { mail: true, vars: { OTP_RESEND_COOLDOWN_SECONDS: "0" } };
+  const fewer = await spawnApp(options);
+  apps.push(fewer);
+  await seed(await fewer.database(), FEWER_USERS);
+  const seeded = await spawnApp(options);
+  apps.push(seeded);
+  await seed(await seeded.database(), SEEDED_USERS);
+
+  const small = await measure(fewer);
+  const large = await measure(seeded);
+  const table = Object.keys(MAX_ROWS_READ).map((label) => ({
+    route: label,
+    status: large[label].status,
+    rows_read_1k: small[label].rows_read,
+    rows_read_10k: large[label].rows_read,
+    rows_written_10k: large[label].rows_written,
+    statements: large[label].statements,
+    round_trips: large[label].round_trips,
+  }));
+  console.log(`# D1 per request at ${SEEDED_USERS} users: ${JSON.stringify(table)}`);
+  for (const row of table) {
+    assert.equal(row.rows_read_10k, row.rows_read_1k, `${row.route}: rows read grow with the tables`);
+    assert.ok(row.rows_read_10k <= MAX_ROWS_READ[row.route], `${row.route}: ${row.rows_read_10k} rows read, over ${MAX_ROWS_READ[row.route]}`);
+  }
+});
