@@ -11,6 +11,14 @@ export WASM_OPT_BIN="$bin/wasm-opt"
 for tool in "$WASM_BINDGEN_BIN" "$ESBUILD_BIN" "$WASM_OPT_BIN" "$HOME/.cargo/bin/worker-build"; do
   [ -x "$tool" ] || { echo "build: $tool is missing; run 'bash scripts/setup.sh' first" >&2; exit 1; }
 done
+# Skipped when build/ was made from exactly these sources: `wrangler dev` and `wrangler deploy` run
+# this script, and a rebuild would rewrite the files that a running test or dev server is reading.
+stamp="$( { find src -type f -print0 | sort -z | xargs -0 sha256sum; sha256sum Cargo.toml Cargo.lock wrangler.toml "$0"; } | sha256sum | cut -d' ' -f1)"
+if [ -f build/index_bg.wasm ] && [ -f build/index.js ] && [ "$(cat build/.stamp 2>/dev/null)" = "$stamp" ]; then
+  echo "build: up to date (build/.stamp)"
+  exit 0
+fi
+rm -f build/.stamp
 worker-build --release
 # Size: -Oz, no names section (a panic's trace shows offsets, not function names), no producers
 # section. The features are those worker-build enables for workerd: rustc's wasm32 defaults plus
@@ -18,3 +26,4 @@ worker-build --release
 "$WASM_OPT_BIN" build/index_bg.wasm -o build/index_bg.wasm -Oz --strip-debug --strip-producers \
   --enable-mutable-globals --enable-sign-ext --enable-nontrapping-float-to-int \
   --enable-bulk-memory --enable-multivalue --enable-reference-types --enable-exception-handling
+echo "$stamp" > build/.stamp

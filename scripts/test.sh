@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every check, from a fresh clone: setup, formatting, lints (host and wasm32), unit tests, the
-# release build, and the black-box tests against the compiled worker in workerd with local D1.
+# release build with a deploy dry run, and the black-box tests against the compiled worker in
+# workerd with local D1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -18,7 +19,7 @@ step "unit tests (cargo test)"
 cargo test --locked
 step "importer build (host)"
 cargo build --locked --bin import-flask-users
-step "release build (worker-build)"
-bash scripts/build.sh
+step "release build and deploy check (wrangler deploy --dry-run: builds, bundles, sizes the upload)"
+bash scripts/deploy-check.sh
 step "black-box tests (node --test, workerd + local D1)"
 node --test --test-concurrency=2 tests/*.test.mjs
