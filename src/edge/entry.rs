@@ -6,7 +6,7 @@ use std::pin::Pin;
 use worker::{event, Context, Env, Method, Request, Response, RouteContext, Router};
 
 use crate::edge::error::ApiError;
-use crate::edge::handlers::{account, health, jwks, password_reset, profile, session};
+use crate::edge::handlers::{account, health, jwks, openapi, password_reset, profile, session};
 use crate::edge::http;
 use crate::edge::log::{Level, RequestLog};
 use crate::edge::state::{self, State};
@@ -68,6 +68,13 @@ async fn route(req: Request, env: Env, state: State, log: &RequestLog) -> Respon
         Method::Get,
         "/.well-known/jwks.json",
         jwks::jwks,
+        Shield::Off,
+    );
+    let router = on(
+        router,
+        Method::Get,
+        "/openapi.json",
+        openapi::openapi,
         Shield::Off,
     );
     let router = on(

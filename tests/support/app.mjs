@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { runInNewContext } from "node:vm";
 import { fileURLToPath } from "node:url";
 import { startMailbox } from "./mailbox.mjs";
+import { contractProblems } from "./contract.mjs";
 import { newSigningKey } from "../../scripts/keygen.mjs";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -161,6 +162,9 @@ export class TestApp {
     if (token) allHeaders.Authorization = `Bearer ${token}`;
     const response = await fetch(`${this.base}${path}`, { method, headers: allHeaders, body });
     const text = await response.text();
+    // Every answer must be one the API's document describes (api/openapi.json).
+    const problems = contractProblems({ method, path, status: response.status, headers: response.headers, text });
+    if (problems.length > 0) throw new Error(`response outside the OpenAPI document:\n${problems.join("\n")}`);
     let parsed;
     try {
       parsed = JSON.parse(text);

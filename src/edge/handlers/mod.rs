@@ -4,6 +4,7 @@
 pub mod account;
 pub mod health;
 pub mod jwks;
+pub mod openapi;
 pub mod password_reset;
 pub mod profile;
 pub mod session;
