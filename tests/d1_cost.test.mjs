@@ -5,7 +5,7 @@
 // database can read one row fewer: an index range ends at the next key, which it lacks.)
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawnApp, uniqueEmail, STRONG_PASSWORD } from "./support/app.mjs";
+import { appsClosedAfter, uniqueEmail, STRONG_PASSWORD } from "./support/app.mjs";
 
 const SEEDED_USERS = 10_000;
 const FEWER_USERS = 1_000;
@@ -26,8 +26,7 @@ const MAX_ROWS_READ = {
   "GET /.well-known/jwks.json": 0,
 };
 
-const apps = [];
-after(() => Promise.all(apps.map((a) => a.close())));
+const app = appsClosedAfter(after);
 
 async function seed(db, users) {
   const now = Math.floor(Date.now() / 1000);
@@ -93,11 +92,9 @@ async function measure(target) {
 
 test(`rows read per request are the same at ${FEWER_USERS.toLocaleString("en")} and ${SEEDED_USERS.toLocaleString("en")} users, and within the stated bounds`, async () => {
   const options = { mail: true, vars: { OTP_RESEND_COOLDOWN_SECONDS: "0" } };
-  const fewer = await spawnApp(options);
-  apps.push(fewer);
+  const fewer = await app(options);
   await seed(await fewer.database(), FEWER_USERS);
-  const seeded = await spawnApp(options);
-  apps.push(seeded);
+  const seeded = await app(options);
   await seed(await seeded.database(), SEEDED_USERS);
 
   const small = await measure(fewer);

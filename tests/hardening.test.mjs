@@ -7,19 +7,13 @@ import { tmpdir } from "node:os";
 import { createServer } from "node:http";
 import { fileURLToPath } from "node:url";
 import bcrypt from "bcryptjs";
-import { spawnApp, uniqueEmail, STRONG_PASSWORD } from "./support/app.mjs";
+import { appsClosedAfter, uniqueEmail, STRONG_PASSWORD } from "./support/app.mjs";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const NEW_PASSWORD = "a brand new passphrase";
 
-const apps = [];
-async function app(options) {
-  const started = await spawnApp(options);
-  apps.push(started);
-  return started;
-}
-after(() => Promise.all(apps.map((a) => a.close())));
+const app = appsClosedAfter(after);
 
 /** Reset mails that reached `email` (waiting `ms` for at least `count`). */
 async function resetMails(target, email, { count = 1, ms = 3000 } = {}) {

@@ -2,15 +2,9 @@
 // and D1 figures; never an email, password, token or code.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawnApp, uniqueEmail, STRONG_PASSWORD, TEST_SECRET, TEST_SIGNING_KEY } from "./support/app.mjs";
+import { appsClosedAfter, uniqueEmail, STRONG_PASSWORD, TEST_SECRET, TEST_SIGNING_KEY } from "./support/app.mjs";
 
-const apps = [];
-async function app(options) {
-  const started = await spawnApp(options);
-  apps.push(started);
-  return started;
-}
-after(() => Promise.all(apps.map((a) => a.close())));
+const app = appsClosedAfter(after);
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 

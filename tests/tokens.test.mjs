@@ -5,16 +5,10 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader } from "jose";
-import { spawnApp, TEST_SIGNING_KEY } from "./support/app.mjs";
+import { appsClosedAfter, TEST_SIGNING_KEY } from "./support/app.mjs";
 import { newSigningKey } from "../scripts/keygen.mjs";
 
-const apps = [];
-async function app(options) {
-  const started = await spawnApp(options);
-  apps.push(started);
-  return started;
-}
-after(() => Promise.all(apps.map((a) => a.close())));
+const app = appsClosedAfter(after);
 
 const kidOf = (token) => decodeProtectedHeader(token).kid;
 

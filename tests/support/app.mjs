@@ -110,6 +110,20 @@ export async function spawnApp({
   return new TestApp(mf, url, mailbox, logText);
 }
 
+/**
+ * A `spawnApp` for a test file that starts several apps: each is closed after the file's tests.
+ * Pass node:test's `after`.
+ */
+export function appsClosedAfter(after) {
+  const apps = [];
+  after(() => Promise.all(apps.map((a) => a.close())));
+  return async (options) => {
+    const started = await spawnApp(options);
+    apps.push(started);
+    return started;
+  };
+}
+
 /** A unique email for one test. */
 export function uniqueEmail(tag = "user") {
   return `${tag}-${randomUUID().slice(0, 8)}@example.com`;
