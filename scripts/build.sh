@@ -11,15 +11,23 @@ export WASM_OPT_BIN="$bin/wasm-opt"
 for tool in "$WASM_BINDGEN_BIN" "$ESBUILD_BIN" "$WASM_OPT_BIN" "$HOME/.cargo/bin/worker-build"; do
   [ -x "$tool" ] || { echo "build: $tool is missing; run 'bash scripts/setup.sh' first" >&2; exit 1; }
 done
-# Skipped when build/ was made from exactly these sources: `wrangler dev` and `wrangler deploy` run
-# this script, and a rebuild would rewrite the files that a running test or dev server is reading.
-stamp="$( { find src -type f -print0 | sort -z | xargs -0 sha256sum; sha256sum Cargo.toml Cargo.lock wrangler.toml "$0"; } | sha256sum | cut -d' ' -f1)"
+# `npm run dev` sets EDGE_AUTH_DEV_BUILD=1: the same release build without the size pass of
+# wasm-opt (seconds per rebuild, and size matters only for what is deployed and measured).
+mode=$([ "${EDGE_AUTH_DEV_BUILD:-}" = 1 ] && echo dev || echo release)
+# Skipped when build/ was made from exactly these sources (everything the crate compiles in,
+# api/openapi.json included) in this mode: `wrangler dev` and `wrangler deploy` run this script,
+# and a rebuild would rewrite the files that a running test or dev server is reading.
+stamp="$mode $( { find src api -type f -print0 | sort -z | xargs -0 sha256sum; sha256sum Cargo.toml Cargo.lock wrangler.toml "$0"; } | sha256sum | cut -d' ' -f1)"
 if [ -f build/index_bg.wasm ] && [ -f build/index.js ] && [ "$(cat build/.stamp 2>/dev/null)" = "$stamp" ]; then
   echo "build: up to date (build/.stamp)"
   exit 0
 fi
 rm -f build/.stamp
 worker-build --release
+if [ "$mode" = dev ]; then
+  echo "$stamp" > build/.stamp
+  exit 0
+fi
 # Size: -Oz, no names section (a panic's trace shows offsets, not function names), no producers
 # section. The features are those worker-build enables for workerd: rustc's wasm32 defaults plus
 # the exception handling of wasm-bindgen's catch wrappers.

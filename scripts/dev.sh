@@ -7,4 +7,5 @@ bash scripts/setup.sh
 export PATH="$PWD/node_modules/.bin:$PATH"
 # CI=true: apply without the interactive confirmation (the local database only).
 CI=true wrangler d1 migrations apply DB --local
-exec wrangler dev "$@"
+# A development build: no wasm-opt size pass on each rebuild (scripts/build.sh).
+EDGE_AUTH_DEV_BUILD=1 exec wrangler dev "$@"
