@@ -174,6 +174,8 @@ test("token attacks are refused, and the forging itself is sound", async (t) => 
     "jku to an attacker's keys": sign({ ...header, jku: "https://evil.example/jwks.json" }, claims),
     "embedded jwk, signed with it": sign({ ...header, jwk: attackerJwk }, claims, attackerKey),
     "embedded jwk, even with our key": sign({ ...header, jwk: TEST_SIGNING_KEY.publicJwk }, claims),
+    "a header field outside alg, typ and kid": sign({ ...header, zip: "DEF" }, claims),
+    "crit": sign({ ...header, crit: ["exp"] }, claims),
     "no kid": sign({ alg: "EdDSA", typ: "at+jwt" }, claims),
     "unknown kid": sign({ ...header, kid: "some-other-key" }, claims),
     "kid path traversal": sign({ ...header, kid: "../../../../dev/null" }, claims),
