@@ -61,66 +61,29 @@ fn log_memory_growth() {
 }
 
 async fn route(req: Request, env: Env, state: State, log: &RequestLog) -> Response {
-    let router = Router::with_data(state);
-    let router = on(router, Method::Get, "/health", health::health, Shield::Off);
-    let router = on(
-        router,
-        Method::Get,
-        "/.well-known/jwks.json",
-        jwks::jwks,
-        Shield::Off,
-    );
-    let router = on(
-        router,
-        Method::Get,
-        "/openapi.json",
-        openapi::openapi,
-        Shield::Off,
-    );
-    let router = on(
-        router,
-        Method::Post,
-        "/register",
-        account::register,
-        Shield::On,
-    );
-    let router = on(router, Method::Post, "/login", session::login, Shield::On);
-    let router = on(
-        router,
-        Method::Post,
-        "/refresh",
-        session::refresh,
-        Shield::On,
-    );
-    let router = on(
-        router,
-        Method::Post,
-        "/logout",
-        session::logout,
-        Shield::Off,
-    );
-    let router = on(
-        router,
-        Method::Post,
-        "/reset-password",
-        password_reset::request_code,
-        Shield::On,
-    );
-    let router = on(
-        router,
-        Method::Post,
-        "/update-password",
-        password_reset::update_password,
-        Shield::On,
-    );
-    let router = on(
-        router,
-        Method::Put,
-        "/update-profile",
-        profile::update_profile,
-        Shield::Off,
-    );
-    let router = on(router, Method::Get, "/me", profile::me, Shield::Off);
+    use Shield::{Off, On};
+    let router = Router::with_data(state)
+        .register(Method::Get, "/health", health::health, Off)
+        .register(Method::Get, "/.well-known/jwks.json", jwks::jwks, Off)
+        .register(Method::Get, "/openapi.json", openapi::openapi, Off)
+        .register(Method::Post, "/register", account::register, On)
+        .register(Method::Post, "/login", session::login, On)
+        .register(Method::Post, "/refresh", session::refresh, On)
+        .register(Method::Post, "/logout", session::logout, Off)
+        .register(
+            Method::Post,
+            "/reset-password",
+            password_reset::request_code,
+            On,
+        )
+        .register(
+            Method::Post,
+            "/update-password",
+            password_reset::update_password,
+            On,
+        )
+        .register(Method::Put, "/update-profile", profile::update_profile, Off)
+        .register(Method::Get, "/me", profile::me, Off);
     let routed = router
         .or_else_any_method_async("/", |_, _| async { Ok(ApiError::NotFound.into_response()) })
         .or_else_any_method_async("/*path", |_, _| async {
@@ -130,7 +93,8 @@ async fn route(req: Request, env: Env, state: State, log: &RequestLog) -> Respon
         .await;
     let error = match routed {
         // workers-rs answers a known path with a wrong method itself, in plain text; the
-        // contract wants JSON. None of our handlers answers 405.
+        // contract wants JSON. None of our handlers answers 404 or 405: these are the router's
+        // (and the fallbacks'), answered and logged here as the contract's errors.
         Ok(response) if response.status_code() == 405 => ApiError::MethodNotAllowed,
         Ok(response) if response.status_code() == 404 => ApiError::NotFound,
         Ok(response) => return response,
@@ -149,40 +113,56 @@ enum Shield {
     Off,
 }
 
-/// Registers `handle` for `method` and `pattern`: the pattern goes into the request's log line,
-/// the shield runs first where asked, and an error becomes its JSON answer after it is logged.
-fn on<'a, F>(
-    router: Router<'a, State>,
-    method: Method,
-    pattern: &'static str,
-    handle: fn(Request, RouteContext<State>) -> F,
-    shield: Shield,
-) -> Router<'a, State>
-where
-    F: Future<Output = Result<Response, ApiError>> + 'static,
-{
-    let adapted = move |req: Request, ctx: RouteContext<State>| -> Handled {
-        Box::pin(async move {
-            let log = ctx.data.log.clone();
-            log.set_route(pattern);
-            let refused = match shield {
-                Shield::On => shield_request(&req, &ctx.env, &log).await.err(),
-                Shield::Off => None,
-            };
-            let answered = match refused {
-                Some(refused) => Err(refused),
-                None => handle(req, ctx).await,
-            };
-            Ok(answered.unwrap_or_else(|error| {
-                log.fail(&error);
-                error.into_response()
-            }))
-        })
-    };
-    match method {
-        Method::Get => router.get_async(pattern, adapted),
-        Method::Put => router.put_async(pattern, adapted),
-        _ => router.post_async(pattern, adapted),
+/// Route registration that records the route's pattern in the request's log.
+trait Routes<'a> {
+    /// Registers `handle` for `method` and `pattern`: the pattern goes into the request's log
+    /// line, the shield runs first where asked, and an error becomes its JSON answer after it is
+    /// logged.
+    fn register<F>(
+        self,
+        method: Method,
+        pattern: &'static str,
+        handle: fn(Request, RouteContext<State>) -> F,
+        shield: Shield,
+    ) -> Self
+    where
+        F: Future<Output = Result<Response, ApiError>> + 'static;
+}
+
+impl<'a> Routes<'a> for Router<'a, State> {
+    fn register<F>(
+        self,
+        method: Method,
+        pattern: &'static str,
+        handle: fn(Request, RouteContext<State>) -> F,
+        shield: Shield,
+    ) -> Self
+    where
+        F: Future<Output = Result<Response, ApiError>> + 'static,
+    {
+        let adapted = move |req: Request, ctx: RouteContext<State>| -> Handled {
+            Box::pin(async move {
+                let log = ctx.data.log.clone();
+                log.set_route(pattern);
+                let refused = match shield {
+                    Shield::On => shield_request(&req, &ctx.env, &log).await.err(),
+                    Shield::Off => None,
+                };
+                let answered = match refused {
+                    Some(refused) => Err(refused),
+                    None => handle(req, ctx).await,
+                };
+                Ok(answered.unwrap_or_else(|error| {
+                    log.fail(&error);
+                    error.into_response()
+                }))
+            })
+        };
+        match method {
+            Method::Get => self.get_async(pattern, adapted),
+            Method::Put => self.put_async(pattern, adapted),
+            _ => self.post_async(pattern, adapted),
+        }
     }
 }
 
