@@ -49,12 +49,31 @@ pub fn emit(level: Level, mut fields: Map<String, Value>) {
     line.insert("time".into(), Value::String(iso_now()));
     line.insert("level".into(), Value::String(level.name().into()));
     line.append(&mut fields);
-    let text = Value::Object(line).to_string();
-    let value = worker::js_sys::JSON::parse(&text).unwrap_or_else(|_| JsValue::from_str(&text));
+    let value = to_js(&Value::Object(line));
     match level {
         Level::Info => console_log_value(&value),
         Level::Warn => console_warn_value(&value),
         Level::Error => console_error_value(&value),
+    }
+}
+
+/// The JavaScript value of a JSON value, built directly (no text in between): the log is written
+/// on every request.
+fn to_js(value: &Value) -> JsValue {
+    use worker::js_sys::{Array, Object, Reflect};
+    match value {
+        Value::Null => JsValue::NULL,
+        Value::Bool(b) => JsValue::from_bool(*b),
+        Value::Number(n) => JsValue::from_f64(n.as_f64().unwrap_or(f64::NAN)),
+        Value::String(s) => JsValue::from_str(s),
+        Value::Array(items) => items.iter().map(to_js).collect::<Array>().into(),
+        Value::Object(fields) => {
+            let object = Object::new();
+            for (key, field) in fields {
+                let _ = Reflect::set(&object, &JsValue::from_str(key), &to_js(field));
+            }
+            object.into()
+        }
     }
 }
 
