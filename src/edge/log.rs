@@ -175,15 +175,7 @@ impl RequestLog {
                 fields.insert("cause".into(), Value::String(cause.clone()));
             }
         }
-        fields.insert(
-            "d1".into(),
-            json!({
-                "statements": figures.statements,
-                "round_trips": figures.round_trips,
-                "rows_read": figures.rows_read,
-                "rows_written": figures.rows_written,
-            }),
-        );
+        fields.insert("d1".into(), json!(figures));
         let level = match status {
             500.. => Level::Error,
             400..=499 => Level::Warn,

@@ -55,11 +55,7 @@ pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) 
                     "code_events": p.code_events,
                 }),
             );
-            fields.insert(
-                "d1".into(),
-                json!({"statements": d1.statements, "round_trips": d1.round_trips,
-                       "rows_read": d1.rows_read, "rows_written": d1.rows_written}),
-            );
+            fields.insert("d1".into(), json!(d1));
             log::emit(Level::Info, fields);
         }
         Err(e) => log::event(

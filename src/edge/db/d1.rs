@@ -31,8 +31,8 @@ pub struct D1Meter {
     rows_written: Cell<u64>,
 }
 
-/// A reading of a `D1Meter`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// A reading of a `D1Meter`, as it appears in a log line (`d1`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct D1Figures {
     pub statements: u64,
     pub round_trips: u64,

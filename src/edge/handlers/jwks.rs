@@ -1,12 +1,13 @@
 //! `GET /.well-known/jwks.json`: the public keys that verify our access tokens (RFC 7517 §5).
 
-use worker::{Headers, Request, Response, RouteContext};
+use worker::{Request, Response, RouteContext};
 
 use crate::edge::error::ApiError;
+use crate::edge::http::body;
 use crate::edge::state::State;
 
-/// How long verifiers may cache the key set. The rotation procedure (README, "Rotating the
-/// signing key") publishes a new key at least this long before it signs anything, so no verifier
+/// How long verifiers may cache the key set. The rotation procedure (README, "Signing keys and
+/// rotation") publishes a new key at least this long before it signs anything, so no verifier
 /// meets a `kid` its cached set lacks; and five minutes is the longest that a key dropped in an
 /// emergency stays trusted by a cache, a third of an access token's life.
 pub const MAX_AGE_SECONDS: u32 = 300;
@@ -14,16 +15,16 @@ pub const MAX_AGE_SECONDS: u32 = 300;
 /// The only cacheable answer: public keys, the same for everyone, readable from any origin
 /// (no credentials, so `*` is right here, unlike the credentialed routes).
 pub async fn jwks(_req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
-    let headers = Headers::new();
-    let _ = headers.set("Content-Type", "application/jwk-set+json; charset=utf-8");
+    let response = body(
+        200,
+        "application/jwk-set+json; charset=utf-8",
+        ctx.data.config.token_keys.jwks().as_bytes().to_vec(),
+    );
+    let headers = response.headers();
     let _ = headers.set(
         "Cache-Control",
         &format!("public, max-age={MAX_AGE_SECONDS}"),
     );
     let _ = headers.set("Access-Control-Allow-Origin", "*");
-    Ok(
-        Response::from_bytes(ctx.data.config.token_keys.jwks().as_bytes().to_vec())
-            .expect("a byte body always builds a response")
-            .with_headers(headers),
-    )
+    Ok(response)
 }
