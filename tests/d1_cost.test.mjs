@@ -11,7 +11,7 @@ const SEEDED_USERS = 10_000;
 const FEWER_USERS = 1_000;
 /** The most rows a request of each kind may read (README, "D1 cost per request"). */
 const MAX_ROWS_READ = {
-  "POST /register": 4,
+  "POST /register": 12, // the account, its verification code and the code's mail cap
   "POST /login (wrong password)": 8,
   "POST /login": 20,
   "GET /me": 4,
@@ -24,6 +24,15 @@ const MAX_ROWS_READ = {
   "POST /logout?scope=all": 8, // 1 + 2 per session of the user (3 here), whatever the table holds
   "GET /health": 0,
   "GET /.well-known/jwks.json": 0,
+  "POST /verify-email (wrong code)": 16,
+  "POST /verify-email": 16,
+  "POST /resend-verification": 10,
+  "GET /sessions": 8, // 1 + 2 per live session of the user (3 here), at most 100 listed
+  "DELETE /sessions/{id}": 6,
+  "POST /change-password": 24,
+  "POST /change-email": 24,
+  "POST /confirm-email-change": 24,
+  "DELETE /me": 80, // grows with the rows the user owns (3 sessions, 7 tokens, codes here), never with the tables
 };
 
 const app = appsClosedAfter(after);
@@ -44,6 +53,11 @@ async function seed(db, users) {
        SELECT id, 'seed-code-' || id, ${now}, ${now + 300}, 1, NULL FROM users`,
     `INSERT INTO code_events (user_id, purpose, kind, at) SELECT id, 'reset', 'sent', ${now} FROM users`,
     `INSERT INTO code_events (user_id, purpose, kind, at) SELECT id, 'reset', 'wrong', ${now} FROM users`,
+    `INSERT INTO email_codes (user_id, purpose, code_hash, new_email, issued_at, expires_at, wrong_attempts, used_by)
+       SELECT id, 'verify', 'seed-verify-' || id, NULL, ${now}, ${now + 300}, 1, NULL FROM users`,
+    `INSERT INTO email_codes (user_id, purpose, code_hash, new_email, issued_at, expires_at, wrong_attempts, used_by)
+       SELECT id, 'change', 'seed-change-' || id, 'seed-new-' || id || '@example.com', ${now}, ${now + 300}, 0, NULL FROM users`,
+    `INSERT INTO code_events (user_id, purpose, kind, at) SELECT id, 'verify', 'wrong', ${now} FROM users`,
     `INSERT INTO login_attempts (email, client, attempts, locked_until, window_started_at, last_attempt_at)
        SELECT email, '203.0.113.7', 3, NULL, ${now}, ${now} FROM users`,
     `INSERT INTO login_attempts (email, client, attempts, locked_until, window_started_at, last_attempt_at)
@@ -80,6 +94,27 @@ async function measure(target) {
   await track("POST /logout?scope=all", await target.request("POST", "/logout?scope=all", { token: other.body.token }));
   await track("GET /health", await target.health());
   await track("GET /.well-known/jwks.json", await target.request("GET", "/.well-known/jwks.json"));
+
+  // The rest of the account's life, on a second account.
+  const life = uniqueEmail("life");
+  await target.register({ email: life, password: STRONG_PASSWORD });
+  const firstCode = await target.mailbox.codeFor(life, { kind: "verification" });
+  const wrongCode = firstCode === "000000" ? "000001" : "000000";
+  await track("POST /verify-email (wrong code)", await target.request("POST", "/verify-email", { json: { email: life, code: wrongCode } }));
+  await track("POST /resend-verification", await target.request("POST", "/resend-verification", { json: { email: life } }));
+  const verifyCode = await target.mailbox.codeFor(life, { kind: "verification", count: 2 });
+  await track("POST /verify-email", await target.request("POST", "/verify-email", { json: { email: life, code: verifyCode } }));
+  const devices = [];
+  for (let i = 0; i < 3; i++) devices.push((await target.login(life, STRONG_PASSWORD)).body);
+  const listed = await track("GET /sessions", await target.request("GET", "/sessions", { token: devices[0].token }));
+  assert.equal(listed.body.sessions.length, 3);
+  await track("DELETE /sessions/{id}", await target.request("DELETE", `/sessions/${listed.body.sessions[2].id}`, { token: devices[0].token }));
+  await track("POST /change-password", await target.request("POST", "/change-password", { token: devices[0].token, json: { current_password: STRONG_PASSWORD, new_password: "another passphrase 4 cost" } }));
+  const moved = uniqueEmail("moved");
+  await track("POST /change-email", await target.request("POST", "/change-email", { token: devices[0].token, json: { new_email: moved, password: "another passphrase 4 cost" } }));
+  const changeCode = await target.mailbox.codeFor(moved, { kind: "email change" });
+  await track("POST /confirm-email-change", await target.request("POST", "/confirm-email-change", { token: devices[0].token, json: { code: changeCode } }));
+  await track("DELETE /me", await target.request("DELETE", "/me", { token: devices[0].token, json: { password: "another passphrase 4 cost" } }));
   assert.ok(refreshed.status === 200);
   await new Promise((resolve) => setTimeout(resolve, 200));
   const lines = target.logs();

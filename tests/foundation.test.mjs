@@ -32,7 +32,7 @@ test("register → login → me → update-profile → me → logout, with the s
   const login = await app.login(email.toUpperCase() + "  ", STRONG_PASSWORD);
   assert.equal(login.status, 200, login.text);
   assert.deepEqual(Object.keys(login.body).sort(), [
-    "email", "expires_in", "message", "refresh", "token", "token_type", "username",
+    "email", "email_verified", "expires_in", "message", "refresh", "token", "token_type", "username",
   ]);
   assert.equal(login.body.message, "Login successful");
   assert.equal(login.body.username, "John Doe");
@@ -50,7 +50,7 @@ test("register → login → me → update-profile → me → logout, with the s
 
   const me = await app.me(login.body.token);
   assert.equal(me.status, 200, me.text);
-  assert.deepEqual(Object.keys(me.body).sort(), ["created_at", "email", "id", "username"]);
+  assert.deepEqual(Object.keys(me.body).sort(), ["created_at", "email", "email_verified", "id", "username"]);
   assert.equal(me.body.email, email);
   assert.equal(me.body.username, "John Doe");
   assert.equal(String(me.body.id), claims.sub);
@@ -122,7 +122,7 @@ test("unknown routes are 404 and wrong methods 405, in JSON", async () => {
   assertError(await app.request("GET", "/"), 404, "not_found");
   assertError(await app.request("POST", "/health/extra"), 404, "not_found");
   assertError(await app.request("GET", "/login"), 405, "method_not_allowed");
-  assertError(await app.request("DELETE", "/me"), 405, "method_not_allowed");
+  assertError(await app.request("PATCH", "/me"), 405, "method_not_allowed");
   assertError(await app.request("POST", "/update-profile", { json: {} }), 405, "method_not_allowed");
 });
 

@@ -17,8 +17,7 @@ const app = appsClosedAfter(after);
 
 /** Reset mails that reached `email` (waiting `ms` for at least `count`). */
 async function resetMails(target, email, { count = 1, ms = 3000 } = {}) {
-  const found = await target.mailbox.to(email, { count, ms });
-  return found.filter((m) => /reset code/.test(m.subject));
+  return target.mailbox.to(email, { count, ms, subject: /reset code/ });
 }
 
 function assertInvalidOtp(response) {

@@ -96,3 +96,43 @@ test("a full flow leaves no email, password, token or code anywhere in the log",
     assert.ok(!output.includes(secret), `the log contains a secret (${secret.slice(0, 6)}…)`);
   }
 });
+
+test("an account's later life leaves no password, code or token in the log, nor any code or token in the database", async () => {
+  const target = await app({ mail: true });
+  const email = uniqueEmail("lifelog");
+  const moved = uniqueEmail("lifemoved");
+  const changed = "a changed passphrase 43";
+  const secrets = [email, email.split("@")[0], moved, STRONG_PASSWORD, changed];
+  const stored = []; // what must not be in the database either
+
+  assert.equal((await target.register({ email, password: STRONG_PASSWORD })).status, 201);
+  const verifyCode = await target.mailbox.codeFor(email, { kind: "verification" });
+  assert.equal((await target.verifyEmail(email, verifyCode)).status, 200);
+  const first = (await target.login(email, STRONG_PASSWORD)).body;
+  const second = (await target.login(email, STRONG_PASSWORD)).body;
+  assert.equal((await target.sessions(first.token)).status, 200);
+  assert.equal((await target.changePassword(first.token, STRONG_PASSWORD, changed)).status, 200);
+  assert.equal((await target.changeEmail(first.token, moved, changed)).status, 200);
+  const changeCode = await target.mailbox.codeFor(moved, { kind: "email change" });
+  assert.equal((await target.confirmEmailChange(first.token, changeCode)).status, 200);
+  const third = (await target.login(moved, changed)).body;
+  // A code is six digits, which a timestamp can contain by chance: it is looked for as a value.
+  stored.push(...[verifyCode, changeCode].flatMap((code) => [`"${code}"`, `:${code},`, `:${code}}`]), STRONG_PASSWORD, changed);
+  for (const session of [first, second, third]) stored.push(session.token, session.refresh);
+
+  const db = await target.database();
+  const tables = (await db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").all()).results;
+  let dump = "";
+  for (const { name } of tables) dump += JSON.stringify((await db.prepare(`SELECT * FROM "${name}"`).all()).results);
+  assert.ok(dump.includes(moved), "the dump holds the account (the check can see)");
+  for (const secret of stored) {
+    assert.ok(!dump.includes(secret), `the database holds a secret in plain text (${secret.slice(0, 6)}…)`);
+  }
+
+  assert.equal((await target.deleteMe(third.token, changed)).status, 200);
+  await sleep(300);
+  const output = target.logOutput();
+  for (const secret of [...secrets, ...stored, verifyCode, changeCode]) {
+    assert.ok(!output.includes(secret), `the log contains a secret (${secret.slice(0, 6)}…)`);
+  }
+});

@@ -44,7 +44,8 @@ test("the cleanup deletes ended sessions, spent codes and expired lockouts, and 
   assert.equal(await count("SELECT COUNT(*) AS n FROM login_attempts WHERE email = ?1", locked), 0, "the ended lockout went, with its account-wide count");
   assert.equal(await count("SELECT COUNT(*) AS n FROM login_attempts WHERE email = ?1 AND client <> '*'", idle), 1, "a recent count stays");
   assert.equal(await count("SELECT COUNT(*) AS n FROM login_attempts WHERE email = ?1 AND client = '*'", idle), 0, "an account-wide count whose window is over went");
-  assert.equal(await count("SELECT COUNT(*) AS n FROM code_events e JOIN users u ON u.id = e.user_id WHERE u.email = ?1", user.email), 1, "the mailed code still counts toward the hourly cap");
+  assert.equal(await count("SELECT COUNT(*) AS n FROM email_codes"), 0, "the expired verification codes went");
+  assert.equal(await count("SELECT COUNT(*) AS n FROM code_events e JOIN users u ON u.id = e.user_id WHERE u.email = ?1 AND e.purpose = 'reset'", user.email), 1, "the mailed code still counts toward the hourly cap");
 
   // The live session still works end to end.
   assert.equal((await app.me(rotated.body.token)).status, 200);

@@ -84,6 +84,9 @@ pub struct Config {
     pub email_from: String,
     pub allowed_origins: AllowedOrigins,
     pub hibp_check: bool,
+    /// Login refuses accounts whose address is unverified, and sign-up answers alike for taken
+    /// and new addresses (`REQUIRE_EMAIL_VERIFICATION`).
+    pub require_email_verification: bool,
     pub hibp_api_base: String,
 }
 
@@ -193,6 +196,7 @@ impl Config {
             email_from: setting.text("EMAIL_FROM", "Edge Auth <no-reply@example.com>"),
             allowed_origins: AllowedOrigins::parse(setting.get("CORS_ALLOWED_ORIGINS").as_deref()),
             hibp_check: setting.flag("HIBP_CHECK")?,
+            require_email_verification: setting.flag("REQUIRE_EMAIL_VERIFICATION")?,
             hibp_api_base: setting
                 .text("HIBP_API_BASE", "https://api.pwnedpasswords.com")
                 .trim_end_matches('/')

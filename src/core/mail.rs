@@ -12,7 +12,7 @@ pub struct Message {
 }
 
 impl Message {
-    fn to(to: &Email, subject: String, text: String, html: String) -> Self {
+    pub(crate) fn to(to: &Email, subject: String, text: String, html: String) -> Self {
         Self {
             to: to.as_str().to_owned(),
             subject,
@@ -61,7 +61,7 @@ pub fn password_changed(to: &Email) -> Message {
     Message::to(to, subject, text, html)
 }
 
-fn minutes(seconds: i64) -> String {
+pub(crate) fn minutes(seconds: i64) -> String {
     match seconds {
         s if s < 60 => format!("{s} seconds"),
         60..=119 => "1 minute".to_owned(),
@@ -69,7 +69,7 @@ fn minutes(seconds: i64) -> String {
     }
 }
 
-fn escape_html(raw: &str) -> String {
+pub(crate) fn escape_html(raw: &str) -> String {
     raw.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

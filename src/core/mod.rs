@@ -1,6 +1,8 @@
 //! The domain: plain Rust, tested on the host. Time, randomness and secrets come in as arguments.
 
 pub mod access_token;
+pub mod account_mail;
+pub mod account_requests;
 pub mod body;
 pub mod breached;
 pub mod client_address;
@@ -18,4 +20,5 @@ pub mod refresh_token;
 pub mod requests;
 pub mod secret;
 pub mod token_keys;
+pub mod user_agent;
 pub mod violation;

@@ -62,6 +62,14 @@ impl OtpCode {
         base64url(&hmac_sha256(key, message.as_bytes()))
     }
 
+    /// The stored form of an emailed code for another `purpose` (`verify`, `change`), bound to
+    /// its `subject` (the address, or the account id). The purpose is part of the message, so a
+    /// hash is never valid for another kind of code (domain separation).
+    pub fn purpose_hash(&self, key: &[u8; 32], purpose: &str, subject: &str) -> String {
+        let message = format!("{purpose}\n{subject}\n{}", self.0);
+        base64url(&hmac_sha256(key, message.as_bytes()))
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -208,6 +216,16 @@ mod tests {
             code.keyed_hash(&[2; 32], &alice)
         );
         assert!(!code.keyed_hash(&[1; 32], &alice).contains("123456"));
+        assert_ne!(
+            code.purpose_hash(&[1; 32], "verify", alice.as_str()),
+            code.purpose_hash(&[1; 32], "change", alice.as_str()),
+            "a verification code's hash is no email-change code's"
+        );
+        assert_ne!(
+            code.purpose_hash(&[1; 32], "verify", alice.as_str()),
+            code.keyed_hash(&[1; 32], &alice),
+            "nor a reset code's"
+        );
     }
 
     #[test]

@@ -57,16 +57,21 @@ pub struct LoginPassword(String);
 
 impl LoginPassword {
     pub fn parse(raw: &str) -> Result<Self, Violation> {
+        Self::parse_field("password", raw)
+    }
+
+    /// The same rule for a password re-entered under another field name (`current_password`).
+    pub fn parse_field(field: &'static str, raw: &str) -> Result<Self, Violation> {
         let chars = raw.chars().count();
         if chars == 0 {
             return Err(Violation::new(
-                "password",
+                field,
                 "missing",
-                "password is required",
+                format!("{field} is required"),
             ));
         }
         if chars > MAX_CHARS {
-            return Err(too_long("password"));
+            return Err(too_long(field));
         }
         Ok(Self(raw.to_owned()))
     }

@@ -122,14 +122,7 @@ impl TryFrom<&Body> for PasswordUpdate {
 
     fn try_from(body: &Body) -> Result<Self, Violations> {
         let email = body.string("email").and_then(Email::parse);
-        let otp = match body.value("otp").map(OtpCode::from_json) {
-            None => Err(Violation::missing("otp")),
-            Some(Err(OtpShape::WrongType)) => {
-                Err(Violation::wrong_type("otp", "a six-digit string or number"))
-            }
-            Some(Err(OtpShape::NotSixDigits)) => Ok(None),
-            Some(Ok(code)) => Ok(Some(code)),
-        };
+        let otp = code_field(body, "otp");
         let new_password = body
             .string("new_password")
             .and_then(|raw| NewPassword::parse("new_password", raw));
@@ -165,7 +158,22 @@ impl TryFrom<&Body> for ProfileUpdate {
     }
 }
 
-fn refused<const N: usize>(errors: [Option<Violation>; N]) -> Violations {
+/// A six-digit code field (a string, or a number whose leading zeros are restored). A value of the
+/// right type that is not six digits is `None`: answered like a wrong code once the rest of the
+/// body is valid, so its shape tells nothing the code itself would not.
+pub fn code_field(body: &Body, field: &'static str) -> Result<Option<OtpCode>, Violation> {
+    match body.value(field).map(OtpCode::from_json) {
+        None => Err(Violation::missing(field)),
+        Some(Err(OtpShape::WrongType)) => {
+            Err(Violation::wrong_type(field, "a six-digit string or number"))
+        }
+        Some(Err(OtpShape::NotSixDigits)) => Ok(None),
+        Some(Ok(code)) => Ok(Some(code)),
+    }
+}
+
+/// All violations of a body at once, so a client fixes every field in one go.
+pub fn refused<const N: usize>(errors: [Option<Violation>; N]) -> Violations {
     Violations::collect(errors)
         .unwrap_or_else(|| Violation::new("body", "invalid", "Invalid input").into())
 }

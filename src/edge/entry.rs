@@ -6,7 +6,10 @@ use std::pin::Pin;
 use worker::{event, Context, Env, Method, Request, Response, RouteContext, Router};
 
 use crate::edge::error::ApiError;
-use crate::edge::handlers::{account, health, jwks, openapi, password_reset, profile, session};
+use crate::edge::handlers::{
+    account, credentials, health, jwks, openapi, password_reset, profile, session, session_list,
+    verification,
+};
 use crate::edge::http;
 use crate::edge::log::{Level, RequestLog};
 use crate::edge::state::{self, State};
@@ -83,18 +86,56 @@ async fn route(req: Request, env: Env, state: State, log: &RequestLog) -> Respon
             On,
         )
         .register(Method::Put, "/update-profile", profile::update_profile, Off)
-        .register(Method::Get, "/me", profile::me, Off);
+        .register(Method::Get, "/me", profile::me, Off)
+        .register(Method::Delete, "/me", account::delete_me, Off)
+        .register(
+            Method::Post,
+            "/verify-email",
+            verification::verify_email,
+            On,
+        )
+        .register(
+            Method::Post,
+            "/resend-verification",
+            verification::resend_verification,
+            On,
+        )
+        .register(
+            Method::Post,
+            "/change-password",
+            credentials::change_password,
+            Off,
+        )
+        .register(
+            Method::Post,
+            "/change-email",
+            credentials::change_email,
+            Off,
+        )
+        .register(
+            Method::Post,
+            "/confirm-email-change",
+            credentials::confirm_email_change,
+            Off,
+        )
+        .register(Method::Get, "/sessions", session_list::list_sessions, Off)
+        .register(
+            Method::Delete,
+            "/sessions/:id",
+            session_list::end_session,
+            Off,
+        );
     let routed = router
-        .or_else_any_method_async("/", |_, _| async { Ok(ApiError::NotFound.into_response()) })
-        .or_else_any_method_async("/*path", |_, _| async {
-            Ok(ApiError::NotFound.into_response())
-        })
+        .or_else_any_method_async("/", |_, _| async { Response::empty().map(unrouted) })
+        .or_else_any_method_async("/*path", |_, _| async { Response::empty().map(unrouted) })
         .run(req, env)
         .await;
     let error = match routed {
-        // workers-rs answers a known path with a wrong method itself, in plain text; the
-        // contract wants JSON. None of our handlers answers 404 or 405: these are the router's
-        // (and the fallbacks'), answered and logged here as the contract's errors.
+        // workers-rs answers a known path with a wrong method itself, in plain text, and the
+        // fallbacks answer an unknown path with no body; the contract wants JSON. Those answers
+        // are the only ones without a body type (every handler answers JSON), and become the
+        // contract's errors here, logged.
+        Ok(response) if is_json(&response) => return response,
         Ok(response) if response.status_code() == 405 => ApiError::MethodNotAllowed,
         Ok(response) if response.status_code() == 404 => ApiError::NotFound,
         Ok(response) => return response,
@@ -102,6 +143,20 @@ async fn route(req: Request, env: Env, state: State, log: &RequestLog) -> Respon
     };
     log.fail(&error);
     error.into_response()
+}
+
+/// The fallbacks' answer to a path no route has: a bare `404`, turned into JSON by `route`.
+fn unrouted(response: Response) -> Response {
+    response.with_status(404)
+}
+
+fn is_json(response: &Response) -> bool {
+    response
+        .headers()
+        .get("Content-Type")
+        .ok()
+        .flatten()
+        .is_some_and(|value| value.starts_with("application/json"))
 }
 
 type Handled = Pin<Box<dyn Future<Output = worker::Result<Response>>>>;
@@ -161,6 +216,7 @@ impl<'a> Routes<'a> for Router<'a, State> {
         match method {
             Method::Get => self.get_async(pattern, adapted),
             Method::Put => self.put_async(pattern, adapted),
+            Method::Delete => self.delete_async(pattern, adapted),
             _ => self.post_async(pattern, adapted),
         }
     }

@@ -17,6 +17,14 @@ pub enum ApiError {
     Unauthorized,
     UserExists,
     InvalidOtp,
+    /// An emailed verification or email-change code that is wrong, used, expired or spent.
+    InvalidCode,
+    /// The right password, but the address is unverified and `REQUIRE_EMAIL_VERIFICATION` is on.
+    EmailNotVerified,
+    /// A signed-in caller re-entered a wrong password.
+    InvalidPassword,
+    /// The address an email change was going to became another account's in between.
+    EmailTaken,
     TooManyAttempts {
         retry_after: i64,
     },
@@ -54,6 +62,18 @@ impl ApiError {
                 "An account with this email already exists".into(),
             ),
             Self::InvalidOtp => (400, "invalid_otp", "Invalid or expired OTP".into()),
+            Self::InvalidCode => (400, "invalid_code", "Invalid or expired code".into()),
+            Self::EmailNotVerified => (
+                403,
+                "email_not_verified",
+                "Verify your email address first: enter the code we mailed you".into(),
+            ),
+            Self::InvalidPassword => (403, "invalid_password", "The password is wrong".into()),
+            Self::EmailTaken => (
+                409,
+                "email_taken",
+                "Another account uses this email now; nothing was changed".into(),
+            ),
             Self::TooManyAttempts { .. } => (
                 429,
                 "too_many_attempts",

@@ -84,6 +84,12 @@ async fn read_bytes(req: &mut Request) -> Result<Vec<u8>, ApiError> {
 }
 
 /// The client address of a request, from `CF-Connecting-IP` (set by Cloudflare's edge).
+/// A stored Unix time as the RFC 3339 text the API answers with (`2026-01-02T03:04:05Z`).
+pub fn rfc3339(seconds: i64) -> Option<String> {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
 pub fn client_address(req: &Request) -> ClientAddress {
     ClientAddress::from_header(
         req.headers()

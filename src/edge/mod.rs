@@ -9,5 +9,6 @@ pub mod handlers;
 pub mod http;
 pub mod log;
 pub mod mailer;
+pub mod reauth;
 pub mod scheduled;
 pub mod state;

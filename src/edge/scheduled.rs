@@ -53,6 +53,7 @@ pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) 
                     "reset_codes": p.password_resets,
                     "login_attempt_counts": p.login_attempts,
                     "code_events": p.code_events,
+                    "email_codes": p.email_codes,
                 }),
             );
             fields.insert("d1".into(), json!(d1));

@@ -225,6 +225,38 @@ export class TestApp {
     return this.request("POST", "/update-password", { json });
   }
 
+  verifyEmail(email, code) {
+    return this.request("POST", "/verify-email", { json: { email, code } });
+  }
+
+  resendVerification(email) {
+    return this.request("POST", "/resend-verification", { json: { email } });
+  }
+
+  changePassword(token, current_password, new_password, { ip } = {}) {
+    return this.request("POST", "/change-password", { token, json: { current_password, new_password }, ip });
+  }
+
+  changeEmail(token, new_email, password) {
+    return this.request("POST", "/change-email", { token, json: { new_email, password } });
+  }
+
+  confirmEmailChange(token, code) {
+    return this.request("POST", "/confirm-email-change", { token, json: { code } });
+  }
+
+  sessions(token) {
+    return this.request("GET", "/sessions", { token });
+  }
+
+  endSession(token, id) {
+    return this.request("DELETE", `/sessions/${encodeURIComponent(id)}`, { token });
+  }
+
+  deleteMe(token, password) {
+    return this.request("DELETE", "/me", { token, json: { password } });
+  }
+
   /** Registers a fresh account and logs it in; returns its email, password and login body. */
   async signedInUser(tag = "user", password = STRONG_PASSWORD) {
     const email = uniqueEmail(tag);

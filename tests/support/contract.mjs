@@ -35,8 +35,18 @@ function validatorAt(jsonPointer) {
  * The problems (an empty list when none) of one response against the document: an undocumented
  * path, method or status, a missing or wrong required header, a wrong media type or body.
  */
+/** The document's path for a request path: itself, or the template it fills (`/sessions/{id}`). */
+function documentedPath(pathname) {
+  if (DOCUMENT.paths[pathname]) return pathname;
+  return Object.keys(DOCUMENT.paths).find((template) => {
+    if (!template.includes("{")) return false;
+    const pattern = template.split(/\{[^}]+\}/).map((part) => part.replace(/[.*+?^$()|[\]\\]/g, "\\$&")).join("[^/]+");
+    return new RegExp(`^${pattern}$`).test(pathname);
+  });
+}
+
 export function contractProblems({ method, path, status, headers, text }) {
-  const pathname = new URL(path, "http://x").pathname;
+  const pathname = documentedPath(new URL(path, "http://x").pathname) ?? new URL(path, "http://x").pathname;
   const item = DOCUMENT.paths[pathname];
   let location;
   let response;

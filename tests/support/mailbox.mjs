@@ -28,21 +28,30 @@ export async function startMailbox() {
     failWith(status) {
       failWith = status;
     },
-    /** Messages sent to `address`, waiting up to `ms` for at least `count` of them. */
-    async to(address, { count = 1, ms = 5000 } = {}) {
+    /** Messages sent to `address` (whose subject matches `subject`), waiting up to `ms` for at least `count` of them. */
+    async to(address, { count = 1, ms = 5000, subject = /./ } = {}) {
       const deadline = Date.now() + ms;
       for (;;) {
-        const found = messages.filter((m) => m.to.includes(address));
+        const found = messages.filter((m) => m.to.includes(address) && subject.test(m.subject));
         if (found.length >= count || Date.now() > deadline) return found;
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
     },
-    /** The six-digit code of the newest reset mail to `address`. */
-    async codeFor(address, { count = 1 } = {}) {
-      const found = await this.to(address, { count });
-      const resets = found.filter((m) => /reset code/.test(m.subject));
-      const newest = resets[resets.length - 1];
-      if (!newest) throw new Error(`no reset mail to ${address}`);
+    /**
+     * The six-digit code of the newest mail of `kind` to `address`: `reset` (a password reset),
+     * `verification` or `email change`; waits for `count` mails of that kind.
+     */
+    async codeFor(address, { count = 1, kind = "reset", ms = 5000 } = {}) {
+      const deadline = Date.now() + ms;
+      const subject = new RegExp(`${kind} code`);
+      let codes = [];
+      for (;;) {
+        codes = messages.filter((m) => m.to.includes(address) && subject.test(m.subject));
+        if (codes.length >= count || Date.now() > deadline) break;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      const newest = codes[codes.length - 1];
+      if (!newest) throw new Error(`no ${kind} mail to ${address}`);
       return newest.text.match(/code is (\d{6})/)[1];
     },
     close() {

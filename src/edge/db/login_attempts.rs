@@ -1,12 +1,12 @@
 //! The `login_attempts` table: login attempts per (email, client address), and per email
 //! account-wide under the client `*`.
 
-use worker::D1PreparedStatement;
+use worker::{D1PreparedStatement, D1Result};
 
-use super::{int, statement, text, Db};
+use super::{int, rows, statement, text, Db};
 use crate::core::client_address::ClientAddress;
 use crate::core::email::Email;
-use crate::core::login_lockout::LockoutLimits;
+use crate::core::login_lockout::{AttemptCount, LockoutLimits};
 use crate::edge::error::ApiError;
 
 /// The client name of the account-wide row.
@@ -82,6 +82,26 @@ pub fn reserve(
         statement(db, RESERVE_SQL, &pair)?,
         statement(db, RESERVE_SQL, &account)?,
     ])
+}
+
+/// Whether the attempt whose `reserve` statements gave these results may go ahead; `429` with
+/// the seconds to wait when a limit holds.
+pub fn judge(
+    pair: &D1Result,
+    account_wide: &D1Result,
+    limits: LockoutLimits,
+    now: i64,
+) -> Result<(), ApiError> {
+    let pair: AttemptCount = rows(pair, "read login attempts")?
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::internal("read login attempts", "no row returned"))?;
+    let account_wide: Option<AttemptCount> = rows(account_wide, "read account-wide attempts")?
+        .into_iter()
+        .next();
+    limits
+        .verdict(&pair, account_wide.as_ref(), now)
+        .map_err(|retry_after| ApiError::TooManyAttempts { retry_after })
 }
 
 /// After a successful login (gated on its session having been created in the same batch).

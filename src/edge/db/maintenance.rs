@@ -22,6 +22,10 @@ const PRUNE_SESSIONS_SQL: &str = "DELETE FROM sessions WHERE rowid IN \
 const PRUNE_PASSWORD_RESETS_SQL: &str = "DELETE FROM password_resets WHERE rowid IN \
     (SELECT rowid FROM password_resets WHERE issued_at <= ?1 - ?2 \
      AND (expires_at <= ?1 OR used_by IS NOT NULL) LIMIT ?4)";
+/// Verification and email-change codes expired or used, on the same terms as reset codes.
+const PRUNE_EMAIL_CODES_SQL: &str = "DELETE FROM email_codes WHERE rowid IN \
+    (SELECT rowid FROM email_codes WHERE issued_at <= ?1 - ?2 \
+     AND (expires_at <= ?1 OR used_by IS NOT NULL) LIMIT ?4)";
 /// Login-attempt counts that no longer hold anything back: their last attempt is older than a
 /// lockout, and they had a lockout (over now) or are account-wide (their window is over), or
 /// they were untouched for the idle time.
@@ -39,6 +43,7 @@ pub const STATEMENTS: &[&str] = &[
     PRUNE_PASSWORD_RESETS_SQL,
     PRUNE_LOGIN_ATTEMPTS_SQL,
     PRUNE_CODE_EVENTS_SQL,
+    PRUNE_EMAIL_CODES_SQL,
 ];
 
 /// What the cleanup keeps, in seconds.
@@ -58,6 +63,7 @@ pub struct Pruned {
     pub password_resets: usize,
     pub login_attempts: usize,
     pub code_events: usize,
+    pub email_codes: usize,
 }
 
 /// Deletes, in one transaction, at most `SLICE` rows of each kind.
@@ -85,5 +91,6 @@ pub async fn prune(db: &Db, now: i64, keep: Retention) -> Result<Pruned, ApiErro
         password_resets: changes[2],
         login_attempts: changes[3],
         code_events: changes[4],
+        email_codes: changes[5],
     })
 }

@@ -2,7 +2,9 @@
 //! under concurrency are single statements or one batch (D1 has no BEGIN; a batch is one
 //! transaction).
 
+pub mod account_deletion;
 mod d1;
+pub mod email_codes;
 pub mod login_attempts;
 pub mod maintenance;
 pub mod password_resets;
@@ -15,7 +17,13 @@ pub use d1::{batch, first, int, nullable_text, rows, statement, text, D1Figures,
 /// the plan of each and fails on a scan of a table that grows with its users.
 pub fn catalog() -> Vec<(&'static str, &'static str)> {
     let [issue, redeem] = password_resets::STATEMENTS;
-    let modules: [(&'static str, &[&'static str]); 6] = [
+    let [code_issue, notice, verify, change] = email_codes::STATEMENTS;
+    let modules: [(&'static str, &[&'static str]); 11] = [
+        ("account_deletion", account_deletion::STATEMENTS),
+        ("email_codes", code_issue),
+        ("email_codes", notice),
+        ("email_codes", verify),
+        ("email_codes", change),
         ("login_attempts", login_attempts::STATEMENTS),
         ("maintenance", maintenance::STATEMENTS),
         ("password_resets", issue),

@@ -48,8 +48,10 @@ const RECORD_WRONG_SQL: &str = "INSERT INTO code_events (user_id, purpose, kind,
 const COUNT_WRONG_SQL: &str = "UPDATE password_resets SET wrong_attempts = wrong_attempts + 1 \
     WHERE user_id = (SELECT id FROM users WHERE email = ?1) \
       AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash <> ?2";
-/// 4. The new password hash is stored, if this request used the code.
-const SET_PASSWORD_SQL: &str = "UPDATE users SET password_hash = ?6, updated_at = ?3 \
+/// 4. The new password hash is stored, if this request used the code; the code came through
+///    the mailbox, so the address is verified too.
+const SET_PASSWORD_SQL: &str = "UPDATE users SET password_hash = ?6, updated_at = ?3, \
+      email_verified_at = COALESCE(email_verified_at, ?3) \
     WHERE id = (SELECT user_id FROM password_resets \
       WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND used_by = ?5)";
 /// 5. Every session of the account is revoked.

@@ -3,15 +3,15 @@
 use serde::Deserialize;
 use worker::D1PreparedStatement;
 
-use super::{batch, int, rows, statement, text, Db};
+use super::{batch, int, nullable_text, rows, statement, text, Db};
 use crate::core::access_token::Principal;
 use crate::edge::error::ApiError;
 
 /// A new session for `?2`, only if the account's password hash is still `?5`, the one the
 /// login verified: a reset that commits while the login hashes leaves no session made with the
 /// old password (OWASP Session Management: sessions end when the password changes).
-const CREATE_SQL: &str = "INSERT INTO sessions (id, user_id, created_at, expires_at) \
-    SELECT ?1, id, ?3, ?4 FROM users WHERE id = ?2 AND password_hash = ?5 RETURNING id";
+const CREATE_SQL: &str = "INSERT INTO sessions (id, user_id, created_at, expires_at, user_agent) \
+    SELECT ?1, id, ?3, ?4, ?6 FROM users WHERE id = ?2 AND password_hash = ?5 RETURNING id";
 /// The first refresh token of a session, if the session was created.
 const ADD_REFRESH_TOKEN_SQL: &str = "INSERT INTO refresh_tokens (digest, session_id, issued_at) \
     SELECT ?1, id, ?3 FROM sessions WHERE id = ?2";
@@ -34,7 +34,10 @@ const REVOKE_ON_REUSE_SQL: &str = "UPDATE sessions SET revoked_at = ?3 \
     WHERE revoked_at IS NULL AND id = (SELECT t.session_id FROM refresh_tokens t WHERE t.digest = ?1 \
       AND (t.rotated_at < ?3 - ?4 OR EXISTS (SELECT 1 FROM refresh_tokens n \
         WHERE n.digest = ?2 AND n.rotated_at IS NOT NULL)))";
-/// Rotation, step 4: the outcome.
+/// Rotation, step 4: a session that was refreshed records when, for `GET /sessions`.
+const TOUCH_SQL: &str = "UPDATE sessions SET last_used_at = ?3 WHERE revoked_at IS NULL \
+    AND id = (SELECT session_id FROM refresh_tokens WHERE digest = ?2)";
+/// Rotation, step 5: the outcome.
 const ROTATION_OUTCOME_SQL: &str = "SELECT s.id AS session_id, s.user_id, s.revoked_at, s.expires_at, \
       t.rotated_at, (SELECT n.rotated_at FROM refresh_tokens n WHERE n.digest = ?2) AS successor_rotated_at \
     FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.digest = ?1";
@@ -54,6 +57,27 @@ const END_REFRESH_SESSION_SQL: &str =
     "UPDATE sessions SET revoked_at = ?3 WHERE revoked_at IS NULL \
     AND user_id = ?2 AND id = (SELECT session_id FROM refresh_tokens WHERE digest = ?1)";
 
+/// Whether the caller's session `?1` of `?2` is live at `?3`.
+const CALLER_LIVE_SQL: &str = "SELECT id FROM sessions \
+    WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL AND expires_at > ?3";
+/// The live sessions of `?1` at `?2`, newest first, at most `?3`.
+const LIST_SQL: &str = "SELECT id, created_at, last_used_at, user_agent FROM sessions \
+    WHERE user_id = ?1 AND revoked_at IS NULL AND expires_at > ?2 \
+    ORDER BY created_at DESC, id LIMIT ?3";
+/// `DELETE /sessions/{id}`: the live session `?4` of the caller, if the caller's own is live.
+const END_BY_ID_SQL: &str = "UPDATE sessions SET revoked_at = ?3 \
+    WHERE id = ?4 AND user_id = ?2 AND revoked_at IS NULL AND expires_at > ?3 \
+    AND ?1 IN (SELECT id FROM sessions WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL AND expires_at > ?3) \
+    RETURNING id";
+/// After a signed-in password change: every other session of `?2` ends, if the account's hash
+/// is now `?4` (the change happened in this batch).
+const END_OTHERS_SQL: &str = "UPDATE sessions SET revoked_at = ?3 \
+    WHERE user_id = ?2 AND id <> ?1 AND revoked_at IS NULL \
+    AND EXISTS (SELECT 1 FROM users WHERE id = ?2 AND password_hash = ?4)";
+
+/// The most sessions `GET /sessions` lists.
+pub const LIST_LIMIT: i64 = 100;
+
 /// Every statement of this module, for the query-plan check.
 pub const STATEMENTS: &[&str] = &[
     CREATE_SQL,
@@ -61,10 +85,15 @@ pub const STATEMENTS: &[&str] = &[
     SPEND_SQL,
     RECORD_SUCCESSOR_SQL,
     REVOKE_ON_REUSE_SQL,
+    TOUCH_SQL,
     ROTATION_OUTCOME_SQL,
     END_ONE_SQL,
     END_ALL_SQL,
     END_REFRESH_SESSION_SQL,
+    CALLER_LIVE_SQL,
+    LIST_SQL,
+    END_BY_ID_SQL,
+    END_OTHERS_SQL,
 ];
 
 /// A new session, created only if the password hash the login verified is still the account's;
@@ -76,6 +105,7 @@ pub fn create(
     now: i64,
     expires_at: i64,
     verified_hash: &str,
+    user_agent: Option<&str>,
 ) -> Result<D1PreparedStatement, ApiError> {
     let args = [
         text(session_id),
@@ -83,6 +113,7 @@ pub fn create(
         int(now),
         int(expires_at),
         text(verified_hash),
+        nullable_text(user_agent),
     ];
     statement(db, CREATE_SQL, &args)
 }
@@ -127,7 +158,8 @@ impl Rotation {
 ///    already (the successor is derived from the token, so both get the same one);
 /// 3. a token spent before the grace window, or whose successor was spent, is reuse: its whole
 ///    session is revoked;
-/// 4. the outcome is read back.
+/// 4. the session records when it was last used;
+/// 5. the outcome is read back.
 pub async fn rotate(
     db: &Db,
     presented_digest: &str,
@@ -145,6 +177,7 @@ pub async fn rotate(
         SPEND_SQL,
         RECORD_SUCCESSOR_SQL,
         REVOKE_ON_REUSE_SQL,
+        TOUCH_SQL,
         ROTATION_OUTCOME_SQL,
     ]
     .into_iter()
@@ -190,4 +223,103 @@ pub async fn revoke(
     let results = batch(db, statements, "revoke sessions").await?;
     let revoked: Vec<Revoked> = rows(&results[0], "read revoked sessions")?;
     Ok(revoked.iter().any(|row| row.id == principal.session_id))
+}
+
+/// One live session, as `GET /sessions` shows it.
+#[derive(Debug, Deserialize)]
+pub struct Listed {
+    pub id: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub user_agent: Option<String>,
+}
+
+/// The caller's live sessions, newest first (at most `LIST_LIMIT`); `None` when the caller's own
+/// session is not live. One round trip.
+pub async fn list(
+    db: &Db,
+    principal: &Principal,
+    now: i64,
+) -> Result<Option<Vec<Listed>>, ApiError> {
+    let caller = [
+        text(&principal.session_id),
+        int(principal.user_id),
+        int(now),
+    ];
+    let listing = [int(principal.user_id), int(now), int(LIST_LIMIT)];
+    let statements = vec![
+        statement(db, CALLER_LIVE_SQL, &caller)?,
+        statement(db, LIST_SQL, &listing)?,
+    ];
+    let results = batch(db, statements, "list sessions").await?;
+    if rows::<Ended>(&results[0], "read caller session")?.is_empty() {
+        return Ok(None);
+    }
+    rows(&results[1], "read sessions").map(Some)
+}
+
+/// What ending one session by id found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum EndById {
+    Ended,
+    /// No live session of the caller has that id.
+    NotFound,
+    /// The caller's own session is not live.
+    CallerNotLive,
+}
+
+/// Ends the caller's live session `id` (any of theirs, the current one included).
+pub async fn end_by_id(
+    db: &Db,
+    principal: &Principal,
+    id: &str,
+    now: i64,
+) -> Result<EndById, ApiError> {
+    let caller = [
+        text(&principal.session_id),
+        int(principal.user_id),
+        int(now),
+    ];
+    let target = [
+        text(&principal.session_id),
+        int(principal.user_id),
+        int(now),
+        text(id),
+    ];
+    let statements = vec![
+        statement(db, CALLER_LIVE_SQL, &caller)?,
+        statement(db, END_BY_ID_SQL, &target)?,
+    ];
+    let results = batch(db, statements, "end session").await?;
+    if rows::<Ended>(&results[0], "read caller session")?.is_empty() {
+        return Ok(EndById::CallerNotLive);
+    }
+    if rows::<Ended>(&results[1], "read ended session")?.is_empty() {
+        return Ok(EndById::NotFound);
+    }
+    Ok(EndById::Ended)
+}
+
+/// Ends every other session of the caller once their password hash is `new_hash` (run in the
+/// password change's batch, after the change).
+pub fn end_others(
+    db: &Db,
+    principal: &Principal,
+    now: i64,
+    new_hash: &str,
+) -> Result<D1PreparedStatement, ApiError> {
+    let args = [
+        text(&principal.session_id),
+        int(principal.user_id),
+        int(now),
+        text(new_hash),
+    ];
+    statement(db, END_OTHERS_SQL, &args)
+}
+
+/// A session id a statement returned; only its presence matters.
+#[derive(Deserialize)]
+struct Ended {
+    #[allow(dead_code)]
+    id: String,
 }

@@ -1,9 +1,9 @@
 //! The `users` table.
 
 use serde::Deserialize;
-use worker::D1PreparedStatement;
+use worker::{D1PreparedStatement, D1Result};
 
-use super::{first, int, nullable_text, statement, text, Db};
+use super::{first, int, nullable_text, rows, statement, text, Db};
 use crate::core::access_token::Principal;
 use crate::core::email::Email;
 use crate::edge::error::ApiError;
@@ -11,10 +11,21 @@ use crate::edge::error::ApiError;
 const INSERT_SQL: &str = "INSERT INTO users (email, password_hash, name, created_at, updated_at) \
     VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (email) DO NOTHING RETURNING id";
 const FIND_CREDENTIALS_SQL: &str =
-    "SELECT id, email, name, password_hash FROM users WHERE email = ?1";
+    "SELECT id, email, name, password_hash, email_verified_at FROM users WHERE email = ?1";
+/// The caller's account, if their session `?1` is live: for a change that asks the password again.
+const ACCOUNT_BY_SESSION_SQL: &str = "SELECT u.id, u.email, u.name, u.password_hash, \
+      u.email_verified_at FROM users u JOIN sessions s ON s.user_id = u.id \
+    WHERE s.id = ?1 AND u.id = ?2 AND s.revoked_at IS NULL AND s.expires_at > ?3";
+/// A signed-in password change: only if the session is live and the hash is still `?5`, the one
+/// the caller's current password was checked against (a reset in between wins).
+const CHANGE_PASSWORD_SQL: &str = "UPDATE users SET password_hash = ?4, updated_at = ?3 \
+    WHERE id = ?2 AND password_hash = ?5 AND EXISTS (SELECT 1 FROM sessions \
+      WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL AND expires_at > ?3) \
+    RETURNING id";
 const UPGRADE_HASH_SQL: &str =
     "UPDATE users SET password_hash = ?3 WHERE id = ?1 AND password_hash = ?2";
-const PROFILE_SQL: &str = "SELECT u.id, u.email, u.name, u.created_at FROM users u \
+const PROFILE_SQL: &str = "SELECT u.id, u.email, u.name, u.created_at, u.email_verified_at \
+    FROM users u \
     JOIN sessions s ON s.user_id = u.id \
     WHERE s.id = ?1 AND u.id = ?2 AND s.revoked_at IS NULL AND s.expires_at > ?3";
 const RENAME_SQL: &str = "UPDATE users SET name = ?3, updated_at = ?4 WHERE id = ?2 AND EXISTS \
@@ -25,18 +36,21 @@ const RENAME_SQL: &str = "UPDATE users SET name = ?3, updated_at = ?4 WHERE id =
 pub const STATEMENTS: &[&str] = &[
     INSERT_SQL,
     FIND_CREDENTIALS_SQL,
+    ACCOUNT_BY_SESSION_SQL,
+    CHANGE_PASSWORD_SQL,
     UPGRADE_HASH_SQL,
     PROFILE_SQL,
     RENAME_SQL,
 ];
 
-/// What a login needs of an account.
+/// What a login, or a change that asks the password again, needs of an account.
 #[derive(Debug, Deserialize)]
 pub struct Credentials {
     pub id: i64,
     pub email: String,
     pub name: Option<String>,
     pub password_hash: String,
+    pub email_verified_at: Option<i64>,
 }
 
 /// What `GET /me` shows.
@@ -46,29 +60,36 @@ pub struct Profile {
     pub email: String,
     pub name: Option<String>,
     pub created_at: i64,
+    pub email_verified_at: Option<i64>,
 }
 
-/// Creates an account; `None` when the email is taken. The unique index decides races: of two
-/// concurrent registrations of one email exactly one gets an id.
-pub async fn insert(
+/// Creates an account (run in the sign-up's batch); its `RETURNING id` row is absent when the
+/// email is taken. The unique index decides races: of two concurrent registrations of one email
+/// exactly one gets an id.
+pub fn insert(
     db: &Db,
     email: &Email,
     password_hash: &str,
     name: Option<&str>,
     now: i64,
-) -> Result<Option<i64>, ApiError> {
-    #[derive(Deserialize)]
-    struct Inserted {
-        id: i64,
-    }
+) -> Result<D1PreparedStatement, ApiError> {
     let args = [
         text(email.as_str()),
         text(password_hash),
         nullable_text(name),
         int(now),
     ];
-    let row: Option<Inserted> = first(db, statement(db, INSERT_SQL, &args)?, "insert user").await?;
-    Ok(row.map(|row| row.id))
+    statement(db, INSERT_SQL, &args)
+}
+
+/// Whether the sign-up's insert created the account.
+pub fn inserted(result: &D1Result) -> Result<bool, ApiError> {
+    #[derive(Deserialize)]
+    struct Inserted {
+        #[allow(dead_code)]
+        id: i64,
+    }
+    Ok(!rows::<Inserted>(result, "read new account")?.is_empty())
 }
 
 /// The account with this email, for a login (run in the login's first batch).
@@ -125,4 +146,42 @@ pub async fn rename(
     let row: Option<Renamed> =
         first(db, statement(db, RENAME_SQL, &args)?, "update profile").await?;
     Ok(row.is_some())
+}
+
+/// The caller's account, if their session is live.
+pub async fn account_by_session(
+    db: &Db,
+    principal: &Principal,
+    now: i64,
+) -> Result<Option<Credentials>, ApiError> {
+    let args = [
+        text(&principal.session_id),
+        int(principal.user_id),
+        int(now),
+    ];
+    first(
+        db,
+        statement(db, ACCOUNT_BY_SESSION_SQL, &args)?,
+        "read account",
+    )
+    .await
+}
+
+/// Sets the password hash of the caller, whose current password was checked against
+/// `verified_hash` (run in the change's batch; its `RETURNING id` row says it happened).
+pub fn change_password(
+    db: &Db,
+    principal: &Principal,
+    now: i64,
+    new_hash: &str,
+    verified_hash: &str,
+) -> Result<D1PreparedStatement, ApiError> {
+    let args = [
+        text(&principal.session_id),
+        int(principal.user_id),
+        int(now),
+        text(new_hash),
+        text(verified_hash),
+    ];
+    statement(db, CHANGE_PASSWORD_SQL, &args)
 }

@@ -1,35 +1,122 @@
-//! `POST /register`.
+//! `POST /register` and `DELETE /me`: an account's start and end.
 
 use serde_json::json;
 use worker::{Request, Response, RouteContext};
 
+use crate::core::account_requests::AccountDeletion;
+use crate::core::otp::OtpCode;
 use crate::core::requests::Registration;
-use crate::core::{password_hash, random};
+use crate::core::{account_mail, password_hash, random};
+use crate::edge::auth::principal;
 use crate::edge::breach_check::refuse_breached;
-use crate::edge::db::users;
+use crate::edge::db::email_codes::{self, NewCode, Purpose};
+use crate::edge::db::{account_deletion, batch, users};
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body};
+use crate::edge::mailer::send_later;
+use crate::edge::reauth::reauthenticate;
 use crate::edge::state::{now, State};
 
+/// Creates the account and its verification code in one batch; the code is mailed after the
+/// response. With `REQUIRE_EMAIL_VERIFICATION`, a taken email gets the very answer of a new one
+/// after the same work (the password is hashed either way), and its owner a notice instead.
 pub async fn register(mut req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
+    let config = &ctx.data.config;
+    let require_verification = config.require_email_verification;
+    // Where sign-up depends on mail, nothing is stored that cannot be mailed; otherwise an
+    // account is created, and its address verified once mail works (`/resend-verification`).
+    let can_mail = match config.mail_transport() {
+        Ok(_) => true,
+        Err(e) if require_verification => return Err(ApiError::Misconfigured(e)),
+        Err(_) => false,
+    };
     let registration = Registration::try_from(&read_body(&mut req).await?)?;
     refuse_breached(&ctx.data, "password", registration.password.expose()).await?;
     let hash = password_hash::hash(registration.password.expose(), random::bytes())
         .map_err(|e| ApiError::internal("hash password", e))?;
+    let now = now();
+    let policy = config.otp_policy();
+    let email = &registration.email;
+    let code = OtpCode::generate();
+    let code_hash = code.purpose_hash(&config.keys.otp, Purpose::Verify.as_str(), email.as_str());
     let db = ctx.data.database(&ctx.env)?;
-    let created = users::insert(
+    let mut statements = vec![users::insert(
         &db,
-        &registration.email,
+        email,
         &hash,
         registration.name.as_deref(),
-        now(),
+        now,
+    )?];
+    if can_mail {
+        let new_code = NewCode {
+            purpose: Purpose::Verify,
+            code_hash: &code_hash,
+            account_email: email,
+            new_email: None,
+            // Only the account this sign-up created: never a code for someone else's.
+            only_if_hash: Some(&hash),
+        };
+        statements.extend(email_codes::issue(&db, &new_code, now, &policy)?);
+    }
+    if require_verification {
+        statements.push(email_codes::sign_up_notice(
+            &db, email, &hash, now, &policy,
+        )?);
+    }
+    let results = batch(&db, statements, "register").await?;
+    let created = users::inserted(&results[0])?;
+    if created && can_mail && email_codes::took_effect(&results[1])? {
+        let message = account_mail::verification_code(email, code.expose(), policy.ttl_seconds);
+        send_later(&ctx.data, &ctx.env, message);
+    }
+    if !created {
+        if !require_verification {
+            return Err(ApiError::UserExists);
+        }
+        let notice = results.last().map(email_codes::took_effect).transpose()?;
+        if notice == Some(true) {
+            send_later(&ctx.data, &ctx.env, account_mail::sign_up_attempt(email));
+        }
+    }
+    Ok(json(
+        201,
+        &json!({"message": "User registered successfully"}),
+    ))
+}
+
+/// Deletes the caller's account and everything it owns, after the password is checked again;
+/// its tokens stop working at once, and the address is told.
+pub async fn delete_me(mut req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
+    let config = &ctx.data.config;
+    config.mail_transport().map_err(ApiError::Misconfigured)?;
+    let now = now();
+    let principal = principal(&req, &ctx.data, now)?;
+    let deletion = AccountDeletion::try_from(&read_body(&mut req).await?)?;
+    let db = ctx.data.database(&ctx.env)?;
+    let checked = reauthenticate(
+        &req,
+        &ctx.data,
+        &db,
+        &principal,
+        deletion.password.expose(),
+        now,
     )
     .await?;
-    match created {
-        Some(_) => Ok(json(
-            201,
-            &json!({"message": "User registered successfully"}),
-        )),
-        None => Err(ApiError::UserExists),
+    let deleted = account_deletion::delete(
+        &db,
+        &principal,
+        checked.email.as_str(),
+        &checked.account.password_hash,
+        now,
+    )
+    .await?;
+    if !deleted {
+        return Err(ApiError::Unauthorized);
     }
+    send_later(
+        &ctx.data,
+        &ctx.env,
+        account_mail::account_deleted(&checked.email),
+    );
+    Ok(json(200, &json!({"message": "Account deleted"})))
 }

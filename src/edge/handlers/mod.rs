@@ -2,9 +2,12 @@
 //! into the JSON of `API.md`.
 
 pub mod account;
+pub mod credentials;
 pub mod health;
 pub mod jwks;
 pub mod openapi;
 pub mod password_reset;
 pub mod profile;
 pub mod session;
+pub mod session_list;
+pub mod verification;

@@ -1,6 +1,5 @@
 //! `GET /me` and `PUT /update-profile`: one D1 statement each, session check included.
 
-use chrono::{DateTime, SecondsFormat};
 use serde_json::json;
 use worker::{Request, Response, RouteContext};
 
@@ -8,7 +7,7 @@ use crate::core::requests::ProfileUpdate;
 use crate::edge::auth::principal;
 use crate::edge::db::users;
 use crate::edge::error::ApiError;
-use crate::edge::http::{json, read_body};
+use crate::edge::http::{json, read_body, rfc3339};
 use crate::edge::state::{now, State};
 
 pub async fn me(req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
@@ -18,15 +17,14 @@ pub async fn me(req: Request, ctx: RouteContext<State>) -> Result<Response, ApiE
     let profile = users::profile(&db, &principal, now)
         .await?
         .ok_or(ApiError::Unauthorized)?;
-    let created_at = DateTime::from_timestamp(profile.created_at, 0)
-        .map(|at| at.to_rfc3339_opts(SecondsFormat::Secs, true));
     Ok(json(
         200,
         &json!({
             "id": profile.id,
             "email": profile.email,
             "username": profile.name,
-            "created_at": created_at,
+            "email_verified": profile.email_verified_at.is_some(),
+            "created_at": rfc3339(profile.created_at),
         }),
     ))
 }

@@ -5,7 +5,6 @@ use worker::{Request, Response, RouteContext};
 
 use crate::core::access_token::{self, Principal};
 use crate::core::config::Config;
-use crate::core::login_lockout::AttemptCount;
 use crate::core::refresh_token::RefreshToken;
 use crate::core::requests::{Login, LogoutRequest, RefreshRequest};
 use crate::core::violation::Violation;
@@ -37,16 +36,7 @@ pub async fn login(mut req: Request, ctx: RouteContext<State>) -> Result<Respons
         users::find_credentials(&db, &login.email)?,
     ];
     let results = batch(&db, first, "start login").await?;
-    let pair: AttemptCount = rows(&results[0], "read login attempts")?
-        .into_iter()
-        .next()
-        .ok_or_else(|| ApiError::internal("read login attempts", "no row returned"))?;
-    let account_wide: Option<AttemptCount> = rows(&results[1], "read account-wide attempts")?
-        .into_iter()
-        .next();
-    limits
-        .verdict(&pair, account_wide.as_ref(), now)
-        .map_err(|retry_after| ApiError::TooManyAttempts { retry_after })?;
+    login_attempts::judge(&results[0], &results[1], limits, now)?;
     let account: Option<Credentials> = rows(&results[2], "read account")?.into_iter().next();
     let password = login.password.expose();
     let verified = match &account {
@@ -65,6 +55,10 @@ pub async fn login(mut req: Request, ctx: RouteContext<State>) -> Result<Respons
         return Err(ApiError::Unauthorized);
     };
     ctx.data.log.set_user(account.id);
+    // Only after the right password, so the answer tells nothing to someone who lacks it.
+    if config.require_email_verification && account.email_verified_at.is_none() {
+        return Err(ApiError::EmailNotVerified);
+    }
 
     let session_id = random::identifier();
     let refresh = RefreshToken::generate();
@@ -78,6 +72,7 @@ pub async fn login(mut req: Request, ctx: RouteContext<State>) -> Result<Respons
             now,
             now + config.refresh_token_ttl,
             &account.password_hash,
+            user_agent(&req).as_deref(),
         )?,
         sessions::add_refresh_token(&db, &refresh.digest(), &session_id, now)?,
         clear_pair,
@@ -111,6 +106,7 @@ pub async fn login(mut req: Request, ctx: RouteContext<State>) -> Result<Respons
             "refresh": refresh.expose(),
             "username": account.name,
             "email": account.email,
+            "email_verified": account.email_verified_at.is_some(),
             "token_type": "Bearer",
             "expires_in": config.access_token_ttl,
         }),
@@ -182,6 +178,12 @@ pub async fn logout(mut req: Request, ctx: RouteContext<State>) -> Result<Respon
 struct SessionId {
     #[allow(dead_code)]
     id: String,
+}
+
+/// The request's `User-Agent`, shortened for `GET /sessions`.
+fn user_agent(req: &Request) -> Option<String> {
+    let raw = req.headers().get("User-Agent").ok().flatten()?;
+    crate::core::user_agent::shorten(&raw)
 }
 
 fn issue_access_token(config: &Config, principal: &Principal, now: i64) -> String {

@@ -1,0 +1,179 @@
+//! The mails of an account's later life: verification and email-change codes, and the notices
+//! that tell the owner what changed (OWASP Authentication Cheat Sheet: notify the user of
+//! changes to their account's credentials and contact details).
+
+use crate::core::email::Email;
+use crate::core::mail::{escape_html, minutes, Message};
+
+/// The code that proves an address: after sign-up, or asked for again.
+pub fn verification_code(to: &Email, code: &str, ttl_seconds: i64) -> Message {
+    with_code(
+        to,
+        format!("Your verification code: {code}"),
+        "Welcome! Confirm that this address is yours:",
+        code,
+        ttl_seconds,
+        "If you did not create an account, ignore this mail.",
+    )
+}
+
+/// The code that moves an account to a new address, mailed to that address.
+pub fn email_change_code(to: &Email, code: &str, ttl_seconds: i64) -> Message {
+    with_code(
+        to,
+        format!("Your email change code: {code}"),
+        "Someone signed in to an account asked to move it to this address. To confirm:",
+        code,
+        ttl_seconds,
+        "If this wasn't you, ignore this mail: nothing changes without the code.",
+    )
+}
+
+/// Sent instead of a code when someone signs up with an address that has an account already,
+/// so sign-up answers alike for every address and the owner still learns of it.
+pub fn sign_up_attempt(to: &Email) -> Message {
+    notice(
+        to,
+        "Someone tried to sign up with your address",
+        &[
+            format!(
+                "Someone tried to create a new account for {}, which already has one.",
+                to.as_str()
+            ),
+            "If it was you, sign in instead, or reset your password if you forgot it.".to_owned(),
+            "If it wasn't you, ignore this mail: no account was created or changed.".to_owned(),
+        ],
+    )
+}
+
+/// Sent to the old address once an account moved to a new one.
+pub fn email_changed(to: &Email, new_email: &Email) -> Message {
+    notice(
+        to,
+        "Your account's email was changed",
+        &[
+            format!(
+                "The account that used {} now signs in with {}, and every other signed-in device was signed out.",
+                to.as_str(),
+                new_email.as_str()
+            ),
+            "If this wasn't you, your password is known to someone else: contact support at once."
+                .to_owned(),
+        ],
+    )
+}
+
+/// Sent after a signed-in password change (the reset by code has its own notice).
+pub fn password_changed_signed_in(to: &Email) -> Message {
+    notice(
+        to,
+        "Your password was changed",
+        &[
+            format!(
+                "The password of the account {} was just changed from a signed-in device; every other device was signed out.",
+                to.as_str()
+            ),
+            "If this wasn't you, reset your password now: whoever changed it was signed in as you."
+                .to_owned(),
+        ],
+    )
+}
+
+/// Sent after an account was deleted.
+pub fn account_deleted(to: &Email) -> Message {
+    notice(
+        to,
+        "Your account was deleted",
+        &[
+            format!(
+                "The account {} and everything stored with it were deleted.",
+                to.as_str()
+            ),
+            "If this wasn't you, someone knew your password; the account cannot be restored, \
+             but you can sign up again with this address."
+                .to_owned(),
+        ],
+    )
+}
+
+fn with_code(
+    to: &Email,
+    subject: String,
+    intro: &str,
+    code: &str,
+    ttl_seconds: i64,
+    otherwise: &str,
+) -> Message {
+    let validity = minutes(ttl_seconds);
+    let text = format!(
+        "{intro}\n\nYour code is {code}. Enter it within {validity}; it works once.\n\n{otherwise}\n"
+    );
+    let html = format!(
+        "<p>{intro}</p><p>Your code is</p>\
+         <p style=\"font-size:28px;letter-spacing:6px;font-family:monospace\"><b>{code}</b></p>\
+         <p>Enter it within {validity}; it works once.</p><p>{otherwise}</p>",
+        intro = escape_html(intro),
+        otherwise = escape_html(otherwise)
+    );
+    Message::to(to, subject, text, html)
+}
+
+fn notice(to: &Email, subject: &str, paragraphs: &[String]) -> Message {
+    let text = paragraphs.join("\n\n") + "\n";
+    let html = paragraphs
+        .iter()
+        .map(|p| format!("<p>{}</p>", escape_html(p)))
+        .collect();
+    Message::to(to, subject.to_owned(), text, html)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn email(raw: &str) -> Email {
+        Email::parse(raw).unwrap()
+    }
+
+    #[test]
+    fn code_mails_carry_the_code_and_its_validity() {
+        let to = email("a@example.com");
+        for message in [
+            verification_code(&to, "012345", 300),
+            email_change_code(&to, "012345", 300),
+        ] {
+            assert!(message.subject.contains("012345"));
+            assert!(message.text.contains("code is 012345"));
+            assert!(message.html.contains("012345") && message.html.contains("5 minutes"));
+        }
+    }
+
+    #[test]
+    fn notices_name_the_account_escaped_and_say_what_to_do() {
+        let to = email("o'neil@example.com");
+        let notices = [
+            sign_up_attempt(&to),
+            email_changed(&to, &email("new@example.com")),
+            password_changed_signed_in(&to),
+            account_deleted(&to),
+        ];
+        for message in notices {
+            assert_eq!(message.to, "o'neil@example.com");
+            assert!(
+                message.text.contains("o'neil@example.com"),
+                "{}",
+                message.subject
+            );
+            assert!(
+                message.html.contains("o&#39;neil@example.com"),
+                "{}",
+                message.subject
+            );
+            assert!(message.text.contains("wasn't you"), "{}", message.subject);
+            assert!(
+                !message.text.contains("code is"),
+                "no notice carries a code"
+            );
+        }
+    }
+}
