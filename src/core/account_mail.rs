@@ -96,6 +96,30 @@ pub fn account_deleted(to: &Email) -> Message {
     )
 }
 
+/// Sent when a second factor was turned on or off.
+pub fn second_factor_changed(to: &Email, on: bool) -> Message {
+    let (subject, what) = if on {
+        (
+            "Two-step sign-in is on",
+            "now asks for a code from your authenticator app at every sign-in",
+        )
+    } else {
+        (
+            "Two-step sign-in was turned off",
+            "no longer asks for a code from an authenticator app",
+        )
+    };
+    notice(
+        to,
+        subject,
+        &[
+            format!("The account {} {what}.", to.as_str()),
+            "If this wasn't you, reset your password now and turn two-step sign-in on again."
+                .to_owned(),
+        ],
+    )
+}
+
 fn with_code(
     to: &Email,
     subject: String,
@@ -156,6 +180,8 @@ mod tests {
             email_changed(&to, &email("new@example.com")),
             password_changed_signed_in(&to),
             account_deleted(&to),
+            second_factor_changed(&to, true),
+            second_factor_changed(&to, false),
         ];
         for message in notices {
             assert_eq!(message.to, "o'neil@example.com");

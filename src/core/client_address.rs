@@ -31,6 +31,11 @@ impl ClientAddress {
         }
     }
 
+    /// A client recorded earlier by its `as_str` (a login waiting for its second factor).
+    pub fn from_stored(raw: &str) -> Self {
+        Self(raw.to_owned())
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }

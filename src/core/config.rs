@@ -87,6 +87,8 @@ pub struct Config {
     /// Login refuses accounts whose address is unverified, and sign-up answers alike for taken
     /// and new addresses (`REQUIRE_EMAIL_VERIFICATION`).
     pub require_email_verification: bool,
+    /// The issuer authenticator apps show beside a TOTP code (`TOTP_ISSUER`).
+    pub totp_issuer: String,
     pub hibp_api_base: String,
 }
 
@@ -197,6 +199,7 @@ impl Config {
             allowed_origins: AllowedOrigins::parse(setting.get("CORS_ALLOWED_ORIGINS").as_deref()),
             hibp_check: setting.flag("HIBP_CHECK")?,
             require_email_verification: setting.flag("REQUIRE_EMAIL_VERIFICATION")?,
+            totp_issuer: setting.text("TOTP_ISSUER", SERVICE_NAME),
             hibp_api_base: setting
                 .text("HIBP_API_BASE", "https://api.pwnedpasswords.com")
                 .trim_end_matches('/')

@@ -7,10 +7,15 @@ use sha2::Sha256;
 use crate::core::secret::Secret;
 
 /// Keys for each use of the one configured secret, so that an OTP hash can never be confused
-/// with a refresh-token successor (domain separation by label).
+/// with a refresh-token successor (domain separation by label). Each is HMAC-SHA256 of the
+/// secret over a fixed label: a PRF-based key derivation (NIST SP 800-108).
 pub struct Keys {
     pub otp: [u8; 32],
     pub refresh_successor: [u8; 32],
+    /// Encrypts TOTP secrets at rest (`secret_box.rs`).
+    pub totp_secret: [u8; 32],
+    /// Keys the hashes of recovery codes.
+    pub recovery_code: [u8; 32],
 }
 
 impl Keys {
@@ -19,6 +24,8 @@ impl Keys {
         Self {
             otp: hmac_sha256(raw, b"edge-auth otp v1"),
             refresh_successor: hmac_sha256(raw, b"edge-auth refresh successor v1"),
+            totp_secret: hmac_sha256(raw, b"edge-auth totp secret v1"),
+            recovery_code: hmac_sha256(raw, b"edge-auth recovery code v1"),
         }
     }
 }
@@ -43,7 +50,15 @@ mod tests {
     #[test]
     fn purposes_get_distinct_keys() {
         let keys = Keys::derive(&Secret::new("a".repeat(32)));
-        assert_ne!(keys.otp, keys.refresh_successor);
+        let all = [
+            keys.otp,
+            keys.refresh_successor,
+            keys.totp_secret,
+            keys.recovery_code,
+        ];
+        for (i, a) in all.iter().enumerate() {
+            assert!(all[i + 1..].iter().all(|b| a != b));
+        }
     }
 
     #[test]

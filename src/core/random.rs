@@ -17,6 +17,11 @@ pub fn base64url(bytes: &[u8]) -> String {
     Base64UrlUnpadded::encode_string(bytes)
 }
 
+/// The bytes of URL-safe unpadded base64; `None` if it is not that.
+pub fn base64url_decode(text: &str) -> Option<Vec<u8>> {
+    Base64UrlUnpadded::decode_vec(text).ok()
+}
+
 /// A fresh identifier of 128 random bits (session ids, token ids), 22 characters.
 pub fn identifier() -> String {
     base64url(&bytes::<16>())

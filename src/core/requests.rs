@@ -2,6 +2,7 @@
 
 use crate::core::body::Body;
 use crate::core::email::Email;
+use crate::core::mfa_requests::SecondFactor;
 use crate::core::name::Name;
 use crate::core::otp::{OtpCode, OtpShape};
 use crate::core::password::{LoginPassword, NewPassword};
@@ -115,6 +116,8 @@ pub struct PasswordUpdate {
     pub email: Email,
     pub otp: Option<OtpCode>,
     pub new_password: NewPassword,
+    /// The second factor, required once the account has one (a TOTP or recovery code).
+    pub mfa_code: Option<SecondFactor>,
 }
 
 impl TryFrom<&Body> for PasswordUpdate {
@@ -126,15 +129,20 @@ impl TryFrom<&Body> for PasswordUpdate {
         let new_password = body
             .string("new_password")
             .and_then(|raw| NewPassword::parse("new_password", raw));
-        match (email, otp, new_password) {
-            (Ok(email), Ok(otp), Ok(new_password)) => Ok(Self {
+        let mfa_code = SecondFactor::from_field(body, "mfa_code");
+        match (email, otp, new_password, mfa_code) {
+            (Ok(email), Ok(otp), Ok(new_password), Ok(mfa_code)) => Ok(Self {
                 email,
                 otp,
                 new_password,
+                mfa_code,
             }),
-            (email, otp, new_password) => {
-                Err(refused([email.err(), otp.err(), new_password.err()]))
-            }
+            (email, otp, new_password, mfa_code) => Err(refused([
+                email.err(),
+                otp.err(),
+                new_password.err(),
+                mfa_code.err(),
+            ])),
         }
     }
 }

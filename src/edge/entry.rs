@@ -7,8 +7,8 @@ use worker::{event, Context, Env, Method, Request, Response, RouteContext, Route
 
 use crate::edge::error::ApiError;
 use crate::edge::handlers::{
-    account, credentials, health, jwks, openapi, password_reset, profile, session, session_list,
-    verification,
+    account, credentials, health, jwks, mfa, openapi, password_reset, profile, session,
+    session_list, verification,
 };
 use crate::edge::http;
 use crate::edge::log::{Level, RequestLog};
@@ -118,6 +118,10 @@ async fn route(req: Request, env: Env, state: State, log: &RequestLog) -> Respon
             credentials::confirm_email_change,
             Off,
         )
+        .register(Method::Post, "/login/mfa", mfa::login_mfa, On)
+        .register(Method::Post, "/mfa/totp/enroll", mfa::enroll, Off)
+        .register(Method::Post, "/mfa/totp/confirm", mfa::confirm, Off)
+        .register(Method::Post, "/mfa/totp/disable", mfa::disable, Off)
         .register(Method::Get, "/sessions", session_list::list_sessions, Off)
         .register(
             Method::Delete,

@@ -25,6 +25,12 @@ pub enum ApiError {
     InvalidPassword,
     /// The address an email change was going to became another account's in between.
     EmailTaken,
+    /// A second-factor code (TOTP or recovery) that is wrong, replayed, or past the budget.
+    InvalidMfaCode,
+    /// An enrolment of a second factor while one is on.
+    MfaAlreadyEnabled,
+    /// A confirmation or removal of a second factor that is not pending, or not on.
+    MfaNotEnrolled,
     TooManyAttempts {
         retry_after: i64,
     },
@@ -69,6 +75,21 @@ impl ApiError {
                 "Verify your email address first: enter the code we mailed you".into(),
             ),
             Self::InvalidPassword => (403, "invalid_password", "The password is wrong".into()),
+            Self::InvalidMfaCode => (
+                400,
+                "invalid_mfa_code",
+                "Invalid or already used second-factor code".into(),
+            ),
+            Self::MfaAlreadyEnabled => (
+                409,
+                "mfa_already_enabled",
+                "A second factor is already on; turn it off first".into(),
+            ),
+            Self::MfaNotEnrolled => (
+                409,
+                "mfa_not_enrolled",
+                "No second factor is waiting for confirmation, or on".into(),
+            ),
             Self::EmailTaken => (
                 409,
                 "email_taken",

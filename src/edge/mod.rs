@@ -11,4 +11,5 @@ pub mod log;
 pub mod mailer;
 pub mod reauth;
 pub mod scheduled;
+pub mod second_factor;
 pub mod state;

@@ -54,6 +54,8 @@ pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) 
                     "login_attempt_counts": p.login_attempts,
                     "code_events": p.code_events,
                     "email_codes": p.email_codes,
+                    "mfa_challenges": p.mfa_challenges,
+                    "pending_totp_factors": p.pending_factors,
                 }),
             );
             fields.insert("d1".into(), json!(d1));

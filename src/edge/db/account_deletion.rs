@@ -32,17 +32,27 @@ const DELETE_EMAIL_CODES_SQL: &str = "DELETE FROM email_codes WHERE user_id = ?2
 /// 6. Its code events.
 const DELETE_CODE_EVENTS_SQL: &str = "DELETE FROM code_events WHERE user_id = ?2 \
     AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?2)";
-/// 7. The login-attempt counts of its email.
+/// 7. Its second factor, recovery codes and pending logins.
+const DELETE_TOTP_FACTORS_SQL: &str = "DELETE FROM totp_factors WHERE user_id = ?2 \
+    AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?2)";
+const DELETE_RECOVERY_CODES_SQL: &str = "DELETE FROM recovery_codes WHERE user_id = ?2 \
+    AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?2)";
+const DELETE_MFA_CHALLENGES_SQL: &str = "DELETE FROM mfa_challenges WHERE user_id = ?2 \
+    AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?2)";
+/// 8. The login-attempt counts of its email.
 const DELETE_LOGIN_ATTEMPTS_SQL: &str = "DELETE FROM login_attempts WHERE email = ?5 \
     AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?2)";
 
-const DELETE_BATCH: [&str; 7] = [
+const DELETE_BATCH: [&str; 10] = [
     DELETE_ACCOUNT_SQL,
     DELETE_REFRESH_TOKENS_SQL,
     DELETE_SESSIONS_SQL,
     DELETE_PASSWORD_RESETS_SQL,
     DELETE_EMAIL_CODES_SQL,
     DELETE_CODE_EVENTS_SQL,
+    DELETE_TOTP_FACTORS_SQL,
+    DELETE_RECOVERY_CODES_SQL,
+    DELETE_MFA_CHALLENGES_SQL,
     DELETE_LOGIN_ATTEMPTS_SQL,
 ];
 

@@ -26,6 +26,12 @@ const PRUNE_PASSWORD_RESETS_SQL: &str = "DELETE FROM password_resets WHERE rowid
 const PRUNE_EMAIL_CODES_SQL: &str = "DELETE FROM email_codes WHERE rowid IN \
     (SELECT rowid FROM email_codes WHERE issued_at <= ?1 - ?2 \
      AND (expires_at <= ?1 OR used_by IS NOT NULL) LIMIT ?4)";
+/// Logins that waited for a second factor and expired (their mfa_token lasts minutes).
+const PRUNE_MFA_CHALLENGES_SQL: &str = "DELETE FROM mfa_challenges WHERE rowid IN \
+    (SELECT rowid FROM mfa_challenges WHERE expires_at <= ?1 LIMIT ?4)";
+/// Enrolments of a second factor never confirmed within the longest code window (a day).
+const PRUNE_PENDING_FACTORS_SQL: &str = "DELETE FROM totp_factors WHERE rowid IN \
+    (SELECT rowid FROM totp_factors WHERE created_at <= ?1 - ?6 AND enabled_at IS NULL LIMIT ?4)";
 /// Login-attempt counts that no longer hold anything back: their last attempt is older than a
 /// lockout, and they had a lockout (over now) or are account-wide (their window is over), or
 /// they were untouched for the idle time.
@@ -44,6 +50,8 @@ pub const STATEMENTS: &[&str] = &[
     PRUNE_LOGIN_ATTEMPTS_SQL,
     PRUNE_CODE_EVENTS_SQL,
     PRUNE_EMAIL_CODES_SQL,
+    PRUNE_MFA_CHALLENGES_SQL,
+    PRUNE_PENDING_FACTORS_SQL,
 ];
 
 /// What the cleanup keeps, in seconds.
@@ -64,6 +72,8 @@ pub struct Pruned {
     pub login_attempts: usize,
     pub code_events: usize,
     pub email_codes: usize,
+    pub mfa_challenges: usize,
+    pub pending_factors: usize,
 }
 
 /// Deletes, in one transaction, at most `SLICE` rows of each kind.
@@ -92,5 +102,7 @@ pub async fn prune(db: &Db, now: i64, keep: Retention) -> Result<Pruned, ApiErro
         login_attempts: changes[3],
         code_events: changes[4],
         email_codes: changes[5],
+        mfa_challenges: changes[6],
+        pending_factors: changes[7],
     })
 }

@@ -7,8 +7,10 @@ mod d1;
 pub mod email_codes;
 pub mod login_attempts;
 pub mod maintenance;
+pub mod mfa_challenges;
 pub mod password_resets;
 pub mod sessions;
+pub mod totp_factors;
 pub mod users;
 
 pub use d1::{batch, first, int, nullable_text, rows, statement, text, D1Figures, D1Meter, Db};
@@ -18,7 +20,7 @@ pub use d1::{batch, first, int, nullable_text, rows, statement, text, D1Figures,
 pub fn catalog() -> Vec<(&'static str, &'static str)> {
     let [issue, redeem] = password_resets::STATEMENTS;
     let [code_issue, notice, verify, change] = email_codes::STATEMENTS;
-    let modules: [(&'static str, &[&'static str]); 11] = [
+    let modules: [(&'static str, &[&'static str]); 13] = [
         ("account_deletion", account_deletion::STATEMENTS),
         ("email_codes", code_issue),
         ("email_codes", notice),
@@ -26,9 +28,11 @@ pub fn catalog() -> Vec<(&'static str, &'static str)> {
         ("email_codes", change),
         ("login_attempts", login_attempts::STATEMENTS),
         ("maintenance", maintenance::STATEMENTS),
+        ("mfa_challenges", mfa_challenges::STATEMENTS),
         ("password_resets", issue),
         ("password_resets", redeem),
         ("sessions", sessions::STATEMENTS),
+        ("totp_factors", totp_factors::STATEMENTS),
         ("users", users::STATEMENTS),
     ];
     modules

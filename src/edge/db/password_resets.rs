@@ -2,6 +2,7 @@
 //! the reset rows of `code_events` (codes mailed, wrong tries), which outlive any one code.
 
 use serde::Deserialize;
+use worker::{D1PreparedStatement, D1Result};
 
 use super::{batch, int, rows, statement, text, Db};
 use crate::core::email::Email;
@@ -29,13 +30,22 @@ const RECORD_SENT_SQL: &str = "INSERT INTO code_events (user_id, purpose, kind, 
     WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND code_hash = ?2";
 
 // The redemption batch. Arguments: ?1 email, ?2 presented code hash, ?3 now, ?4 tries per code,
-// ?5 this request's marker, ?6 new password hash, ?7 budget of wrong tries, ?8 budget start.
-/// 1. The code is used, if it is the account's, live, and the account's budget is not spent.
+// ?5 this request's marker, ?6 new password hash, ?7 budget of wrong tries, ?8 budget start,
+// ?9 the marker of this request's second-factor proof (or one that matches nothing).
+/// 1. The code is used, if it is the account's, live, and the account's budget is not spent,
+///    and, when the account has a second factor, this request proved a code of it: a reset by
+///    email alone must not get past the factor (unlike Keycloak #12759).
 const USE_CODE_SQL: &str = "UPDATE password_resets SET used_by = ?5 \
     WHERE user_id = (SELECT id FROM users WHERE email = ?1) \
       AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash = ?2 \
       AND (SELECT COUNT(*) FROM code_events e WHERE e.user_id = password_resets.user_id \
-        AND e.purpose = 'reset' AND e.kind = 'wrong' AND e.at > ?8) < ?7";
+        AND e.purpose = 'reset' AND e.kind = 'wrong' AND e.at > ?8) < ?7 \
+      AND (NOT EXISTS (SELECT 1 FROM totp_factors f \
+          WHERE f.user_id = password_resets.user_id AND f.enabled_at IS NOT NULL) \
+        OR EXISTS (SELECT 1 FROM totp_factors f \
+          WHERE f.user_id = password_resets.user_id AND f.last_used_by = ?9) \
+        OR EXISTS (SELECT 1 FROM recovery_codes r \
+          WHERE r.user_id = password_resets.user_id AND r.used_by = ?9))";
 /// 2. A wrong try at a live code is recorded against the account's budget, while it lasts (so
 ///    the rows an account can have in one window stay bounded).
 const RECORD_WRONG_SQL: &str = "INSERT INTO code_events (user_id, purpose, kind, at) \
@@ -65,11 +75,20 @@ const CLEAR_LOGIN_ATTEMPTS_SQL: &str = "DELETE FROM login_attempts WHERE email =
 /// 7. The outcome: a row if this request used the code.
 const REDEEM_OUTCOME_SQL: &str = "SELECT user_id FROM password_resets \
     WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND used_by = ?5";
+/// 8. Otherwise, whether the code was right and only the second factor was missing (then it
+///    was neither used nor counted as wrong).
+const WAITING_FOR_FACTOR_SQL: &str = "SELECT user_id FROM password_resets \
+    WHERE user_id = (SELECT id FROM users WHERE email = ?1) \
+      AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash = ?2 \
+      AND (SELECT COUNT(*) FROM code_events e WHERE e.user_id = password_resets.user_id \
+        AND e.purpose = 'reset' AND e.kind = 'wrong' AND e.at > ?8) < ?7 \
+      AND EXISTS (SELECT 1 FROM totp_factors f \
+        WHERE f.user_id = password_resets.user_id AND f.enabled_at IS NOT NULL)";
 
 /// The batch that issues a code, in order.
 const ISSUE_BATCH: [&str; 2] = [ISSUE_SQL, RECORD_SENT_SQL];
 /// The batch that checks a code, in order (numbered above).
-const REDEEM_BATCH: [&str; 7] = [
+const REDEEM_BATCH: [&str; 8] = [
     USE_CODE_SQL,
     RECORD_WRONG_SQL,
     COUNT_WRONG_SQL,
@@ -77,6 +96,7 @@ const REDEEM_BATCH: [&str; 7] = [
     REVOKE_SESSIONS_SQL,
     CLEAR_LOGIN_ATTEMPTS_SQL,
     REDEEM_OUTCOME_SQL,
+    WAITING_FOR_FACTOR_SQL,
 ];
 
 /// Every statement of this module, for the query-plan check.
@@ -85,7 +105,6 @@ pub const STATEMENTS: [&[&str]; 2] = [&ISSUE_BATCH, &REDEEM_BATCH];
 /// The account a statement touched (`RETURNING user_id`); only its presence matters.
 #[derive(Deserialize)]
 struct Account {
-    #[allow(dead_code)]
     user_id: i64,
 }
 
@@ -118,20 +137,57 @@ pub async fn issue(
     Ok(!rows::<Account>(&results[0], "read issued reset code")?.is_empty())
 }
 
+/// What a redemption did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Redeemed {
+    /// The code was used: the password is changed.
+    Accepted,
+    /// The code is right, but the account has a second factor and no proof of it was given (or
+    /// the proof did not hold): nothing was used or counted.
+    NeedsSecondFactor { user_id: i64 },
+    /// The code is wrong, used, expired, or the budget is spent (a wrong try was counted).
+    Refused,
+}
+
+/// A presented code and what it is to do: the account's email, the code's keyed hash, the new
+/// password's hash, and this request's marker.
+pub struct Redemption<'a> {
+    pub email: &'a Email,
+    pub code_hash: &'a str,
+    pub new_password_hash: &'a str,
+    pub marker: &'a str,
+}
+
+/// A second-factor proof to run first in the batch (`edge::second_factor`), under its marker.
+pub struct FactorProof {
+    pub statements: Vec<D1PreparedStatement>,
+    pub marker: String,
+}
+
 /// Everything a correct code does, in one transaction: the code is used, or a wrong try is
 /// counted against the code and the account's budget; then, if this request used it (marked
 /// with its `marker`), the new password hash is stored, every session of the account revoked
-/// and its login lockout cleared. Returns whether the code was accepted. Ten concurrent correct
-/// submissions: exactly one wins.
+/// and its login lockout cleared. With a second factor on, the code is used only together with
+/// the `proof` run first in the same batch. `after` runs last (its result comes back). Ten
+/// concurrent correct submissions: exactly one wins.
 pub async fn redeem(
     db: &Db,
-    email: &Email,
-    code_hash: &str,
-    new_password_hash: &str,
+    redemption: &Redemption<'_>,
     now: i64,
     policy: &OtpPolicy,
-    marker: &str,
-) -> Result<bool, ApiError> {
+    proof: Option<FactorProof>,
+    after: Option<D1PreparedStatement>,
+) -> Result<(Redeemed, Option<D1Result>), ApiError> {
+    let Redemption {
+        email,
+        code_hash,
+        new_password_hash,
+        marker,
+    } = redemption;
+    let (mut statements, factor_marker) = match proof {
+        Some(proof) => (proof.statements, proof.marker),
+        None => (Vec::new(), String::new()),
+    };
     let args = [
         text(email.as_str()),
         text(code_hash),
@@ -141,14 +197,32 @@ pub async fn redeem(
         text(new_password_hash),
         int(policy.max_failures_per_day),
         int(policy.failures_counted_since(now)),
+        text(&factor_marker),
     ];
-    let statements = REDEEM_BATCH
-        .into_iter()
-        .map(|sql| statement(db, sql, &args))
-        .collect::<Result<Vec<_>, _>>()?;
-    let results = batch(db, statements, "redeem reset code").await?;
-    let outcome = results
-        .last()
-        .ok_or_else(|| ApiError::internal("redeem reset code", "no outcome"))?;
-    Ok(!rows::<Account>(outcome, "read reset outcome")?.is_empty())
+    let first = statements.len();
+    for sql in REDEEM_BATCH {
+        statements.push(statement(db, sql, &args)?);
+    }
+    let has_after = after.is_some();
+    statements.extend(after);
+    let mut results = batch(db, statements, "redeem reset code").await?;
+    let after = if has_after { results.pop() } else { None };
+    let outcome = |i: usize| -> Result<Option<Account>, ApiError> {
+        let result = results
+            .get(first + i)
+            .ok_or_else(|| ApiError::internal("redeem reset code", "no outcome"))?;
+        Ok(rows::<Account>(result, "read reset outcome")?
+            .into_iter()
+            .next())
+    };
+    let redeemed = if outcome(REDEEM_BATCH.len() - 2)?.is_some() {
+        Redeemed::Accepted
+    } else if let Some(waiting) = outcome(REDEEM_BATCH.len() - 1)? {
+        Redeemed::NeedsSecondFactor {
+            user_id: waiting.user_id,
+        }
+    } else {
+        Redeemed::Refused
+    };
+    Ok((redeemed, after))
 }

@@ -11,11 +11,17 @@ use crate::edge::error::ApiError;
 const INSERT_SQL: &str = "INSERT INTO users (email, password_hash, name, created_at, updated_at) \
     VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (email) DO NOTHING RETURNING id";
 const FIND_CREDENTIALS_SQL: &str =
-    "SELECT id, email, name, password_hash, email_verified_at FROM users WHERE email = ?1";
+    "SELECT id, email, name, password_hash, email_verified_at, EXISTS (SELECT 1 FROM totp_factors f \
+      WHERE f.user_id = users.id AND f.enabled_at IS NOT NULL) AS mfa_enabled FROM users WHERE email = ?1";
 /// The caller's account, if their session `?1` is live: for a change that asks the password again.
 const ACCOUNT_BY_SESSION_SQL: &str = "SELECT u.id, u.email, u.name, u.password_hash, \
-      u.email_verified_at FROM users u JOIN sessions s ON s.user_id = u.id \
+      u.email_verified_at, EXISTS (SELECT 1 FROM totp_factors f \
+        WHERE f.user_id = u.id AND f.enabled_at IS NOT NULL) AS mfa_enabled \
+    FROM users u JOIN sessions s ON s.user_id = u.id \
     WHERE s.id = ?1 AND u.id = ?2 AND s.revoked_at IS NULL AND s.expires_at > ?3";
+/// The account `?1`, for the answer of a login completed by a second factor.
+const ACCOUNT_BY_ID_SQL: &str =
+    "SELECT id, email, name, email_verified_at FROM users WHERE id = ?1";
 /// A signed-in password change: only if the session is live and the hash is still `?5`, the one
 /// the caller's current password was checked against (a reset in between wins).
 const CHANGE_PASSWORD_SQL: &str = "UPDATE users SET password_hash = ?4, updated_at = ?3 \
@@ -24,7 +30,8 @@ const CHANGE_PASSWORD_SQL: &str = "UPDATE users SET password_hash = ?4, updated_
     RETURNING id";
 const UPGRADE_HASH_SQL: &str =
     "UPDATE users SET password_hash = ?3 WHERE id = ?1 AND password_hash = ?2";
-const PROFILE_SQL: &str = "SELECT u.id, u.email, u.name, u.created_at, u.email_verified_at \
+const PROFILE_SQL: &str = "SELECT u.id, u.email, u.name, u.created_at, u.email_verified_at, \
+      EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = u.id AND f.enabled_at IS NOT NULL) AS mfa_enabled \
     FROM users u \
     JOIN sessions s ON s.user_id = u.id \
     WHERE s.id = ?1 AND u.id = ?2 AND s.revoked_at IS NULL AND s.expires_at > ?3";
@@ -37,6 +44,7 @@ pub const STATEMENTS: &[&str] = &[
     INSERT_SQL,
     FIND_CREDENTIALS_SQL,
     ACCOUNT_BY_SESSION_SQL,
+    ACCOUNT_BY_ID_SQL,
     CHANGE_PASSWORD_SQL,
     UPGRADE_HASH_SQL,
     PROFILE_SQL,
@@ -51,6 +59,8 @@ pub struct Credentials {
     pub name: Option<String>,
     pub password_hash: String,
     pub email_verified_at: Option<i64>,
+    /// 1 when a second factor is on (SQLite has no boolean).
+    pub mfa_enabled: i64,
 }
 
 /// What `GET /me` shows.
@@ -61,6 +71,7 @@ pub struct Profile {
     pub name: Option<String>,
     pub created_at: i64,
     pub email_verified_at: Option<i64>,
+    pub mfa_enabled: i64,
 }
 
 /// Creates an account (run in the sign-up's batch); its `RETURNING id` row is absent when the
@@ -184,4 +195,18 @@ pub fn change_password(
         text(verified_hash),
     ];
     statement(db, CHANGE_PASSWORD_SQL, &args)
+}
+
+/// What a login's answer shows of an account.
+#[derive(Debug, Deserialize)]
+pub struct Shown {
+    pub id: i64,
+    pub email: String,
+    pub name: Option<String>,
+    pub email_verified_at: Option<i64>,
+}
+
+/// The statement that reads the account `user_id` for a login's answer.
+pub fn shown(db: &Db, user_id: i64) -> Result<D1PreparedStatement, ApiError> {
+    statement(db, ACCOUNT_BY_ID_SQL, &[int(user_id)])
 }

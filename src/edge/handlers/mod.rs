@@ -5,6 +5,7 @@ pub mod account;
 pub mod credentials;
 pub mod health;
 pub mod jwks;
+pub mod mfa;
 pub mod openapi;
 pub mod password_reset;
 pub mod profile;

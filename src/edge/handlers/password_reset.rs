@@ -5,12 +5,15 @@ use worker::{Request, Response, RouteContext};
 
 use crate::core::otp::OtpCode;
 use crate::core::requests::{PasswordUpdate, ResetRequest};
+use crate::core::violation::Violation;
 use crate::core::{mail, password_hash, random};
 use crate::edge::breach_check::refuse_breached;
-use crate::edge::db::password_resets;
+use crate::edge::db::password_resets::{self, FactorProof, Redeemed, Redemption};
+use crate::edge::db::totp_factors;
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body};
 use crate::edge::mailer::send_later;
+use crate::edge::second_factor::{prove, Factor};
 use crate::edge::state::{now, State};
 
 /// Issues and mails a code. Known and unknown emails, and requests inside the cooldown, past the
@@ -61,22 +64,62 @@ pub async fn update_password(
         code.keyed_hash(&config.keys.otp, &update.email)
     });
     let db = ctx.data.database(&ctx.env)?;
-    let accepted = password_resets::redeem(
-        &db,
-        &update.email,
-        &code_hash,
-        &new_hash,
-        now(),
-        &config.otp_policy(),
-        &random::identifier(),
-    )
-    .await?;
-    if !accepted {
-        return Err(ApiError::InvalidOtp);
-    }
+    let now = now();
+    let policy = config.otp_policy();
+    let marker = random::identifier();
+    let redemption = Redemption {
+        email: &update.email,
+        code_hash: &code_hash,
+        new_password_hash: &new_hash,
+        marker: &marker,
+    };
+    let (first, _) = password_resets::redeem(&db, &redemption, now, &policy, None, None).await?;
+    let recovery_left = match first {
+        Redeemed::Accepted => None,
+        Redeemed::Refused => return Err(ApiError::InvalidOtp),
+        // The emailed code is right (so only the mailbox's holder gets here) and the account
+        // has a second factor: the code is not spent, and the factor is asked for.
+        Redeemed::NeedsSecondFactor { user_id } => {
+            let Some(mfa_code) = &update.mfa_code else {
+                return Err(Violation::new(
+                    "mfa_code",
+                    "missing",
+                    "mfa_code is required: this account has two-step sign-in on",
+                )
+                .into());
+            };
+            let (proof, _) = prove(
+                &ctx.data,
+                &db,
+                user_id,
+                mfa_code,
+                Factor::Enabled,
+                now,
+                Vec::new(),
+            )
+            .await?;
+            let recovery = proof.recovery;
+            let factor_proof = FactorProof {
+                statements: proof.statements,
+                marker: proof.marker,
+            };
+            let after = recovery
+                .then(|| totp_factors::recovery_left(&db, user_id))
+                .transpose()?;
+            let (second, left) =
+                password_resets::redeem(&db, &redemption, now, &policy, Some(factor_proof), after)
+                    .await?;
+            match second {
+                Redeemed::Accepted => left.as_ref().map(totp_factors::left).transpose()?,
+                Redeemed::NeedsSecondFactor { .. } => return Err(ApiError::InvalidMfaCode),
+                Redeemed::Refused => return Err(ApiError::InvalidOtp),
+            }
+        }
+    };
     send_later(&ctx.data, &ctx.env, mail::password_changed(&update.email));
-    Ok(json(
-        200,
-        &json!({"message": "Password updated successfully"}),
-    ))
+    let mut answer = json!({"message": "Password updated successfully"});
+    if let Some(left) = recovery_left {
+        answer["recovery_codes_left"] = left.into();
+    }
+    Ok(json(200, &answer))
 }

@@ -24,6 +24,7 @@ pub async fn me(req: Request, ctx: RouteContext<State>) -> Result<Response, ApiE
             "email": profile.email,
             "username": profile.name,
             "email_verified": profile.email_verified_at.is_some(),
+            "mfa_enabled": profile.mfa_enabled != 0,
             "created_at": rfc3339(profile.created_at),
         }),
     ))

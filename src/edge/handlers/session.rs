@@ -1,9 +1,10 @@
 //! `POST /login`, `POST /refresh` and `POST /logout`: sessions and their tokens.
 
-use serde_json::json;
+use serde_json::{json, Map, Value};
 use worker::{Request, Response, RouteContext};
 
 use crate::core::access_token::{self, Principal};
+use crate::core::client_address::ClientAddress;
 use crate::core::config::Config;
 use crate::core::refresh_token::RefreshToken;
 use crate::core::requests::{Login, LogoutRequest, RefreshRequest};
@@ -11,8 +12,9 @@ use crate::core::violation::Violation;
 use crate::core::{password_hash, random};
 use crate::edge::auth::{principal, token_settings};
 use crate::edge::db::login_attempts;
+use crate::edge::db::mfa_challenges::{self, NewChallenge};
 use crate::edge::db::users::{self, Credentials};
-use crate::edge::db::{batch, rows, sessions};
+use crate::edge::db::{batch, rows, sessions, Db};
 use crate::edge::error::ApiError;
 use crate::edge::http::client_address;
 use crate::edge::http::{json, read_body, read_optional_body};
@@ -59,6 +61,9 @@ pub async fn login(mut req: Request, ctx: RouteContext<State>) -> Result<Respons
     if config.require_email_verification && account.email_verified_at.is_none() {
         return Err(ApiError::EmailNotVerified);
     }
+    if account.mfa_enabled != 0 {
+        return challenge(&req, &db, &account, &client, now).await;
+    }
 
     let session_id = random::identifier();
     let refresh = RefreshToken::generate();
@@ -94,23 +99,94 @@ pub async fn login(mut req: Request, ctx: RouteContext<State>) -> Result<Respons
         return Err(ApiError::Unauthorized);
     }
 
-    let principal = Principal {
+    let signed = Signed {
         user_id: account.id,
-        session_id,
+        email: &account.email,
+        name: account.name.as_deref(),
+        email_verified: account.email_verified_at.is_some(),
     };
+    let answer = login_answer(config, &signed, &session_id, refresh.expose(), now);
+    Ok(json(200, &Value::Object(answer)))
+}
+
+/// How long an `mfa_token` lasts: long enough to open the app and type a code.
+pub const MFA_TOKEN_TTL_SECONDS: i64 = 300;
+
+/// The right password of an account with a second factor: no session yet, but a single-use
+/// `mfa_token` for `/login/mfa`, bound to the account, this login's future session and the
+/// password hash it verified. The lockout count stays until the code completes the login.
+async fn challenge(
+    req: &Request,
+    db: &Db,
+    account: &Credentials,
+    client: &ClientAddress,
+    now: i64,
+) -> Result<Response, ApiError> {
+    let token = RefreshToken::generate();
+    let session_id = random::identifier();
+    let agent = user_agent(req);
+    let challenge = NewChallenge {
+        digest: &token.digest(),
+        user_id: account.id,
+        session_id: &session_id,
+        verified_hash: &account.password_hash,
+        client: client.as_str(),
+        user_agent: agent.as_deref(),
+        expires_at: now + MFA_TOKEN_TTL_SECONDS,
+    };
+    mfa_challenges::create(db, &challenge).await?;
     Ok(json(
         200,
-        &json!({
-            "message": "Login successful",
-            "token": issue_access_token(config, &principal, now),
-            "refresh": refresh.expose(),
-            "username": account.name,
-            "email": account.email,
-            "email_verified": account.email_verified_at.is_some(),
-            "token_type": "Bearer",
-            "expires_in": config.access_token_ttl,
-        }),
+        &Value::Object(challenge_answer(token.expose(), MFA_TOKEN_TTL_SECONDS)),
     ))
+}
+
+/// The answer that tells a login to continue with `/login/mfa`.
+pub fn challenge_answer(mfa_token: &str, expires_in: i64) -> Map<String, Value> {
+    let Value::Object(map) = json!({
+        "message": "Enter the code from your authenticator app",
+        "mfa_required": true,
+        "mfa_token": mfa_token,
+        "expires_in": expires_in,
+    }) else {
+        unreachable!("a JSON object literal")
+    };
+    map
+}
+
+/// Who a login answer is for.
+pub struct Signed<'a> {
+    pub user_id: i64,
+    pub email: &'a str,
+    pub name: Option<&'a str>,
+    pub email_verified: bool,
+}
+
+/// The answer of a completed login: tokens of the new session, and who signed in.
+pub fn login_answer(
+    config: &Config,
+    who: &Signed<'_>,
+    session_id: &str,
+    refresh: &str,
+    now: i64,
+) -> Map<String, Value> {
+    let principal = Principal {
+        user_id: who.user_id,
+        session_id: session_id.to_owned(),
+    };
+    let Value::Object(map) = json!({
+        "message": "Login successful",
+        "token": issue_access_token(config, &principal, now),
+        "refresh": refresh,
+        "username": who.name,
+        "email": who.email,
+        "email_verified": who.email_verified,
+        "token_type": "Bearer",
+        "expires_in": config.access_token_ttl,
+    }) else {
+        unreachable!("a JSON object literal")
+    };
+    map
 }
 
 /// Exchanges a refresh token for a new access token and its successor, in one D1 batch.

@@ -1,0 +1,122 @@
+//! The `mfa_challenges` table: a password login of an account with a second factor, waiting for
+//! its code. The `mfa_token` is single use, short-lived, tried a bounded number of times, and
+//! bound to its account, the session it will start and the password hash the login verified.
+
+use serde::Deserialize;
+use worker::{D1PreparedStatement, D1Result};
+
+use super::{batch, int, nullable_text, rows, statement, text, Db};
+use crate::edge::error::ApiError;
+
+/// A challenge for `?2`, whose login verified the hash `?4`.
+const CREATE_SQL: &str = "INSERT INTO mfa_challenges \
+      (digest, user_id, session_id, password_hash, client, user_agent, expires_at, tries, used_by) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, NULL)";
+/// One try at a live, unused challenge, within `?3` tries.
+const TRY_SQL: &str = "UPDATE mfa_challenges SET tries = tries + 1 \
+    WHERE digest = ?1 AND used_by IS NULL AND expires_at > ?2 AND tries < ?3 \
+    RETURNING user_id, session_id, client";
+// Arguments of completion: ?1 digest, ?2 this request's marker, ?3 now, ?4 session expiry.
+/// The challenge is used, if this request proved a code of its account.
+const COMPLETE_SQL: &str = "UPDATE mfa_challenges SET used_by = ?2 \
+    WHERE digest = ?1 AND used_by IS NULL AND expires_at > ?3 \
+    AND (EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = mfa_challenges.user_id AND f.last_used_by = ?2) \
+      OR EXISTS (SELECT 1 FROM recovery_codes r WHERE r.user_id = mfa_challenges.user_id AND r.used_by = ?2))";
+/// Its session starts, if this request used it and the password is still the one verified.
+const START_SESSION_SQL: &str =
+    "INSERT INTO sessions (id, user_id, created_at, expires_at, user_agent) \
+    SELECT c.session_id, c.user_id, ?3, ?4, c.user_agent FROM mfa_challenges c \
+    JOIN users u ON u.id = c.user_id AND u.password_hash = c.password_hash \
+    WHERE c.digest = ?1 AND c.used_by = ?2 \
+    RETURNING id";
+
+/// Every statement of this module, for the query-plan check.
+pub const STATEMENTS: &[&str] = &[CREATE_SQL, TRY_SQL, COMPLETE_SQL, START_SESSION_SQL];
+
+/// What a new challenge holds.
+pub struct NewChallenge<'a> {
+    pub digest: &'a str,
+    pub user_id: i64,
+    pub session_id: &'a str,
+    pub verified_hash: &'a str,
+    pub client: &'a str,
+    pub user_agent: Option<&'a str>,
+    pub expires_at: i64,
+}
+
+/// Stores a challenge (one round trip).
+pub async fn create(db: &Db, challenge: &NewChallenge<'_>) -> Result<(), ApiError> {
+    let args = [
+        text(challenge.digest),
+        int(challenge.user_id),
+        text(challenge.session_id),
+        text(challenge.verified_hash),
+        text(challenge.client),
+        nullable_text(challenge.user_agent),
+        int(challenge.expires_at),
+    ];
+    batch(
+        db,
+        vec![statement(db, CREATE_SQL, &args)?],
+        "create mfa challenge",
+    )
+    .await?;
+    Ok(())
+}
+
+/// A challenge a try was counted against.
+#[derive(Debug, Deserialize)]
+pub struct Tried {
+    pub user_id: i64,
+    pub session_id: String,
+    pub client: String,
+}
+
+/// Counts one try at the challenge of `digest`; `None` if it is unknown, used, expired or out
+/// of tries.
+pub async fn try_once(
+    db: &Db,
+    digest: &str,
+    now: i64,
+    max_tries: i64,
+) -> Result<Option<Tried>, ApiError> {
+    let args = [text(digest), int(now), int(max_tries)];
+    let results = batch(
+        db,
+        vec![statement(db, TRY_SQL, &args)?],
+        "try mfa challenge",
+    )
+    .await?;
+    Ok(rows(&results[0], "read mfa challenge")?.into_iter().next())
+}
+
+/// The statements that use the challenge and start its session, for the batch that holds the
+/// proof made under `marker`; the second one's result has the session when it started.
+pub fn complete(
+    db: &Db,
+    digest: &str,
+    marker: &str,
+    now: i64,
+    session_expires_at: i64,
+) -> Result<[D1PreparedStatement; 2], ApiError> {
+    let args = [
+        text(digest),
+        text(marker),
+        int(now),
+        int(session_expires_at),
+    ];
+    Ok([
+        statement(db, COMPLETE_SQL, &args[..3])?,
+        statement(db, START_SESSION_SQL, &args)?,
+    ])
+}
+
+/// Whether `START_SESSION_SQL` started the session.
+pub fn started(result: &D1Result) -> Result<bool, ApiError> {
+    #[derive(Deserialize)]
+    struct Started {
+        #[allow(dead_code)]
+        id: String,
+    }
+    Ok(!rows::<Started>(result, "read mfa session")?.is_empty())
+}

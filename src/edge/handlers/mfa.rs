@@ -1,0 +1,251 @@
+//! `POST /mfa/totp/enroll`, `/mfa/totp/confirm`, `/mfa/totp/disable` and `POST /login/mfa`: an
+//! authenticator app as a second factor (RFC 6238), with recovery codes.
+
+use serde_json::{json, Value};
+use worker::{Request, Response, RouteContext};
+
+use crate::core::mfa_requests::{MfaConfirmation, MfaEnrollment, MfaLogin, MfaRemoval};
+use crate::core::recovery_code::{self, RecoveryCode};
+use crate::core::refresh_token::RefreshToken;
+use crate::core::totp::TotpSecret;
+use crate::core::{account_mail, random, secret_box};
+use crate::edge::auth::principal;
+use crate::edge::db::users::{self, Shown};
+use crate::edge::db::{batch, login_attempts, mfa_challenges, rows, sessions, totp_factors};
+use crate::edge::error::ApiError;
+use crate::edge::handlers::session::{login_answer, Signed};
+use crate::edge::http::{json, read_body};
+use crate::edge::mailer::send_later;
+use crate::edge::reauth::reauthenticate;
+use crate::edge::second_factor::{self, prove, Factor};
+use crate::edge::state::{now, State};
+
+/// Starts an enrolment: a new secret, encrypted at rest, shown once as an `otpauth://` URI and in
+/// base32. The factor is off until `/mfa/totp/confirm` proves the app has it.
+pub async fn enroll(mut req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
+    let config = &ctx.data.config;
+    let now = now();
+    let principal = principal(&req, &ctx.data, now)?;
+    let enrollment = MfaEnrollment::try_from(&read_body(&mut req).await?)?;
+    let db = ctx.data.database(&ctx.env)?;
+    let checked = reauthenticate(
+        &req,
+        &ctx.data,
+        &db,
+        &principal,
+        enrollment.password.expose(),
+        now,
+    )
+    .await?;
+    if checked.account.mfa_enabled != 0 {
+        return Err(ApiError::MfaAlreadyEnabled);
+    }
+    let secret = TotpSecret::from_bytes(random::bytes());
+    let sealed = secret_box::seal(
+        &config.keys.totp_secret,
+        random::bytes(),
+        secret.expose(),
+        &second_factor::context(principal.user_id),
+    );
+    let mut statements = vec![totp_factors::enroll(&db, &principal, &sealed, now)?];
+    statements.extend(checked.release_attempt);
+    let results = batch(&db, statements, "enroll totp").await?;
+    if !totp_factors::took_effect(&results[0])? {
+        // Turned on in parallel, or the session ended meanwhile.
+        return Err(ApiError::MfaAlreadyEnabled);
+    }
+    Ok(json(
+        200,
+        &json!({
+            "message": "Scan the code with your authenticator app, then confirm with a code from it",
+            "otpauth_uri": secret.uri(&config.totp_issuer, checked.email.as_str()),
+            "secret": secret.base32(),
+        }),
+    ))
+}
+
+/// Turns the pending factor on with a code from the app, and answers ten recovery codes, shown
+/// this once and stored only as keyed hashes.
+pub async fn confirm(mut req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
+    let config = &ctx.data.config;
+    config.mail_transport().map_err(ApiError::Misconfigured)?;
+    let now = now();
+    let principal = principal(&req, &ctx.data, now)?;
+    let confirmation = MfaConfirmation::try_from(&read_body(&mut req).await?)?;
+    let db = ctx.data.database(&ctx.env)?;
+    let account = users::account_by_session(&db, &principal, now)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    let (proof, _) = prove(
+        &ctx.data,
+        &db,
+        principal.user_id,
+        &confirmation.code,
+        Factor::Pending,
+        now,
+        Vec::new(),
+    )
+    .await?;
+    let codes: Vec<RecoveryCode> = (0..recovery_code::COUNT)
+        .map(|_| RecoveryCode::generate())
+        .collect();
+    let hashes: Vec<String> = codes
+        .iter()
+        .map(|code| code.keyed_hash(&config.keys.recovery_code, principal.user_id))
+        .collect();
+    let mut statements = proof.statements;
+    let enabled_at = statements.len();
+    statements.extend(totp_factors::enable(
+        &db,
+        &principal,
+        &proof.marker,
+        now,
+        &hashes,
+    )?);
+    let results = batch(&db, statements, "enable totp").await?;
+    if !totp_factors::took_effect(&results[enabled_at])? {
+        // The code was taken by a parallel request, or the session ended.
+        return Err(ApiError::InvalidMfaCode);
+    }
+    if let Ok(email) = crate::core::email::Email::parse(&account.email) {
+        send_later(
+            &ctx.data,
+            &ctx.env,
+            account_mail::second_factor_changed(&email, true),
+        );
+    }
+    let shown: Vec<String> = codes.iter().map(RecoveryCode::display).collect();
+    Ok(json(
+        200,
+        &json!({
+            "message": "Two-step sign-in is on. Keep these recovery codes somewhere safe: each works once, and they are not shown again",
+            "recovery_codes": shown,
+        }),
+    ))
+}
+
+/// Turns the factor off, with the password and a TOTP or recovery code.
+pub async fn disable(mut req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
+    let config = &ctx.data.config;
+    config.mail_transport().map_err(ApiError::Misconfigured)?;
+    let now = now();
+    let principal = principal(&req, &ctx.data, now)?;
+    let removal = MfaRemoval::try_from(&read_body(&mut req).await?)?;
+    let db = ctx.data.database(&ctx.env)?;
+    let checked = reauthenticate(
+        &req,
+        &ctx.data,
+        &db,
+        &principal,
+        removal.password.expose(),
+        now,
+    )
+    .await?;
+    let (proof, _) = prove(
+        &ctx.data,
+        &db,
+        principal.user_id,
+        &removal.code,
+        Factor::Enabled,
+        now,
+        Vec::new(),
+    )
+    .await?;
+    let mut statements = proof.statements;
+    let disabled_at = statements.len();
+    statements.extend(totp_factors::disable(&db, &principal, &proof.marker, now)?);
+    statements.extend(checked.release_attempt);
+    let results = batch(&db, statements, "disable totp").await?;
+    if !totp_factors::took_effect(&results[disabled_at])? {
+        return Err(ApiError::InvalidMfaCode);
+    }
+    send_later(
+        &ctx.data,
+        &ctx.env,
+        account_mail::second_factor_changed(&checked.email, false),
+    );
+    Ok(json(200, &json!({"message": "Two-step sign-in is off"})))
+}
+
+/// Completes a password login with a second-factor code: three round trips (count the try on
+/// the `mfa_token`; reserve a wrong try and read the factor and the account; take the code,
+/// use the token and start the session in one batch).
+pub async fn login_mfa(mut req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
+    let config = &ctx.data.config;
+    let login = MfaLogin::try_from(&read_body(&mut req).await?)?;
+    // An mfa_token is an opaque 256-bit token of the refresh token's shape, kept as its digest.
+    let digest = RefreshToken::parse(login.mfa_token.expose())
+        .ok_or(ApiError::Unauthorized)?
+        .digest();
+    let now = now();
+    let db = ctx.data.database(&ctx.env)?;
+    let challenge = mfa_challenges::try_once(&db, &digest, now, config.otp_max_attempts)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    ctx.data.log.set_user(challenge.user_id);
+    let (proof, extra) = prove(
+        &ctx.data,
+        &db,
+        challenge.user_id,
+        &login.code,
+        Factor::Enabled,
+        now,
+        vec![users::shown(&db, challenge.user_id)?],
+    )
+    .await?;
+    let account: Shown = rows(&extra[0], "read account")?
+        .into_iter()
+        .next()
+        .ok_or(ApiError::Unauthorized)?;
+    let email = crate::core::email::Email::parse(&account.email)
+        .map_err(|e| ApiError::internal("read account email", e.message))?;
+    let client = crate::core::client_address::ClientAddress::from_stored(&challenge.client);
+    let refresh = RefreshToken::generate();
+    let mut statements = proof.statements;
+    let started_at = statements.len() + 1;
+    statements.extend(mfa_challenges::complete(
+        &db,
+        &digest,
+        &proof.marker,
+        now,
+        now + config.refresh_token_ttl,
+    )?);
+    statements.push(sessions::add_refresh_token(
+        &db,
+        &refresh.digest(),
+        &challenge.session_id,
+        now,
+    )?);
+    statements.extend(login_attempts::record_success(
+        &db,
+        &email,
+        &client,
+        &challenge.session_id,
+    )?);
+    if proof.recovery {
+        statements.push(totp_factors::recovery_left(&db, challenge.user_id)?);
+    }
+    let results = batch(&db, statements, "complete mfa login").await?;
+    if !mfa_challenges::started(&results[started_at])? {
+        // A wrong recovery code, a code taken in parallel, or a password reset meanwhile.
+        return Err(ApiError::InvalidMfaCode);
+    }
+    let signed = Signed {
+        user_id: account.id,
+        email: &account.email,
+        name: account.name.as_deref(),
+        email_verified: account.email_verified_at.is_some(),
+    };
+    let mut answer = login_answer(
+        config,
+        &signed,
+        &challenge.session_id,
+        refresh.expose(),
+        now,
+    );
+    if proof.recovery {
+        let left = results.last().map(totp_factors::left).transpose()?;
+        answer.insert("recovery_codes_left".into(), Value::from(left.unwrap_or(0)));
+    }
+    Ok(json(200, &Value::Object(answer)))
+}

@@ -1,0 +1,121 @@
+//! Proving a second-factor code: the TOTP code of the account's authenticator, or one of its
+//! recovery codes. The proof is statements for the caller's batch, under a marker that the
+//! caller's own statements are gated on (`db/totp_factors.rs` explains the two steps).
+
+use worker::{D1PreparedStatement, D1Result};
+
+use crate::core::mfa_requests::SecondFactor;
+use crate::core::totp::TotpSecret;
+use crate::core::{random, secret_box};
+use crate::edge::db::{batch, totp_factors, Db};
+use crate::edge::error::ApiError;
+use crate::edge::log::Level;
+use crate::edge::state::State;
+
+/// Which state the factor must be in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Factor {
+    /// Enrolled, not yet confirmed (`/mfa/totp/confirm`).
+    Pending,
+    /// On (login, reset, removal).
+    Enabled,
+}
+
+/// A right code, not yet taken: run `statements` first in the batch that acts on it, and gate
+/// that batch's effects on `marker`.
+pub struct Proof {
+    pub marker: String,
+    pub statements: Vec<D1PreparedStatement>,
+    /// A recovery code was used (the answer says how many are left).
+    pub recovery: bool,
+}
+
+/// Checks `code` against the factor of `user_id`, in one round trip that also runs `extra` (whose
+/// results come back). A wrong, replayed or unreadable code, or a TOTP code once the account's
+/// budget of wrong tries is spent, is `400 invalid_mfa_code`; a recovery code is still taken then,
+/// so the owner is never locked out by someone else's guesses.
+pub async fn prove(
+    state: &State,
+    db: &Db,
+    user_id: i64,
+    code: &SecondFactor,
+    wanted: Factor,
+    now: i64,
+    extra: Vec<D1PreparedStatement>,
+) -> Result<(Proof, Vec<D1Result>), ApiError> {
+    let policy = state.config.otp_policy();
+    let [reserve, read] = totp_factors::reserve_and_read(
+        db,
+        user_id,
+        now,
+        policy.max_failures_per_day,
+        policy.failures_counted_since(now),
+        wanted == Factor::Enabled,
+    )?;
+    let totp = matches!(code, SecondFactor::Totp(_));
+    let mut statements = if totp {
+        vec![reserve, read]
+    } else {
+        vec![read]
+    };
+    let skip = statements.len();
+    statements.extend(extra);
+    let mut results = batch(db, statements, "check second factor").await?;
+    let extra_results = results.split_off(skip);
+    let stored = totp_factors::factor(
+        results
+            .last()
+            .ok_or_else(|| ApiError::internal("check second factor", "no factor result"))?,
+    )?;
+    let stored = stored
+        .filter(|f| f.enabled_at.is_some() == (wanted == Factor::Enabled))
+        .ok_or(ApiError::MfaNotEnrolled)?;
+    let marker = random::identifier();
+    let statements = match code {
+        SecondFactor::Totp(typed) => {
+            if !totp_factors::reserved(&results[0])? {
+                return Err(ApiError::InvalidMfaCode);
+            }
+            let secret = unseal(state, user_id, &stored.secret_sealed)?;
+            let last = (stored.last_used_step > 0).then_some(stored.last_used_step);
+            let step = secret
+                .verify(typed.expose(), now, last)
+                .ok_or(ApiError::InvalidMfaCode)?;
+            totp_factors::use_step(db, user_id, &marker, now, step)?
+        }
+        SecondFactor::Recovery(recovery) => {
+            let hash = recovery.keyed_hash(&state.config.keys.recovery_code, user_id);
+            vec![totp_factors::use_recovery(
+                db, user_id, &marker, now, &hash,
+            )?]
+        }
+        SecondFactor::Unreadable => return Err(ApiError::InvalidMfaCode),
+    };
+    let proof = Proof {
+        marker,
+        statements,
+        recovery: !totp,
+    };
+    Ok((proof, extra_results))
+}
+
+/// The sealed TOTP secret of `user_id`, opened. A secret that does not open (another
+/// `JWT_SECRET`, or tampering) is a server error: the operator must know.
+fn unseal(state: &State, user_id: i64, sealed: &str) -> Result<TotpSecret, ApiError> {
+    secret_box::open(&state.config.keys.totp_secret, sealed, &context(user_id))
+        .and_then(|plain| TotpSecret::from_slice(&plain))
+        .ok_or_else(|| {
+            state.log.event(
+                Level::Error,
+                format!(
+                    "account {user_id}: TOTP secret does not decrypt (was JWT_SECRET changed?)"
+                ),
+            );
+            ApiError::internal("open totp secret", "does not decrypt")
+        })
+}
+
+/// The associated data a TOTP secret is sealed with: its account.
+pub fn context(user_id: i64) -> Vec<u8> {
+    format!("totp-secret {user_id}").into_bytes()
+}
