@@ -37,7 +37,7 @@ const MAX_ROWS_READ = {
   "POST /mfa/totp/confirm": 40, // 10 recovery codes written
   "POST /login (second factor on)": 12,
   "POST /login/mfa": 30,
-  "POST /mfa/totp/disable": 50,
+  "POST /mfa/totp/disable": 60, // 10 recovery codes deleted
   "DELETE /me": 95, // grows with the rows the user owns (3 sessions, 7 tokens, codes here), never with the tables
 };
 

@@ -44,6 +44,7 @@ test("enrolment answers an otpauth URI apps read; the factor is on only once a c
   assert.equal(decodeURIComponent(uri.pathname), `/Acme Auth:${user.email}`);
   assert.deepEqual(Object.fromEntries(uri.searchParams), { secret: enrolled.body.secret, issuer: "Acme Auth", algorithm: "SHA1", digits: "6", period: "30" });
   assert.match(enrolled.body.secret, /^[A-Z2-7]{32}$/, "160 bits in base32");
+  assert.match(enrolled.body.qr_svg, /^<\?xml[^>]*\?><svg [^>]*width="\d{3}"[\s\S]*<\/svg>$/, "an SVG QR code to inline");
   assert.equal((await target.me(user.token)).body.mfa_enabled, false, "pending until confirmed");
   assert.equal((await passwordLogin(target, user)).body.mfa_required, undefined, "login unchanged while pending");
 

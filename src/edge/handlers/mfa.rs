@@ -54,12 +54,14 @@ pub async fn enroll(mut req: Request, ctx: RouteContext<State>) -> Result<Respon
         // Turned on in parallel, or the session ended meanwhile.
         return Err(ApiError::MfaAlreadyEnabled);
     }
+    let uri = secret.uri(&config.totp_issuer, checked.email.as_str());
     Ok(json(
         200,
         &json!({
             "message": "Scan the code with your authenticator app, then confirm with a code from it",
-            "otpauth_uri": secret.uri(&config.totp_issuer, checked.email.as_str()),
+            "otpauth_uri": uri,
             "secret": secret.base32(),
+            "qr_svg": qr_svg(&uri),
         }),
     ))
 }
@@ -248,4 +250,15 @@ pub async fn login_mfa(mut req: Request, ctx: RouteContext<State>) -> Result<Res
         answer.insert("recovery_codes_left".into(), Value::from(left.unwrap_or(0)));
     }
     Ok(json(200, &Value::Object(answer)))
+}
+
+/// The URI as an SVG QR code (error correction M), for the page that shows it; `None` if the
+/// URI were ever too long for a QR code.
+fn qr_svg(uri: &str) -> Option<String> {
+    let code = qrcode::QrCode::new(uri.as_bytes()).ok()?;
+    Some(
+        code.render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(200, 200)
+            .build(),
+    )
 }
