@@ -1,17 +1,11 @@
-//! The `fetch` entry: configuration, the request log, the flood shield, CORS, and the router.
+//! The `fetch` entry: configuration, the request log, the flood shield, CORS, and routing (`routes.rs`).
 
-use std::future::Future;
-use std::pin::Pin;
-
-use worker::{event, Context, Env, Method, Request, Response, RouteContext, Router};
+use worker::{event, Context, Env, Method, Request, Response};
 
 use crate::edge::error::ApiError;
-use crate::edge::handlers::{
-    account, credentials, health, jwks, mfa, openapi, password_reset, profile, session,
-    session_list, verification,
-};
 use crate::edge::http;
 use crate::edge::log::{Level, RequestLog};
+use crate::edge::routes::{self, Found, Shield};
 use crate::edge::state::{self, State};
 
 #[event(fetch)]
@@ -63,167 +57,34 @@ fn log_memory_growth() {
     }
 }
 
+/// Finds the request's route, records its pattern in the log, runs the flood shield where the
+/// route asks for it, then the handler; an error becomes its JSON answer after it is logged.
 async fn route(req: Request, env: Env, state: State, log: &RequestLog) -> Response {
-    use Shield::{Off, On};
-    let router = Router::with_data(state)
-        .register(Method::Get, "/health", health::health, Off)
-        .register(Method::Get, "/.well-known/jwks.json", jwks::jwks, Off)
-        .register(Method::Get, "/openapi.json", openapi::openapi, Off)
-        .register(Method::Post, "/register", account::register, On)
-        .register(Method::Post, "/login", session::login, On)
-        .register(Method::Post, "/refresh", session::refresh, On)
-        .register(Method::Post, "/logout", session::logout, Off)
-        .register(
-            Method::Post,
-            "/reset-password",
-            password_reset::request_code,
-            On,
-        )
-        .register(
-            Method::Post,
-            "/update-password",
-            password_reset::update_password,
-            On,
-        )
-        .register(Method::Put, "/update-profile", profile::update_profile, Off)
-        .register(Method::Get, "/me", profile::me, Off)
-        .register(Method::Delete, "/me", account::delete_me, Off)
-        .register(
-            Method::Post,
-            "/verify-email",
-            verification::verify_email,
-            On,
-        )
-        .register(
-            Method::Post,
-            "/resend-verification",
-            verification::resend_verification,
-            On,
-        )
-        .register(
-            Method::Post,
-            "/change-password",
-            credentials::change_password,
-            Off,
-        )
-        .register(
-            Method::Post,
-            "/change-email",
-            credentials::change_email,
-            Off,
-        )
-        .register(
-            Method::Post,
-            "/confirm-email-change",
-            credentials::confirm_email_change,
-            Off,
-        )
-        .register(Method::Post, "/login/mfa", mfa::login_mfa, On)
-        .register(Method::Post, "/mfa/totp/enroll", mfa::enroll, Off)
-        .register(Method::Post, "/mfa/totp/confirm", mfa::confirm, Off)
-        .register(Method::Post, "/mfa/totp/disable", mfa::disable, Off)
-        .register(Method::Get, "/sessions", session_list::list_sessions, Off)
-        .register(
-            Method::Delete,
-            "/sessions/:id",
-            session_list::end_session,
-            Off,
-        );
-    let routed = router
-        .or_else_any_method_async("/", |_, _| async { Response::empty().map(unrouted) })
-        .or_else_any_method_async("/*path", |_, _| async { Response::empty().map(unrouted) })
-        .run(req, env)
-        .await;
-    let error = match routed {
-        // workers-rs answers a known path with a wrong method itself, in plain text, and the
-        // fallbacks answer an unknown path with no body; the contract wants JSON. Those answers
-        // are the only ones without a body type (every handler answers JSON), and become the
-        // contract's errors here, logged.
-        Ok(response) if is_json(&response) => return response,
-        Ok(response) if response.status_code() == 405 => ApiError::MethodNotAllowed,
-        Ok(response) if response.status_code() == 404 => ApiError::NotFound,
-        Ok(response) => return response,
-        Err(e) => ApiError::internal("route request", e),
-    };
-    log.fail(&error);
-    error.into_response()
-}
-
-/// The fallbacks' answer to a path no route has: a bare `404`, turned into JSON by `route`.
-fn unrouted(response: Response) -> Response {
-    response.with_status(404)
-}
-
-fn is_json(response: &Response) -> bool {
-    response
-        .headers()
-        .get("Content-Type")
-        .ok()
-        .flatten()
-        .is_some_and(|value| value.starts_with("application/json"))
-}
-
-type Handled = Pin<Box<dyn Future<Output = worker::Result<Response>>>>;
-
-/// Whether a route sits behind the flood shield (the unauthenticated routes that take a body).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Shield {
-    On,
-    Off,
-}
-
-/// Route registration that records the route's pattern in the request's log.
-trait Routes<'a> {
-    /// Registers `handle` for `method` and `pattern`: the pattern goes into the request's log
-    /// line, the shield runs first where asked, and an error becomes its JSON answer after it is
-    /// logged.
-    fn register<F>(
-        self,
-        method: Method,
-        pattern: &'static str,
-        handle: fn(Request, RouteContext<State>) -> F,
-        shield: Shield,
-    ) -> Self
-    where
-        F: Future<Output = Result<Response, ApiError>> + 'static;
-}
-
-impl<'a> Routes<'a> for Router<'a, State> {
-    fn register<F>(
-        self,
-        method: Method,
-        pattern: &'static str,
-        handle: fn(Request, RouteContext<State>) -> F,
-        shield: Shield,
-    ) -> Self
-    where
-        F: Future<Output = Result<Response, ApiError>> + 'static,
-    {
-        let adapted = move |req: Request, ctx: RouteContext<State>| -> Handled {
-            Box::pin(async move {
-                let log = ctx.data.log.clone();
-                log.set_route(pattern);
-                let refused = match shield {
-                    Shield::On => shield_request(&req, &ctx.env, &log).await.err(),
-                    Shield::Off => None,
-                };
-                let answered = match refused {
-                    Some(refused) => Err(refused),
-                    None => handle(req, ctx).await,
-                };
-                Ok(answered.unwrap_or_else(|error| {
-                    log.fail(&error);
-                    error.into_response()
-                }))
-            })
-        };
-        match method {
-            Method::Get => self.get_async(pattern, adapted),
-            Method::Put => self.put_async(pattern, adapted),
-            Method::Delete => self.delete_async(pattern, adapted),
-            _ => self.post_async(pattern, adapted),
+    let path = req.path();
+    let answered = match routes::find(&req.method(), &path) {
+        Found::Route {
+            pattern,
+            shield,
+            endpoint,
+            param,
+        } => {
+            log.set_route(pattern);
+            let refused = match shield {
+                Shield::On => shield_request(&req, &env, log).await.err(),
+                Shield::Off => None,
+            };
+            match refused {
+                Some(refused) => Err(refused),
+                None => routes::call(endpoint, req, state, env, param).await,
+            }
         }
-    }
+        Found::WrongMethod => Err(ApiError::MethodNotAllowed),
+        Found::NotFound => Err(ApiError::NotFound),
+    };
+    answered.unwrap_or_else(|error| {
+        log.fail(&error);
+        error.into_response()
+    })
 }
 
 /// The per-IP flood shield: the Workers Rate Limiting binding `RATE_LIMITER`, keyed by the client

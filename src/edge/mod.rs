@@ -10,6 +10,7 @@ pub mod http;
 pub mod log;
 pub mod mailer;
 pub mod reauth;
+pub mod routes;
 pub mod scheduled;
 pub mod second_factor;
 pub mod state;

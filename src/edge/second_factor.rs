@@ -85,9 +85,7 @@ pub async fn prove(
         }
         SecondFactor::Recovery(recovery) => {
             let hash = recovery.keyed_hash(&state.config.keys.recovery_code, user_id);
-            vec![totp_factors::use_recovery(
-                db, user_id, &marker, now, &hash,
-            )?]
+            totp_factors::use_recovery(db, user_id, &marker, now, &hash)?
         }
         SecondFactor::Unreadable => return Err(ApiError::InvalidMfaCode),
     };

@@ -20,8 +20,8 @@ const TRY_SQL: &str = "UPDATE mfa_challenges SET tries = tries + 1 \
 /// The challenge is used, if this request proved a code of its account.
 const COMPLETE_SQL: &str = "UPDATE mfa_challenges SET used_by = ?2 \
     WHERE digest = ?1 AND used_by IS NULL AND expires_at > ?3 \
-    AND (EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = mfa_challenges.user_id AND f.last_used_by = ?2) \
-      OR EXISTS (SELECT 1 FROM recovery_codes r WHERE r.user_id = mfa_challenges.user_id AND r.used_by = ?2))";
+    AND EXISTS (SELECT 1 FROM totp_factors f \
+      WHERE f.user_id = mfa_challenges.user_id AND f.last_used_by = ?2)";
 /// Its session starts, if this request used it and the password is still the one verified.
 const START_SESSION_SQL: &str =
     "INSERT INTO sessions (id, user_id, created_at, expires_at, user_agent) \

@@ -43,9 +43,7 @@ const USE_CODE_SQL: &str = "UPDATE password_resets SET used_by = ?5 \
       AND (NOT EXISTS (SELECT 1 FROM totp_factors f \
           WHERE f.user_id = password_resets.user_id AND f.enabled_at IS NOT NULL) \
         OR EXISTS (SELECT 1 FROM totp_factors f \
-          WHERE f.user_id = password_resets.user_id AND f.last_used_by = ?9) \
-        OR EXISTS (SELECT 1 FROM recovery_codes r \
-          WHERE r.user_id = password_resets.user_id AND r.used_by = ?9))";
+          WHERE f.user_id = password_resets.user_id AND f.last_used_by = ?9))";
 /// 2. A wrong try at a live code is recorded against the account's budget, while it lasts (so
 ///    the rows an account can have in one window stay bounded).
 const RECORD_WRONG_SQL: &str = "INSERT INTO code_events (user_id, purpose, kind, at) \

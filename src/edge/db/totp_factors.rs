@@ -5,7 +5,8 @@
 //! (a `code_events` row, only while the budget lasts) and the factor is read; the code is then
 //! checked in Rust (the secret must be decrypted). Then, in the batch that acts on it, the time
 //! step is taken (only if newer than the last one used: no code works twice) under this
-//! request's marker, and the reservation is released; or a recovery code is spent under it.
+//! request's marker, and the reservation is released; or a recovery code is spent under it and
+//! the marker recorded on the factor.
 //! Statements that act on a proof are gated on that marker, so parallel requests with one code
 //! get exactly one success, and parallel wrong tries can never exceed the budget.
 
@@ -43,6 +44,10 @@ const RELEASE_TRY_SQL: &str =
 const USE_RECOVERY_SQL: &str = "UPDATE recovery_codes SET used_at = ?3, used_by = ?2 \
     WHERE user_id = ?1 AND code_hash = ?4 AND used_at IS NULL \
     AND EXISTS (SELECT 1 FROM totp_factors WHERE user_id = ?1 AND enabled_at IS NOT NULL)";
+/// ... and the factor records that this request proved it, as a right TOTP code does: every
+/// statement gated on a proof then checks one row of `totp_factors`, by key.
+const MARK_RECOVERY_SQL: &str = "UPDATE totp_factors SET last_used_by = ?2 WHERE user_id = ?1 \
+    AND EXISTS (SELECT 1 FROM recovery_codes WHERE user_id = ?1 AND code_hash = ?4 AND used_by = ?2)";
 /// The recovery codes left (after a batch that may have spent one).
 const RECOVERY_LEFT_SQL: &str =
     "SELECT COUNT(*) AS left FROM recovery_codes WHERE user_id = ?1 AND used_at IS NULL";
@@ -71,8 +76,7 @@ const ADD_RECOVERY_SQL: &str = "INSERT INTO recovery_codes (user_id, code_hash) 
     WHERE EXISTS (SELECT 1 FROM totp_factors WHERE user_id = ?1 AND enabled_at = ?3 AND last_used_by = ?2)";
 /// The factor is turned off, if this request proved a code and the caller's session is live.
 const DISABLE_SQL: &str = "DELETE FROM totp_factors WHERE user_id = ?1 AND enabled_at IS NOT NULL \
-    AND (last_used_by = ?2 OR EXISTS (SELECT 1 FROM recovery_codes WHERE user_id = ?1 AND used_by = ?2)) \
-    AND EXISTS (SELECT 1 FROM sessions \
+    AND last_used_by = ?2 AND EXISTS (SELECT 1 FROM sessions \
       WHERE id = ?4 AND user_id = ?1 AND revoked_at IS NULL AND expires_at > ?3) \
     RETURNING user_id";
 /// ... and with it every recovery code.
@@ -86,6 +90,7 @@ pub const STATEMENTS: &[&str] = &[
     USE_STEP_SQL,
     RELEASE_TRY_SQL,
     USE_RECOVERY_SQL,
+    MARK_RECOVERY_SQL,
     RECOVERY_LEFT_SQL,
     ENROLL_SQL,
     ENABLE_SQL,
@@ -151,16 +156,20 @@ pub fn use_step(
     ])
 }
 
-/// The statement that spends the recovery code of hash `code_hash` under `marker`.
+/// The statements that spend the recovery code of hash `code_hash` under `marker`, and record
+/// the proof on the factor.
 pub fn use_recovery(
     db: &Db,
     user_id: i64,
     marker: &str,
     now: i64,
     code_hash: &str,
-) -> Result<D1PreparedStatement, ApiError> {
+) -> Result<Vec<D1PreparedStatement>, ApiError> {
     let args = [int(user_id), text(marker), int(now), text(code_hash)];
-    statement(db, USE_RECOVERY_SQL, &args)
+    Ok(vec![
+        statement(db, USE_RECOVERY_SQL, &args)?,
+        statement(db, MARK_RECOVERY_SQL, &args)?,
+    ])
 }
 
 /// The statement that counts the recovery codes left.

@@ -1,7 +1,7 @@
 //! `POST /register` and `DELETE /me`: an account's start and end.
 
 use serde_json::json;
-use worker::{Request, Response, RouteContext};
+use worker::{Request, Response};
 
 use crate::core::account_requests::AccountDeletion;
 use crate::core::otp::OtpCode;
@@ -15,12 +15,13 @@ use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body};
 use crate::edge::mailer::send_later;
 use crate::edge::reauth::reauthenticate;
-use crate::edge::state::{now, State};
+use crate::edge::routes::RouteContext;
+use crate::edge::state::now;
 
 /// Creates the account and its verification code in one batch; the code is mailed after the
 /// response. With `REQUIRE_EMAIL_VERIFICATION`, a taken email gets the very answer of a new one
 /// after the same work (the password is hashed either way), and its owner a notice instead.
-pub async fn register(mut req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
+pub async fn register(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let config = &ctx.data.config;
     let require_verification = config.require_email_verification;
     // Where sign-up depends on mail, nothing is stored that cannot be mailed; otherwise an
@@ -86,7 +87,7 @@ pub async fn register(mut req: Request, ctx: RouteContext<State>) -> Result<Resp
 
 /// Deletes the caller's account and everything it owns, after the password is checked again;
 /// its tokens stop working at once, and the address is told.
-pub async fn delete_me(mut req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
+pub async fn delete_me(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let config = &ctx.data.config;
     config.mail_transport().map_err(ApiError::Misconfigured)?;
     let now = now();

@@ -2,7 +2,7 @@
 //! caller changes what they sign in with, after giving their password again.
 
 use serde_json::json;
-use worker::{Request, Response, RouteContext};
+use worker::{Request, Response};
 
 use crate::core::account_requests::{EmailChange, EmailChangeConfirmation, PasswordChange};
 use crate::core::email::Email;
@@ -17,14 +17,12 @@ use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body};
 use crate::edge::mailer::send_later;
 use crate::edge::reauth::reauthenticate;
-use crate::edge::state::{now, State};
+use crate::edge::routes::RouteContext;
+use crate::edge::state::now;
 
 /// Sets a new password; every other session of the account ends, the caller's stays (OWASP
 /// Session Management: end other sessions after a password change). One batch after the check.
-pub async fn change_password(
-    mut req: Request,
-    ctx: RouteContext<State>,
-) -> Result<Response, ApiError> {
+pub async fn change_password(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let config = &ctx.data.config;
     config.mail_transport().map_err(ApiError::Misconfigured)?;
     let now = now();
@@ -70,10 +68,7 @@ pub async fn change_password(
 /// Mails a code to the new address; the account moves only when it comes back. A taken address
 /// answers `409` like sign-up, or with `REQUIRE_EMAIL_VERIFICATION` exactly like a free one
 /// (and nothing is mailed), so that it tells nobody which addresses have accounts.
-pub async fn change_email(
-    mut req: Request,
-    ctx: RouteContext<State>,
-) -> Result<Response, ApiError> {
+pub async fn change_email(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let config = &ctx.data.config;
     config.mail_transport().map_err(ApiError::Misconfigured)?;
     let now = now();
@@ -127,7 +122,7 @@ pub async fn change_email(
 /// the other sessions ended in one batch; the old address is told.
 pub async fn confirm_email_change(
     mut req: Request,
-    ctx: RouteContext<State>,
+    ctx: RouteContext,
 ) -> Result<Response, ApiError> {
     let config = &ctx.data.config;
     config.mail_transport().map_err(ApiError::Misconfigured)?;

@@ -1,13 +1,13 @@
 //! `GET /health`.
 
 use serde_json::json;
-use worker::{Request, Response, RouteContext};
+use worker::{Request, Response};
 
 use crate::edge::error::ApiError;
 use crate::edge::http::json;
-use crate::edge::state::State;
+use crate::edge::routes::RouteContext;
 
 /// Answers without touching D1: a liveness probe, and the floor of what a request costs here.
-pub async fn health(_req: Request, _ctx: RouteContext<State>) -> Result<Response, ApiError> {
+pub async fn health(_req: Request, _ctx: RouteContext) -> Result<Response, ApiError> {
     Ok(json(200, &json!({"status": "ok"})))
 }

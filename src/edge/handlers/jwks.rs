@@ -1,10 +1,10 @@
 //! `GET /.well-known/jwks.json`: the public keys that verify our access tokens (RFC 7517 §5).
 
-use worker::{Request, Response, RouteContext};
+use worker::{Request, Response};
 
 use crate::edge::error::ApiError;
 use crate::edge::http::body;
-use crate::edge::state::State;
+use crate::edge::routes::RouteContext;
 
 /// How long verifiers may cache the key set. The rotation procedure (README, "Signing keys and
 /// rotation") publishes a new key at least this long before it signs anything, so no verifier
@@ -14,7 +14,7 @@ pub const MAX_AGE_SECONDS: u32 = 300;
 
 /// The only cacheable answer: public keys, the same for everyone, readable from any origin
 /// (no credentials, so `*` is right here, unlike the credentialed routes).
-pub async fn jwks(_req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
+pub async fn jwks(_req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let response = body(
         200,
         "application/jwk-set+json; charset=utf-8",

@@ -2,7 +2,7 @@
 //! authenticator app as a second factor (RFC 6238), with recovery codes.
 
 use serde_json::{json, Value};
-use worker::{Request, Response, RouteContext};
+use worker::{Request, Response};
 
 use crate::core::mfa_requests::{MfaConfirmation, MfaEnrollment, MfaLogin, MfaRemoval};
 use crate::core::recovery_code::{self, RecoveryCode};
@@ -17,12 +17,13 @@ use crate::edge::handlers::session::{login_answer, Signed};
 use crate::edge::http::{json, read_body};
 use crate::edge::mailer::send_later;
 use crate::edge::reauth::reauthenticate;
+use crate::edge::routes::RouteContext;
 use crate::edge::second_factor::{self, prove, Factor};
-use crate::edge::state::{now, State};
+use crate::edge::state::now;
 
 /// Starts an enrolment: a new secret, encrypted at rest, shown once as an `otpauth://` URI and in
 /// base32. The factor is off until `/mfa/totp/confirm` proves the app has it.
-pub async fn enroll(mut req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
+pub async fn enroll(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let config = &ctx.data.config;
     let now = now();
     let principal = principal(&req, &ctx.data, now)?;
@@ -68,7 +69,7 @@ pub async fn enroll(mut req: Request, ctx: RouteContext<State>) -> Result<Respon
 
 /// Turns the pending factor on with a code from the app, and answers ten recovery codes, shown
 /// this once and stored only as keyed hashes.
-pub async fn confirm(mut req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
+pub async fn confirm(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let config = &ctx.data.config;
     config.mail_transport().map_err(ApiError::Misconfigured)?;
     let now = now();
@@ -127,7 +128,7 @@ pub async fn confirm(mut req: Request, ctx: RouteContext<State>) -> Result<Respo
 }
 
 /// Turns the factor off, with the password and a TOTP or recovery code.
-pub async fn disable(mut req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
+pub async fn disable(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let config = &ctx.data.config;
     config.mail_transport().map_err(ApiError::Misconfigured)?;
     let now = now();
@@ -172,7 +173,7 @@ pub async fn disable(mut req: Request, ctx: RouteContext<State>) -> Result<Respo
 /// Completes a password login with a second-factor code: three round trips (count the try on
 /// the `mfa_token`; reserve a wrong try and read the factor and the account; take the code,
 /// use the token and start the session in one batch).
-pub async fn login_mfa(mut req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
+pub async fn login_mfa(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let config = &ctx.data.config;
     let login = MfaLogin::try_from(&read_body(&mut req).await?)?;
     // An mfa_token is an opaque 256-bit token of the refresh token's shape, kept as its digest.

@@ -1,7 +1,7 @@
 //! `POST /reset-password` and `POST /update-password`: password reset by an emailed code.
 
 use serde_json::json;
-use worker::{Request, Response, RouteContext};
+use worker::{Request, Response};
 
 use crate::core::otp::OtpCode;
 use crate::core::requests::{PasswordUpdate, ResetRequest};
@@ -13,16 +13,14 @@ use crate::edge::db::totp_factors;
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body};
 use crate::edge::mailer::send_later;
+use crate::edge::routes::RouteContext;
 use crate::edge::second_factor::{prove, Factor};
-use crate::edge::state::{now, State};
+use crate::edge::state::now;
 
 /// Issues and mails a code. Known and unknown emails, and requests inside the cooldown, past the
 /// mail cap or the budget of wrong tries, get the same answer after the same single batch; the
 /// mail leaves after the response.
-pub async fn request_code(
-    mut req: Request,
-    ctx: RouteContext<State>,
-) -> Result<Response, ApiError> {
+pub async fn request_code(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let config = &ctx.data.config;
     // Before anything is stored: a code that cannot be mailed must not exist.
     config.mail_transport().map_err(ApiError::Misconfigured)?;
@@ -48,10 +46,7 @@ pub async fn request_code(
 
 /// Sets a new password with the account's newest code: checked, counted and used in one D1
 /// batch that also revokes every session and clears the login lockout. No tokens are returned.
-pub async fn update_password(
-    mut req: Request,
-    ctx: RouteContext<State>,
-) -> Result<Response, ApiError> {
+pub async fn update_password(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let config = &ctx.data.config;
     // The change notice must be able to leave before the password changes.
     config.mail_transport().map_err(ApiError::Misconfigured)?;

@@ -1,16 +1,17 @@
 //! `GET /me` and `PUT /update-profile`: one D1 statement each, session check included.
 
 use serde_json::json;
-use worker::{Request, Response, RouteContext};
+use worker::{Request, Response};
 
 use crate::core::requests::ProfileUpdate;
 use crate::edge::auth::principal;
 use crate::edge::db::users;
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body, rfc3339};
-use crate::edge::state::{now, State};
+use crate::edge::routes::RouteContext;
+use crate::edge::state::now;
 
-pub async fn me(req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
+pub async fn me(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let now = now();
     let principal = principal(&req, &ctx.data, now)?;
     let db = ctx.data.database(&ctx.env)?;
@@ -30,10 +31,7 @@ pub async fn me(req: Request, ctx: RouteContext<State>) -> Result<Response, ApiE
     ))
 }
 
-pub async fn update_profile(
-    mut req: Request,
-    ctx: RouteContext<State>,
-) -> Result<Response, ApiError> {
+pub async fn update_profile(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let now = now();
     let principal = principal(&req, &ctx.data, now)?;
     let update = ProfileUpdate::try_from(&read_body(&mut req).await?)?;

@@ -1,7 +1,7 @@
 //! `POST /login`, `POST /refresh` and `POST /logout`: sessions and their tokens.
 
 use serde_json::{json, Map, Value};
-use worker::{Request, Response, RouteContext};
+use worker::{Request, Response};
 
 use crate::core::access_token::{self, Principal};
 use crate::core::client_address::ClientAddress;
@@ -19,12 +19,13 @@ use crate::edge::error::ApiError;
 use crate::edge::http::client_address;
 use crate::edge::http::{json, read_body, read_optional_body};
 use crate::edge::log::Level;
-use crate::edge::state::{now, State};
+use crate::edge::routes::RouteContext;
+use crate::edge::state::now;
 
 /// Two round trips on success (reserve the attempt and read the account; start the session),
 /// one on failure. An unknown email costs one dummy verification, like a wrong password
 /// (OWASP Authentication Cheat Sheet), and both answer the same `401`.
-pub async fn login(mut req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
+pub async fn login(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let login = Login::try_from(&read_body(&mut req).await?)?;
     let client = client_address(&req);
     let config = &ctx.data.config;
@@ -190,7 +191,7 @@ pub fn login_answer(
 }
 
 /// Exchanges a refresh token for a new access token and its successor, in one D1 batch.
-pub async fn refresh(mut req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
+pub async fn refresh(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let request = RefreshRequest::try_from(&read_body(&mut req).await?)?;
     let presented = RefreshToken::parse(request.refresh.expose()).ok_or(ApiError::Unauthorized)?;
     let config = &ctx.data.config;
@@ -226,7 +227,7 @@ pub async fn refresh(mut req: Request, ctx: RouteContext<State>) -> Result<Respo
 
 /// Ends the caller's session (`?scope=all`: every session of the caller), and the session of the
 /// `refresh` token in the body if it is the caller's.
-pub async fn logout(mut req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
+pub async fn logout(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let now = now();
     let principal = principal(&req, &ctx.data, now)?;
     let everywhere = match query_value(&req.inner().url(), "scope") {

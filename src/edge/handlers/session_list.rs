@@ -1,16 +1,17 @@
 //! `GET /sessions` and `DELETE /sessions/{id}`: the caller's signed-in devices, and ending one.
 
 use serde_json::{json, Value};
-use worker::{Request, Response, RouteContext};
+use worker::{Request, Response};
 
 use crate::edge::auth::principal;
 use crate::edge::db::sessions::{self, EndById};
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, rfc3339};
-use crate::edge::state::{now, State};
+use crate::edge::routes::RouteContext;
+use crate::edge::state::now;
 
 /// The caller's live sessions, newest first; `current` marks the one the token belongs to.
-pub async fn list_sessions(req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
+pub async fn list_sessions(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let now = now();
     let principal = principal(&req, &ctx.data, now)?;
     let db = ctx.data.database(&ctx.env)?;
@@ -34,7 +35,7 @@ pub async fn list_sessions(req: Request, ctx: RouteContext<State>) -> Result<Res
 
 /// Ends one of the caller's sessions (the current one too: that is a logout). Another user's
 /// session, an ended one and an unknown id all answer `404`, alike.
-pub async fn end_session(req: Request, ctx: RouteContext<State>) -> Result<Response, ApiError> {
+pub async fn end_session(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let now = now();
     let principal = principal(&req, &ctx.data, now)?;
     let id = ctx.param("id").cloned().unwrap_or_default();

@@ -1,7 +1,7 @@
 //! `POST /verify-email` and `POST /resend-verification`: proving an address with an emailed code.
 
 use serde_json::json;
-use worker::{Request, Response, RouteContext};
+use worker::{Request, Response};
 
 use crate::core::account_requests::EmailVerification;
 use crate::core::otp::OtpCode;
@@ -11,14 +11,12 @@ use crate::edge::db::email_codes::{self, NewCode, Purpose};
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body};
 use crate::edge::mailer::send_later;
-use crate::edge::state::{now, State};
+use crate::edge::routes::RouteContext;
+use crate::edge::state::now;
 
 /// Marks the address verified with its newest code: checked, counted and used in one batch.
 /// Unknown, verified and unverified addresses all answer a wrong code alike.
-pub async fn verify_email(
-    mut req: Request,
-    ctx: RouteContext<State>,
-) -> Result<Response, ApiError> {
+pub async fn verify_email(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let config = &ctx.data.config;
     let request = EmailVerification::try_from(&read_body(&mut req).await?)?;
     // A code that is not six digits matches nothing and counts as a wrong try.
@@ -49,7 +47,7 @@ pub async fn verify_email(
 /// Every address gets the same answer, so this tells nobody which have accounts.
 pub async fn resend_verification(
     mut req: Request,
-    ctx: RouteContext<State>,
+    ctx: RouteContext,
 ) -> Result<Response, ApiError> {
     let config = &ctx.data.config;
     config.mail_transport().map_err(ApiError::Misconfigured)?;

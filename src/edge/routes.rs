@@ -1,0 +1,244 @@
+//! The routes: one static table, looked up per request. (workers-rs's `Router` builds a radix
+//! tree of every route on every request, since it owns the request's data: about a tenth of
+//! `GET /health`'s CPU, BENCHMARKS.md "Per-request CPU". A table of 30 routes needs no tree.)
+
+use worker::{Env, Method, Request, Response};
+
+use crate::edge::error::ApiError;
+use crate::edge::handlers::{
+    account, credentials, health, jwks, mfa, openapi, password_reset, profile, session,
+    session_list, verification,
+};
+use crate::edge::state::State;
+
+/// What a handler gets besides the request: the request's state, the bindings, and the value of
+/// the pattern's one parameter (`{id}`), if it has one.
+pub struct RouteContext {
+    pub data: State,
+    pub env: Env,
+    param: Option<String>,
+}
+
+impl RouteContext {
+    /// The path parameter named in the route's pattern (only `id` exists).
+    pub fn param(&self, _name: &str) -> Option<&String> {
+        self.param.as_ref()
+    }
+}
+
+/// Whether a route sits behind the flood shield (the unauthenticated routes that take a body).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Shield {
+    On,
+    Off,
+}
+
+/// Every endpoint, named by its handler.
+#[derive(Clone, Copy)]
+pub enum Endpoint {
+    Health,
+    Jwks,
+    OpenApi,
+    Register,
+    Login,
+    LoginMfa,
+    Refresh,
+    Logout,
+    ResetPassword,
+    UpdatePassword,
+    UpdateProfile,
+    Me,
+    DeleteMe,
+    VerifyEmail,
+    ResendVerification,
+    ChangePassword,
+    ChangeEmail,
+    ConfirmEmailChange,
+    EnrollTotp,
+    ConfirmTotp,
+    DisableTotp,
+    ListSessions,
+    EndSession,
+}
+
+use Endpoint as E;
+use Shield::{Off, On};
+
+/// Method, pattern (as the log shows it), endpoint, shield. A pattern ending in `/{id}` matches
+/// one non-empty path segment there.
+const ROUTES: &[(Method, &str, Endpoint, Shield)] = &[
+    (Method::Get, "/health", E::Health, Off),
+    (Method::Get, "/.well-known/jwks.json", E::Jwks, Off),
+    (Method::Get, "/openapi.json", E::OpenApi, Off),
+    (Method::Post, "/register", E::Register, On),
+    (Method::Post, "/login", E::Login, On),
+    (Method::Post, "/login/mfa", E::LoginMfa, On),
+    (Method::Post, "/refresh", E::Refresh, On),
+    (Method::Post, "/logout", E::Logout, Off),
+    (Method::Post, "/reset-password", E::ResetPassword, On),
+    (Method::Post, "/update-password", E::UpdatePassword, On),
+    (Method::Put, "/update-profile", E::UpdateProfile, Off),
+    (Method::Get, "/me", E::Me, Off),
+    (Method::Delete, "/me", E::DeleteMe, Off),
+    (Method::Post, "/verify-email", E::VerifyEmail, On),
+    (
+        Method::Post,
+        "/resend-verification",
+        E::ResendVerification,
+        On,
+    ),
+    (Method::Post, "/change-password", E::ChangePassword, Off),
+    (Method::Post, "/change-email", E::ChangeEmail, Off),
+    (
+        Method::Post,
+        "/confirm-email-change",
+        E::ConfirmEmailChange,
+        Off,
+    ),
+    (Method::Post, "/mfa/totp/enroll", E::EnrollTotp, Off),
+    (Method::Post, "/mfa/totp/confirm", E::ConfirmTotp, Off),
+    (Method::Post, "/mfa/totp/disable", E::DisableTotp, Off),
+    (Method::Get, "/sessions", E::ListSessions, Off),
+    (Method::Delete, "/sessions/{id}", E::EndSession, Off),
+];
+
+/// What a path and method resolve to.
+pub enum Found {
+    Route {
+        pattern: &'static str,
+        shield: Shield,
+        endpoint: Endpoint,
+        param: Option<String>,
+    },
+    /// The path exists with other methods.
+    WrongMethod,
+    NotFound,
+}
+
+/// Looks the request's path and method up in the table.
+pub fn find(method: &Method, path: &str) -> Found {
+    let mut path_known = false;
+    for (route_method, pattern, endpoint, shield) in ROUTES {
+        let Some(param) = matches(pattern, path) else {
+            continue;
+        };
+        if route_method == method {
+            return Found::Route {
+                pattern,
+                shield: *shield,
+                endpoint: *endpoint,
+                param,
+            };
+        }
+        path_known = true;
+    }
+    if path_known {
+        Found::WrongMethod
+    } else {
+        Found::NotFound
+    }
+}
+
+/// `Some(param)` when `path` fits `pattern`: equal, or equal up to a trailing `{id}` segment.
+fn matches(pattern: &str, path: &str) -> Option<Option<String>> {
+    match pattern.strip_suffix("{id}") {
+        None => (pattern == path).then_some(None),
+        Some(prefix) => path
+            .strip_prefix(prefix)
+            .filter(|segment| !segment.is_empty() && !segment.contains('/'))
+            .map(|segment| Some(segment.to_owned())),
+    }
+}
+
+/// Runs the endpoint's handler.
+pub async fn call(
+    endpoint: Endpoint,
+    req: Request,
+    data: State,
+    env: Env,
+    param: Option<String>,
+) -> Result<Response, ApiError> {
+    let ctx = RouteContext { data, env, param };
+    match endpoint {
+        E::Health => health::health(req, ctx).await,
+        E::Jwks => jwks::jwks(req, ctx).await,
+        E::OpenApi => openapi::openapi(req, ctx).await,
+        E::Register => account::register(req, ctx).await,
+        E::Login => session::login(req, ctx).await,
+        E::LoginMfa => mfa::login_mfa(req, ctx).await,
+        E::Refresh => session::refresh(req, ctx).await,
+        E::Logout => session::logout(req, ctx).await,
+        E::ResetPassword => password_reset::request_code(req, ctx).await,
+        E::UpdatePassword => password_reset::update_password(req, ctx).await,
+        E::UpdateProfile => profile::update_profile(req, ctx).await,
+        E::Me => profile::me(req, ctx).await,
+        E::DeleteMe => account::delete_me(req, ctx).await,
+        E::VerifyEmail => verification::verify_email(req, ctx).await,
+        E::ResendVerification => verification::resend_verification(req, ctx).await,
+        E::ChangePassword => credentials::change_password(req, ctx).await,
+        E::ChangeEmail => credentials::change_email(req, ctx).await,
+        E::ConfirmEmailChange => credentials::confirm_email_change(req, ctx).await,
+        E::EnrollTotp => mfa::enroll(req, ctx).await,
+        E::ConfirmTotp => mfa::confirm(req, ctx).await,
+        E::DisableTotp => mfa::disable(req, ctx).await,
+        E::ListSessions => session_list::list_sessions(req, ctx).await,
+        E::EndSession => session_list::end_session(req, ctx).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pattern_of(method: Method, path: &str) -> Option<(&'static str, Option<String>)> {
+        match find(&method, path) {
+            Found::Route { pattern, param, .. } => Some((pattern, param)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn paths_resolve_to_their_pattern() {
+        assert_eq!(pattern_of(Method::Get, "/health"), Some(("/health", None)));
+        assert_eq!(pattern_of(Method::Delete, "/me"), Some(("/me", None)));
+        assert_eq!(
+            pattern_of(Method::Delete, "/sessions/abc_-1"),
+            Some(("/sessions/{id}", Some("abc_-1".to_owned())))
+        );
+    }
+
+    #[test]
+    fn wrong_methods_and_unknown_paths_are_told_apart() {
+        assert!(matches!(find(&Method::Patch, "/me"), Found::WrongMethod));
+        assert!(matches!(find(&Method::Get, "/login"), Found::WrongMethod));
+        assert!(matches!(
+            find(&Method::Get, "/sessions/x"),
+            Found::WrongMethod
+        ));
+        for path in [
+            "/",
+            "/me/",
+            "/sessions/",
+            "/sessions/a/b",
+            "/health/x",
+            "/HEALTH",
+        ] {
+            assert!(
+                matches!(find(&Method::Get, path), Found::NotFound),
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_pattern_is_listed_once_per_method() {
+        for (i, (method, pattern, ..)) in ROUTES.iter().enumerate() {
+            assert!(
+                ROUTES[i + 1..]
+                    .iter()
+                    .all(|(m, p, ..)| m != method || p != pattern),
+                "{pattern}"
+            );
+        }
+    }
+}
