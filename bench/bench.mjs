@@ -29,7 +29,8 @@ const port = await new Promise((resolve) => {
 const base = `http://127.0.0.1:${port}`;
 const server = spawn("wrangler", [
   "dev", "-c", config, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persist,
-  "--var", "LOGIN_MAX_FAILURES:1000000", "--show-interactive-dev-session=false",
+  "--var", "LOGIN_MAX_FAILURES:1000000", "--var", "REFRESH_REUSE_GRACE_SECONDS:86400",
+  "--show-interactive-dev-session=false",
 ], { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
 let serverLog = "";
 server.stdout.on("data", (chunk) => (serverLog += chunk));
@@ -42,13 +43,46 @@ const stop = () => {
   rmSync(config, { force: true });
 };
 process.on("exit", stop);
+// The first response of a fresh isolate: the poll that first succeeds is the first request the
+// worker serves (the ones before it found no server), so its latency includes instantiating the
+// wasm and reading the configuration.
+let firstResponseMs;
 for (let i = 0; ; i++) {
-  try { if ((await fetch(`${base}/health`)).ok) break; } catch {}
+  const sent = performance.now();
+  try {
+    if ((await fetch(`${base}/health`)).ok) {
+      firstResponseMs = Number((performance.now() - sent).toFixed(1));
+      break;
+    }
+  } catch {}
   if (i > 600) throw new Error("wrangler dev did not start");
   await new Promise((r) => setTimeout(r, 200));
 }
 
-// ---- memory of the worker's process (workerd RSS), sampled from /proc ----------------------
+// ---- memory and CPU of the worker's processes, from /proc --------------------------------------
+/** CPU seconds (user + system) that the processes `pids` have used so far. */
+function cpuSeconds(pids) {
+  return pids.reduce((sum, pid) => {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+      return sum + (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    } catch {
+      return sum;
+    }
+  }, 0);
+}
+const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }));
+/** wrangler's own processes (they proxy every request and print every log line): the process
+ *  group `wrangler dev` was started in, less workerd. */
+const groupPids = (group) => readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((pid) => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.split(") ")[1].split(" ")[2]) === group && !stat.includes("(workerd)");
+  } catch {
+    return false;
+  }
+});
+const wranglerPids = () => groupPids(server.pid);
 function workerdPids() {
   return readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((pid) => {
     try {
@@ -84,7 +118,7 @@ const post = (path, body, token) => fetch(`${base}${path}`, {
 }).then((r) => r.json());
 const credentials = { email: "bench@example.com", password: "benchmark passphrase" };
 await post("/register", { ...credentials, username: "Bench" });
-const { token } = await post("/login", credentials);
+const { token, refresh } = await post("/login", credentials);
 
 // 32 concurrent logins on a worker that has hashed twice so far: how far does its memory grow?
 const wasmBeforeLogins = wasmMemoryKiB();
@@ -144,15 +178,21 @@ timingReport.relative_difference = Number((Math.abs(timingReport.unknown_email_m
 timingReport.within_tolerance = timingReport.relative_difference <= TIMING_TOLERANCE;
 
 // ---- load ------------------------------------------------------------------------------------
-function wrk(name, { method = "GET", path, body, token: bearer, connections = CONCURRENCY }) {
+function wrk(name, { method = "GET", path, body, token: bearer, connections = CONCURRENCY, target = base, pids = { workerd: workerdPids, wrangler: wranglerPids } }) {
   const script = wrkScript(name, { method, body, token: bearer });
-  const out = execFileSync("wrk", ["-t1", `-c${connections}`, `-d${DURATION}`, "--latency", "-s", script, `${base}${path}`], { encoding: "utf8" });
+  const before = { workerd: cpuSeconds(pids.workerd()), wrangler: cpuSeconds(pids.wrangler()) };
+  const out = execFileSync("wrk", ["-t1", `-c${connections}`, `-d${DURATION}`, "--latency", "-s", script, `${target}${path}`], { encoding: "utf8" });
+  const requests = Number(out.match(/(\d+) requests in/)[1]);
+  // CPU time per request of the worker's process (workerd: the worker, its local D1 and the
+  // runtime) and of wrangler's (the dev proxy, and printing the log lines).
+  const cpuMs = (key) => Number((((cpuSeconds(pids[key]()) - before[key]) * 1000) / requests).toFixed(3));
+  const cpu = { workerd_ms: cpuMs("workerd"), wrangler_ms: cpuMs("wrangler") };
   const ms = (label) => {
     const m = out.match(new RegExp(`^\\s*${label}%\\s+([\\d.]+)(us|ms|s)`, "m"));
     return m ? Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]] : null;
   };
   const non2xx = Number(out.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] ?? 0);
-  return { route: name, rps: Number(out.match(/Requests\/sec:\s+([\d.]+)/)[1]), p50_ms: ms("50"), p99_ms: ms("99"), non2xx };
+  return { route: name, rps: Number(out.match(/Requests\/sec:\s+([\d.]+)/)[1]), p50_ms: ms("50"), p99_ms: ms("99"), non2xx, cpu_ms_per_request: cpu };
 }
 
 // The machine is shared and noisy: the light routes run in interleaved rounds and report the
@@ -162,6 +202,9 @@ const light = [
   ["GET /health", { path: "/health" }],
   ["GET /me", { path: "/me", token }],
   ["PUT /update-profile", { method: "PUT", path: "/update-profile", body: { name: "Bench Updated" }, token }],
+  // One refresh token presented again and again: inside the (benchmark-long) grace window each is
+  // the full rotation batch of a concurrent double refresh.
+  ["POST /refresh", { method: "POST", path: "/refresh", body: { refresh } }],
 ];
 const rounds = light.map(() => []);
 for (let round = 0; round < ROUNDS; round++) {
@@ -172,6 +215,65 @@ const load = [
   ...rounds.map(medianRound),
   wrk("POST /login", { method: "POST", path: "/login", body: credentials }),
 ];
+const loginLoad = load.find((r) => r.route === "POST /login");
+try { process.kill(-server.pid, "SIGTERM"); } catch {}
+await new Promise((r) => setTimeout(r, 1500));
+
+// ---- the platform's floor: a JS worker answering a constant, served the same way ------------
+// What `wrangler dev` and workerd spend on any request (proxying, HTTP, the runtime); what a
+// route costs above it is ours.
+const floorPort = port + 1;
+const floorServer = spawn("wrangler", ["dev", "--ip", "127.0.0.1", "--port", String(floorPort), "--show-interactive-dev-session=false"],
+  { cwd: `${ROOT}bench/floor`, env, detached: true, stdio: "ignore" });
+for (let i = 0; ; i++) {
+  try { if ((await fetch(`http://127.0.0.1:${floorPort}/`)).ok) break; } catch {}
+  if (i > 600) throw new Error("the floor worker did not start");
+  await new Promise((r) => setTimeout(r, 200));
+}
+const floorRounds = [0, 1, 2].map(() => wrk("floor: a JS worker answering a constant", {
+  path: "/", target: `http://127.0.0.1:${floorPort}`, pids: { workerd: workerdPids, wrangler: () => groupPids(floorServer.pid) },
+}));
+const floor = medianRound(floorRounds);
+try { process.kill(-floorServer.pid, "SIGTERM"); } catch {}
+
+// ---- startup: `wrangler check startup` profiles the worker's global scope ----------------------
+const startupOut = execFileSync("wrangler", ["check", "startup", "--outfile", `${persist}-startup.cpuprofile`],
+  { cwd: ROOT, env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+const startupActiveMs = Number(startupOut.match(/Active: ([\d.]+) ms/)?.[1] ?? NaN);
+const startupWindowMs = Number(startupOut.match(/Profile window: ([\d.]+) ms/)?.[1] ?? NaN);
+rmSync(`${persist}-startup.cpuprofile`, { force: true });
+
+// ---- the dev loop: `npm run dev` from its start to its first 200 ------------------------------
+/** Seconds from starting `scripts/dev.sh` (what `npm run dev` runs) to its first answer. */
+async function devStart() {
+  const devPort = port + 2;
+  const started = performance.now();
+  const dev = spawn("bash", ["scripts/dev.sh", "--ip", "127.0.0.1", "--port", String(devPort), "--show-interactive-dev-session=false"],
+    { cwd: ROOT, env, detached: true, stdio: "ignore" });
+  try {
+    for (let i = 0; ; i++) {
+      try { if ((await fetch(`http://127.0.0.1:${devPort}/health`)).ok) break; } catch {}
+      if (i > 3000) throw new Error("npm run dev did not start");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return Number(((performance.now() - started) / 1000).toFixed(1));
+  } finally {
+    try { process.kill(-dev.pid, "SIGTERM"); } catch {}
+    await new Promise((r) => setTimeout(r, 1500));
+  }
+}
+const changed = `${ROOT}src/edge/handlers/health.rs`;
+const original = readFileSync(changed, "utf8");
+const devLoop = {};
+devLoop.after_release_build_s = await devStart(); // the benchmark built for release: a dev build follows
+devLoop.unchanged_s = await devStart();
+try {
+  writeFileSync(changed, `${original}// A one-file change for the benchmark's dev loop.\n`);
+  devLoop.one_file_changed_s = await devStart();
+} finally {
+  writeFileSync(changed, original);
+}
+execFileSync("bash", ["scripts/build.sh"], { cwd: ROOT, env, stdio: "ignore" }); // back to the release build
 
 // ---- argon2id: wasm in V8 against the same code native -------------------------------------
 const run = (cmd, args) => JSON.parse(execFileSync(cmd, args, { cwd: `${ROOT}bench/argon2`, encoding: "utf8" }));
@@ -205,7 +307,7 @@ const d1 = {
   "GET /me": "1 (one SELECT joining the session check)",
   "PUT /update-profile": "1 (one UPDATE guarded by the session check)",
   "POST /login": "7 in 2 round trips (batch: count attempt per address + account-wide + read account; batch: session if the hash is unchanged + refresh token + clear address count + release account place); 3 in 1 on failure",
-  "POST /refresh": "4 in 1 batch",
+  "POST /refresh": "5 in 1 batch",
   "POST /logout": "1–2 in 1 batch",
   "POST /register": "1",
   "POST /reset-password": "2 in 1 batch",
@@ -222,9 +324,12 @@ const results = {
   load: load.map((r) => ({ ...r, share_of_health: Number((r.rps / health).toFixed(3)) })),
   argon2: { native_ms: native.median_ms, wasm_ms: wasm.median_ms, wasm_simd128_ms: simd.median_ms, ratio: Number((wasm.median_ms / native.median_ms).toFixed(2)) },
   access_tokens_us: tokens,
-  login_vs_hash: Number((load[3].rps / (1000 / wasm.median_ms)).toFixed(3)),
+  login_vs_hash: Number((loginLoad.rps / (1000 / wasm.median_ms)).toFixed(3)),
   in_worker_hash_ms: inWorkerHashMs,
-  login_vs_in_worker_hash: Number((load[3].rps / (1000 / inWorkerHashMs)).toFixed(3)),
+  login_vs_in_worker_hash: Number((loginLoad.rps / (1000 / inWorkerHashMs)).toFixed(3)),
+  floor,
+  dev_loop: devLoop,
+  startup: { check_startup_active_ms: startupActiveMs, check_startup_window_ms: startupWindowMs, first_response_ms: firstResponseMs, warm_health_median_ms: Number(healthLatency.toFixed(1)) },
   login_timing: timingReport,
   wasm_memory_mib: { after_register_and_login: Number((wasmBeforeLogins / 1024).toFixed(1)), peak_during_32_logins: Number((wasmAfterLogins / 1024).toFixed(1)) },
   memory: { idle_rss_mb: Number((idleRss / 2 ** 20).toFixed(1)), peak_rss_mb_32_logins: Number((peakRss / 2 ** 20).toFixed(1)), growth_mb: Number(((peakRss - idleRss) / 2 ** 20).toFixed(1)) },
@@ -244,6 +349,14 @@ const md = [
   "| route | req/s | p50 | p99 | share of /health | non-2xx | D1 statements per request |",
   "|---|---|---|---|---|---|---|",
   ...results.load.map((r) => `| ${r.route} | ${r.rps.toFixed(0)} | ${r.p50_ms} ms | ${r.p99_ms} ms | ${(r.share_of_health * 100).toFixed(0)}% | ${r.non2xx} | ${d1[r.route]} |`),
+  "",
+  "| CPU per request (user + system, from /proc, during the run above) | workerd | wrangler | workerd above the floor | ÷ GET /health |",
+  "|---|---|---|---|---|",
+  ...[...results.load, floor].map((r) => `| ${r.route} | ${r.cpu_ms_per_request.workerd_ms} ms | ${r.cpu_ms_per_request.wrangler_ms} ms | ${(r.cpu_ms_per_request.workerd_ms - floor.cpu_ms_per_request.workerd_ms).toFixed(3)} ms | ${(r.cpu_ms_per_request.workerd_ms / results.load[0].cpu_ms_per_request.workerd_ms).toFixed(2)}× |`),
+  "",
+  `Dev loop (from starting \`npm run dev\` to its first 200): ${devLoop.unchanged_s} s when nothing changed since the last build, ${devLoop.after_release_build_s} s after a release build (the same sources, built once more without the size pass), ${devLoop.one_file_changed_s} s after one Rust file changed (a restart; the compiler's incremental work).`,
+  "",
+  `Startup: \`wrangler check startup\` profiles ${startupActiveMs} ms of CPU in a ${startupWindowMs} ms window (Workers allow 1 s for the global scope). The first response of a fresh \`wrangler dev\` isolate took ${firstResponseMs} ms; a warm GET /health takes ${results.startup.warm_health_median_ms} ms (sequential median).`,
   "",
   "| argon2id (m = 19456 KiB, t = 2, p = 1), one hash | median |",
   "|---|---|",

@@ -8,11 +8,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
-if ! command -v wrk >/dev/null; then
-  echo "[bench] installing wrk from Debian's packages"
-  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null
-  else sudo apt-get update -qq && sudo apt-get install -y -qq wrk >/dev/null; fi
-fi
+bash bench/install-wrk.sh
 
 bash scripts/build.sh >/dev/null
 echo "[bench] building the argon2 benchmark (native, wasm, wasm+simd128)"
