@@ -6,14 +6,52 @@
 use worker::{D1PreparedStatement, Request};
 
 use crate::core::access_token::Principal;
+use crate::core::body::Body;
 use crate::core::email::Email;
 use crate::core::password_hash;
+use crate::core::violation::Violations;
+use crate::edge::auth::principal;
 use crate::edge::db::users::{self, Credentials};
 use crate::edge::db::{batch, login_attempts, Db};
 use crate::edge::error::ApiError;
-use crate::edge::http::client_address;
+use crate::edge::http::{client_address, read_body};
 use crate::edge::log::Level;
-use crate::edge::state::State;
+use crate::edge::routes::RouteContext;
+use crate::edge::state::{now, State};
+
+/// A signed-in request whose body carried the account's password, checked.
+pub struct Confirmed<T> {
+    /// The body, parsed.
+    pub input: T,
+    pub principal: Principal,
+    pub db: Db,
+    pub now: i64,
+    pub checked: Reauthenticated,
+}
+
+/// How every route that asks for the password again begins: the caller's session (`401`), the
+/// body parsed as `T` (`400`), then [`reauthenticate`] with the password `password` finds in it.
+pub async fn confirm_password<T>(
+    req: &mut Request,
+    ctx: &RouteContext,
+    password: fn(&T) -> &str,
+) -> Result<Confirmed<T>, ApiError>
+where
+    T: for<'a> TryFrom<&'a Body, Error = Violations>,
+{
+    let now = now();
+    let principal = principal(req, &ctx.data, now)?;
+    let input = T::try_from(&read_body(req).await?)?;
+    let db = ctx.data.database(&ctx.env)?;
+    let checked = reauthenticate(req, &ctx.data, &db, &principal, password(&input), now).await?;
+    Ok(Confirmed {
+        input,
+        principal,
+        db,
+        now,
+        checked,
+    })
+}
 
 /// A caller whose password was just checked.
 pub struct Reauthenticated {

@@ -7,14 +7,13 @@ use crate::core::account_requests::AccountDeletion;
 use crate::core::otp::OtpCode;
 use crate::core::requests::Registration;
 use crate::core::{account_mail, password_hash, random};
-use crate::edge::auth::principal;
 use crate::edge::breach_check::refuse_breached;
 use crate::edge::db::email_codes::{self, NewCode, Purpose};
 use crate::edge::db::{account_deletion, batch, users};
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body};
 use crate::edge::mailer::send_later;
-use crate::edge::reauth::reauthenticate;
+use crate::edge::reauth::{confirm_password, Confirmed};
 use crate::edge::routes::RouteContext;
 use crate::edge::state::now;
 
@@ -90,18 +89,15 @@ pub async fn register(mut req: Request, ctx: RouteContext) -> Result<Response, A
 pub async fn delete_me(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let config = &ctx.data.config;
     config.mail_transport().map_err(ApiError::Misconfigured)?;
-    let now = now();
-    let principal = principal(&req, &ctx.data, now)?;
-    let deletion = AccountDeletion::try_from(&read_body(&mut req).await?)?;
-    let db = ctx.data.database(&ctx.env)?;
-    let checked = reauthenticate(
-        &req,
-        &ctx.data,
-        &db,
-        &principal,
-        deletion.password.expose(),
+    let Confirmed {
+        input: _,
+        principal,
+        db,
         now,
-    )
+        checked,
+    } = confirm_password(&mut req, &ctx, |input: &AccountDeletion| {
+        input.password.expose()
+    })
     .await?;
     let deleted = account_deletion::delete(
         &db,

@@ -16,7 +16,7 @@ use crate::edge::db::{batch, rows, sessions, users};
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body};
 use crate::edge::mailer::send_later;
-use crate::edge::reauth::reauthenticate;
+use crate::edge::reauth::{confirm_password, Confirmed};
 use crate::edge::routes::RouteContext;
 use crate::edge::state::now;
 
@@ -25,18 +25,15 @@ use crate::edge::state::now;
 pub async fn change_password(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let config = &ctx.data.config;
     config.mail_transport().map_err(ApiError::Misconfigured)?;
-    let now = now();
-    let principal = principal(&req, &ctx.data, now)?;
-    let change = PasswordChange::try_from(&read_body(&mut req).await?)?;
-    let db = ctx.data.database(&ctx.env)?;
-    let checked = reauthenticate(
-        &req,
-        &ctx.data,
-        &db,
-        &principal,
-        change.current_password.expose(),
+    let Confirmed {
+        input: change,
+        principal,
+        db,
         now,
-    )
+        checked,
+    } = confirm_password(&mut req, &ctx, |input: &PasswordChange| {
+        input.current_password.expose()
+    })
     .await?;
     refuse_breached(&ctx.data, "new_password", change.new_password.expose()).await?;
     let new_hash = password_hash::hash(change.new_password.expose(), random::bytes())
@@ -71,18 +68,15 @@ pub async fn change_password(mut req: Request, ctx: RouteContext) -> Result<Resp
 pub async fn change_email(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let config = &ctx.data.config;
     config.mail_transport().map_err(ApiError::Misconfigured)?;
-    let now = now();
-    let principal = principal(&req, &ctx.data, now)?;
-    let change = EmailChange::try_from(&read_body(&mut req).await?)?;
-    let db = ctx.data.database(&ctx.env)?;
-    let checked = reauthenticate(
-        &req,
-        &ctx.data,
-        &db,
-        &principal,
-        change.password.expose(),
+    let Confirmed {
+        input: change,
+        principal,
+        db,
         now,
-    )
+        checked,
+    } = confirm_password(&mut req, &ctx, |input: &EmailChange| {
+        input.password.expose()
+    })
     .await?;
     if change.new_email == checked.email {
         return Err(

@@ -16,7 +16,7 @@ use crate::edge::error::ApiError;
 use crate::edge::handlers::session::{login_answer, Signed};
 use crate::edge::http::{json, read_body};
 use crate::edge::mailer::send_later;
-use crate::edge::reauth::reauthenticate;
+use crate::edge::reauth::{confirm_password, Confirmed};
 use crate::edge::routes::RouteContext;
 use crate::edge::second_factor::{self, prove, Factor};
 use crate::edge::state::now;
@@ -25,18 +25,15 @@ use crate::edge::state::now;
 /// base32. The factor is off until `/mfa/totp/confirm` proves the app has it.
 pub async fn enroll(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let config = &ctx.data.config;
-    let now = now();
-    let principal = principal(&req, &ctx.data, now)?;
-    let enrollment = MfaEnrollment::try_from(&read_body(&mut req).await?)?;
-    let db = ctx.data.database(&ctx.env)?;
-    let checked = reauthenticate(
-        &req,
-        &ctx.data,
-        &db,
-        &principal,
-        enrollment.password.expose(),
+    let Confirmed {
+        input: _,
+        principal,
+        db,
         now,
-    )
+        checked,
+    } = confirm_password(&mut req, &ctx, |input: &MfaEnrollment| {
+        input.password.expose()
+    })
     .await?;
     if checked.account.mfa_enabled != 0 {
         return Err(ApiError::MfaAlreadyEnabled);
@@ -131,19 +128,13 @@ pub async fn confirm(mut req: Request, ctx: RouteContext) -> Result<Response, Ap
 pub async fn disable(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let config = &ctx.data.config;
     config.mail_transport().map_err(ApiError::Misconfigured)?;
-    let now = now();
-    let principal = principal(&req, &ctx.data, now)?;
-    let removal = MfaRemoval::try_from(&read_body(&mut req).await?)?;
-    let db = ctx.data.database(&ctx.env)?;
-    let checked = reauthenticate(
-        &req,
-        &ctx.data,
-        &db,
-        &principal,
-        removal.password.expose(),
+    let Confirmed {
+        input: removal,
+        principal,
+        db,
         now,
-    )
-    .await?;
+        checked,
+    } = confirm_password(&mut req, &ctx, |input: &MfaRemoval| input.password.expose()).await?;
     let (proof, _) = prove(
         &ctx.data,
         &db,
