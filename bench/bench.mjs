@@ -5,6 +5,7 @@ import { gzipSync } from "node:zlib";
 import { tmpdir, cpus, totalmem } from "node:os";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
+import { workerdPids, workerdRssKiB } from "./workerd.mjs";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const CONCURRENCY = 16;
@@ -83,19 +84,7 @@ const groupPids = (group) => readdirSync("/proc").filter((p) => /^\d+$/.test(p))
   }
 });
 const wranglerPids = () => groupPids(server.pid);
-function workerdPids() {
-  return readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((pid) => {
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-      return cmdline.includes("workerd") && cmdline.includes("serve");
-    } catch {
-      return false;
-    }
-  });
-}
-const rss = () => workerdPids().reduce((sum, pid) => {
-  try { return sum + Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)[1]) * 1024; } catch { return sum; }
-}, 0);
+const rss = () => workerdRssKiB() * 1024;
 // Before any password was hashed: the worker has served /health only.
 const idleRss = rss();
 

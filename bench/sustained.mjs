@@ -4,9 +4,10 @@
 // memory (its own log of each new peak) and workerd's RSS, and writes
 // bench/results/sustained.{json,md}. It measures; it asserts nothing.
 import { spawn, execFileSync } from "node:child_process";
-import { createWriteStream, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir, cpus } from "node:os";
 import { fileURLToPath } from "node:url";
+import { workerdRssKiB } from "./workerd.mjs";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const MINUTES = Number(process.env.SUSTAINED_MINUTES ?? 10);
@@ -76,19 +77,7 @@ request = function()
 end
 `);
 
-function workerdPids() {
-  return readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((pid) => {
-    try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-      return cmdline.includes("workerd") && cmdline.includes("serve");
-    } catch {
-      return false;
-    }
-  });
-}
-const rssMB = () => workerdPids().reduce((sum, pid) => {
-  try { return sum + Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)[1]) / 1024; } catch { return sum; }
-}, 0);
+const rssMB = () => workerdRssKiB() / 1024;
 const wasmMemoryKiB = () => Math.max(0, ...[...readFileSync(logFile, "utf8").matchAll(/wasm memory: (\d+) KiB/g)].map((m) => Number(m[1])));
 
 const windows = [];
