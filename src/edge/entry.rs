@@ -1,4 +1,5 @@
-//! The `fetch` entry: configuration, the request log, the flood shield, CORS, and routing (`routes.rs`).
+//! The `fetch` entry: configuration, the request log, the flood shield, CORS, and routing
+//! (`routes.rs`).
 
 use worker::{event, Context, Env, Method, Request, Response};
 

@@ -20,9 +20,9 @@ pub struct RouteContext {
 }
 
 impl RouteContext {
-    /// The path parameter named in the route's pattern (only `id` exists).
-    pub fn param(&self, _name: &str) -> Option<&String> {
-        self.param.as_ref()
+    /// The path's `{id}` segment, for the one pattern that has one.
+    pub fn id(&self) -> Option<&str> {
+        self.param.as_deref()
     }
 }
 

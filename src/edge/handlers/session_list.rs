@@ -38,9 +38,9 @@ pub async fn list_sessions(req: Request, ctx: RouteContext) -> Result<Response, 
 pub async fn end_session(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let now = now();
     let principal = principal(&req, &ctx.data, now)?;
-    let id = ctx.param("id").cloned().unwrap_or_default();
+    let id = ctx.id().unwrap_or_default();
     let db = ctx.data.database(&ctx.env)?;
-    match sessions::end_by_id(&db, &principal, &id, now).await? {
+    match sessions::end_by_id(&db, &principal, id, now).await? {
         EndById::Ended => Ok(json(200, &json!({"message": "Session ended"}))),
         EndById::NotFound => Err(ApiError::NotFound),
         EndById::CallerNotLive => Err(ApiError::Unauthorized),
