@@ -6,9 +6,9 @@ import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
-const outfile = `${here}dist/edge-auth-client.js`;
 
-export async function buildClient({ quiet = false } = {}) {
+/** Builds the bundle to `outfile` (default dist/edge-auth-client.js); resolves to its sizes. */
+export async function buildClient({ quiet = false, outfile = `${here}dist/edge-auth-client.js` } = {}) {
   await build({
     entryPoints: [`${here}src/index.ts`],
     outfile,
