@@ -79,3 +79,32 @@ test("login's second step is a result, not an exception", async () => {
   assert.equal(client.signedIn, false);
   client.dispose();
 });
+
+test("errors are classes by the API's code; an unverified address carries its verification token", async () => {
+  const { ApiError, EmailNotVerifiedError, TooManyAttemptsError, ValidationError } = await import("../src/errors.ts");
+  const answers: [number, unknown, Record<string, string>?][] = [
+    [403, { message: "Verify your email first", error: "email_not_verified", verification_token: "vt" }],
+    [400, { message: "Invalid fields", error: "validation_failed", fields: { mfa_code: "missing" } }],
+    [429, { message: "Too many attempts", error: "too_many_attempts" }, { "Retry-After": "30" }],
+    [403, { message: "Wrong password", error: "invalid_password" }],
+  ];
+  const fetch = async () => {
+    const [status, body, headers] = answers.shift()!;
+    return new Response(JSON.stringify(body), { status, headers: { "X-Request-Id": "req-1", ...headers } });
+  };
+  const client = createClient({ baseUrl: "http://api.test", fetch, store: memoryStore() });
+  const unverified = await client.login({ email: "u@x.io", password: "pw" }).catch((e: unknown) => e);
+  assert.ok(unverified instanceof EmailNotVerifiedError);
+  assert.equal(unverified.code, "email_not_verified");
+  assert.equal(unverified.verificationToken, "vt");
+  assert.equal(unverified.requestId, "req-1");
+  const invalid = await client.register({ email: "u@x.io", password: "pw" }).catch((e: unknown) => e);
+  assert.ok(invalid instanceof ValidationError);
+  assert.deepEqual(invalid.fields, { mfa_code: "missing" });
+  const limited = await client.resetPassword({ email: "u@x.io" }).catch((e: unknown) => e);
+  assert.ok(limited instanceof TooManyAttemptsError);
+  assert.equal(limited.retryAfter, 30);
+  const other = await client.verifyEmail({ email: "u@x.io", code: "123456" }).catch((e: unknown) => e);
+  assert.ok(other instanceof ApiError && other.code === "invalid_password" && other.status === 403);
+  client.dispose();
+});
