@@ -99,5 +99,5 @@ test("every route answers the page through the client, CORS included", async () 
       assert.equal(allowOrigin, route === "GET /.well-known/jwks.json" ? "*" : site.url, `${route}: Access-Control-Allow-Origin`);
     }
   }
-  console.log(`# routes called from the browser: ${answered.size} of ${documented.length}`);
+  console.log(`routes called from the browser: ${answered.size} of ${documented.length}`);
 });
