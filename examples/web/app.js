@@ -38,6 +38,8 @@ function on(id, event, action) {
 async function render() {
   $("signed-in").hidden = !client.signedIn;
   $("signed-out").hidden = client.signedIn;
+  // Nothing typed on one side (a password above all) stays behind on the other.
+  for (const form of document.querySelectorAll(client.signedIn ? "#signed-out form" : "#signed-in form")) form.reset();
   if (!client.signedIn) {
     $("status").textContent = "Signed out";
     return;
