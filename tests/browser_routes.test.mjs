@@ -5,9 +5,28 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { STRONG_PASSWORD, uniqueEmail } from "./support/app.mjs";
 import { awayFromStepEdge, totpCode } from "./support/totp.mjs";
-import { call, ok, startRig } from "./support/browser.mjs";
+import { startOidcProvider } from "./support/oidc.mjs";
+import { call, freePort, ok, startRig, throughProvider } from "./support/browser.mjs";
 
-const rig = await startRig(after);
+// Social sign-in's routes need a provider: a real OpenID provider, whose client's callback is the
+// worker's, on a port chosen before the worker starts.
+const port = await freePort();
+const social = { sub: "routes-1", email: uniqueEmail("social"), email_verified: true, name: "Social Routes" };
+const linked = { sub: "routes-2", email: uniqueEmail("linked"), email_verified: true, name: "Linked" };
+const oidc = await startOidcProvider({ redirectUris: [`http://127.0.0.1:${port}/oauth/test/callback`], accounts: { social, linked } });
+after(() => oidc.close());
+const rig = await startRig(after, {
+  miniflare: { port },
+  vars: (site) => ({
+    OIDC_PROVIDERS: "test",
+    OIDC_TEST_ISSUER: oidc.issuer,
+    OIDC_TEST_CLIENT_ID: oidc.clientId,
+    OIDC_TEST_CLIENT_SECRET: oidc.clientSecret,
+    OAUTH_REDIRECT_URLS: `${site}/test/`,
+  }),
+});
+/** The OAuth routes' browser navigations (no Origin header, so no CORS answer): start and callback. */
+const NAVIGATIONS = ["GET /oauth/{provider}/start", "GET /oauth/{provider}/callback"];
 const doc = JSON.parse(readFileSync(new URL("../api/openapi.json", import.meta.url), "utf8"));
 const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
   Object.keys(ops).filter((m) => ["get", "post", "put", "delete"].includes(m)).map((m) => `${m.toUpperCase()} ${path}`),
@@ -21,7 +40,10 @@ test("every route answers the page through the client, CORS included", async () 
     const request = response.request();
     const url = new URL(response.url());
     if (url.origin !== app.base || request.method() === "OPTIONS") return;
-    const pattern = url.pathname.replace(/^\/sessions\/[^/]+$/, "/sessions/{id}");
+    const pattern = url.pathname
+      .replace(/^\/sessions\/[^/]+$/, "/sessions/{id}")
+      .replace(/^\/oauth\/(?!token$)[^/]+\//, "/oauth/{provider}/")
+      .replace(/^\/identities\/[^/]+$/, "/identities/{provider}");
     const key = `${request.method()} ${pattern}`;
     answered.set(key, [...(answered.get(key) ?? []), [response.status(), response.headers()["access-control-allow-origin"]]]);
   });
@@ -84,10 +106,32 @@ test("every route answers the page through the client, CORS included", async () 
   await step("updatePassword", { email, otp: await app.mailbox.codeFor(email), new_password: `${password} 3` });
   password = `${password} 3`;
   assert.equal((await step("login", { email, password }))?.status, "signed_in");
+
+  // Link a provider (the page navigates to the URL the API gives, the browser comes back to the
+  // test page with linked=test), list it, unlink it.
+  const returnTo = `${site.url}/test/`;
+  const linkUrl = await step("linkProvider", "test", returnTo);
+  await page.goto(linkUrl);
+  await throughProvider(page, oidc.issuer, { login: "linked" });
+  await page.waitForFunction(() => window.ready === true);
+  assert.deepEqual(await step("completeSocialSignIn"), { status: "linked", provider: "test" });
+  assert.deepEqual((await step("identities"))?.map((i) => [i.provider, i.email]), [["test", linked.email]]);
+  assert.deepEqual(await step("unlink", "test"), { message: "Unlinked" });
+
   if (await step("deleteAccount", { password })) {
     assert.equal((await app.login(email, password)).status, 401, "the account is gone");
     assert.equal(await page.evaluate(() => window.client.signedIn), false);
   }
+
+  // Sign in with the provider (as another of its accounts): a new account, signed in on the page.
+  await context.clearCookies(); // out at the provider: in as `social` this time
+  await page.goto(await step("socialSignInUrl", "test", returnTo));
+  await throughProvider(page, oidc.issuer, { login: "social" });
+  await page.waitForFunction(() => window.ready === true);
+  const signedIn = await step("completeSocialSignIn");
+  assert.equal(signedIn?.status, "signed_in");
+  assert.equal(signedIn?.user.email, social.email);
+  assert.equal((await step("me"))?.email, social.email);
 
   assert.deepEqual(problems, [], `calls that failed (requests that failed: ${failed.join("; ") || "none"})`);
   const notCovered = documented.filter((route) => !answered.has(route));
@@ -96,6 +140,7 @@ test("every route answers the page through the client, CORS included", async () 
     for (const [status, allowOrigin] of answers) {
       assert.ok(status < 400, `${route} answered ${status}`);
       // The JWKS is public to every origin; the rest echo the page's origin.
+      if (NAVIGATIONS.includes(route)) continue;
       assert.equal(allowOrigin, route === "GET /.well-known/jwks.json" ? "*" : site.url, `${route}: Access-Control-Allow-Origin`);
     }
   }

@@ -8,6 +8,7 @@ import { metaRoutes } from "./routes/meta.ts";
 import { mfaRoutes } from "./routes/mfa.ts";
 import { recoveryRoutes } from "./routes/recovery.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
+import { socialRoutes, type FlowStorage } from "./routes/social.ts";
 import { Session, type SessionEvent } from "./session.ts";
 import { defaultStore, type SessionStore } from "./storage.ts";
 import type { User } from "./types.ts";
@@ -17,6 +18,11 @@ export interface ClientOptions {
   baseUrl: string;
   /** Where the session is kept; default `localStorage` where there is one, else memory. */
   store?: SessionStore;
+  /**
+   * Where a social sign-in's PKCE verifier waits while the browser is at the provider; default
+   * `sessionStorage` (this tab only), else memory.
+   */
+  flowStorage?: FlowStorage;
   /** The `fetch` to call with; default the global one. */
   fetch?: FetchLike;
   clock?: Clock;
@@ -44,6 +50,7 @@ export function createClient(options: ClientOptions) {
     ...accountRoutes(context),
     ...mfaRoutes(context),
     ...sessionRoutes(context),
+    ...socialRoutes(context, options.flowStorage),
 
     /** Settles once the stored session, if any, is loaded. */
     ready: session.ready,

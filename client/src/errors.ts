@@ -17,7 +17,11 @@ export type ErrorCode =
   | "email_taken"
   | "invalid_mfa_code"
   | "mfa_already_enabled"
-  | "mfa_not_enrolled";
+  | "mfa_not_enrolled"
+  | "invalid_state"
+  | "provider_error"
+  | "last_sign_in_method"
+  | "no_password";
 
 /** Why a field of a request was refused (`fields` of a `validation_failed` answer). */
 export type FieldProblem =
@@ -96,6 +100,37 @@ export class EmailNotVerifiedError extends ApiError {
   constructor(status: number, body: ErrorBody, requestId: string | null) {
     super(status, body, requestId);
     this.verificationToken = body.verification_token;
+  }
+}
+
+/**
+ * Why a social sign-in or link came back without a code: the worker's `error` on the return URL
+ * (`access_denied`: the user said no at the provider; `provider_error`: the provider failed or its
+ * answer was refused; `account_exists`: an account has this address and it cannot be linked
+ * safely, so sign in with the password and link there; `email_missing` / `email_not_verified`: the
+ * provider gave no address, or did not vouch for it; `identity_taken`: that provider account is
+ * linked to another account; `already_linked`: this account already has that provider), or
+ * `no_verifier`: this tab holds no PKCE verifier for the code (it was not started here, or was
+ * completed already).
+ */
+export type SocialErrorCode =
+  | "access_denied"
+  | "provider_error"
+  | "account_exists"
+  | "email_missing"
+  | "email_not_verified"
+  | "identity_taken"
+  | "already_linked"
+  | "no_verifier";
+
+/** A social sign-in (or link) that came back with an `error`; `code` says which. */
+export class SocialSignInError extends EdgeAuthError {
+  override name = "SocialSignInError";
+  readonly code: SocialErrorCode;
+
+  constructor(code: SocialErrorCode) {
+    super(`social sign-in: ${code}`);
+    this.code = code;
   }
 }
 

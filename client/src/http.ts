@@ -7,7 +7,7 @@ export type FetchLike = (input: Request | string | URL, init?: RequestInit) => P
 export interface CallOptions {
   /** The bearer token, for routes that take one. */
   token?: string | null;
-  /** The value of the path's `{id}`. */
+  /** The value of the path's `{id}` (or `{provider}`). */
   id?: string;
   /** The query string's parameters. */
   query?: Record<string, string>;
@@ -26,7 +26,7 @@ export class Http {
   /** Calls a route; resolves to the answer's JSON body, throws ApiError or NetworkError. */
   async call<A, B = never>(route: Route<B>, body?: B, options: CallOptions = {}): Promise<A> {
     let path = route.path;
-    if (options.id !== undefined) path = path.replace("{id}", encodeURIComponent(options.id));
+    if (options.id !== undefined) path = path.replace(/\{\w+\}/, encodeURIComponent(options.id));
     const query = options.query ? `?${new URLSearchParams(options.query)}` : "";
     const headers: Record<string, string> = { Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";

@@ -5,14 +5,17 @@ export {
   EmailNotVerifiedError,
   NetworkError,
   NotSignedInError,
+  SocialSignInError,
   TooManyAttemptsError,
   ValidationError,
   type ErrorBody,
   type ErrorCode,
   type FieldProblem,
+  type SocialErrorCode,
 } from "./errors.ts";
 export { RefreshMachine, type Change, type Clock, type RefreshState, type SignOutReason } from "./refresh.ts";
 export type { SessionEvent } from "./session.ts";
 export { localStorageStore, memoryStore, type SessionStore, type StoredSession } from "./storage.ts";
 export { ROUTES, type Route } from "./routes/table.ts";
+export type { FlowStorage } from "./routes/social.ts";
 export type * from "./types.ts";

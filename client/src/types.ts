@@ -24,6 +24,10 @@ export interface ConfirmEmailChangeRequest { code: Code }
 export interface EnrollTotpRequest { password: string }
 export interface ConfirmTotpRequest { code: Code }
 export interface DisableTotpRequest { password: string; code: Code }
+/** The one-time `code` a social sign-in came back with, and the PKCE verifier of the app that started it. */
+export interface OAuthTokenRequest { code: string; code_verifier: string }
+/** `redirect_to`: one of the worker's OAUTH_REDIRECT_URLS. */
+export interface LinkProviderRequest { redirect_to: string }
 
 /** Every success answer carries a `message`. */
 export interface Message<M extends string = string> { message: M }
@@ -76,6 +80,16 @@ export interface SessionEntry {
   current: boolean;
 }
 
+/** A provider linked to the account (`GET /identities`). */
+export interface Identity {
+  provider: string;
+  /** The address the provider gave, if any. */
+  email: string | null;
+  /** RFC 3339 */
+  created_at: string;
+  last_used_at: string | null;
+}
+
 export interface TotpEnrolment { message: string; otpauth_uri: string; secret: string; qr_svg: string }
 export interface TotpConfirmed { message: string; recovery_codes: string[] }
 export interface PasswordUpdated { message: "Password updated successfully"; recovery_codes_left?: number }
@@ -94,3 +108,6 @@ export interface User { email: string; username: string | null; email_verified: 
 export type SignInResult =
   | { status: "signed_in"; user: User; recoveryCodesLeft?: number }
   | { status: "mfa_required"; mfaToken: string; expiresIn: number };
+
+/** What a social sign-in's return page comes to: a sign-in's result, or a provider linked. */
+export type SocialSignInResult = SignInResult | { status: "linked"; provider: string };

@@ -1,8 +1,23 @@
 // The example app: every step of an account's life through the web client, without a framework.
-import { createClient, ApiError, EmailNotVerifiedError, ValidationError } from "/client/edge-auth-client.js";
+import { createClient, ApiError, EmailNotVerifiedError, SocialSignInError, ValidationError } from "/client/edge-auth-client.js";
 
-const api = new URLSearchParams(location.search).get("api") ?? "http://localhost:8787";
-const client = createClient({ baseUrl: api });
+// Settings. PROVIDERS: the "Sign in with …" buttons, each a name of the worker's OIDC_PROVIDERS
+// (or "github"), e.g. ["google", "github"]. `?api=` and `?providers=a,b` override API and
+// PROVIDERS, and are remembered for this tab: the way back from a provider does not carry them.
+const API = "http://localhost:8787";
+const PROVIDERS = [];
+// Where a provider sends the browser back (through the worker): this page, at the site's root.
+// The worker's OAUTH_REDIRECT_URLS must list it exactly, e.g. "http://localhost:5173/".
+const RETURN_TO = new URL("/", location.href).href;
+
+const query = new URLSearchParams(location.search);
+const saved = JSON.parse(sessionStorage.getItem("example.settings") ?? "{}");
+const settings = {
+  api: query.get("api") ?? saved.api ?? API,
+  providers: query.has("providers") ? query.get("providers").split(",").filter(Boolean) : saved.providers ?? PROVIDERS,
+};
+sessionStorage.setItem("example.settings", JSON.stringify(settings));
+const client = createClient({ baseUrl: settings.api });
 const $ = (id) => document.getElementById(id);
 const value = (id) => $(id).value.trim();
 let mfaToken = null;
@@ -14,7 +29,19 @@ function notice(text, error = false) {
   $("notice").className = error ? "error" : "";
 }
 
+const SOCIAL_ERRORS = {
+  access_denied: "The sign-in was cancelled at the provider",
+  provider_error: "The provider could not sign you in; try again",
+  account_exists: "An account already has this address: sign in with its password, then link the provider",
+  email_missing: "The provider gave no email address",
+  email_not_verified: "The provider has not verified your email address",
+  identity_taken: "That provider account is linked to another account",
+  already_linked: "This account is linked to that provider already",
+  no_verifier: "This sign-in was not started in this tab; start again",
+};
+
 function describe(error) {
+  if (error instanceof SocialSignInError) return `${SOCIAL_ERRORS[error.code] ?? "Social sign-in failed"} (${error.code})`;
   if (error instanceof ValidationError) {
     return `${error.message}: ${Object.entries(error.fields).map(([f, why]) => `${f} ${why}`).join(", ")}`;
   }
@@ -56,8 +83,47 @@ async function render() {
   $("profile-name").value = me.username ?? "";
   $("enroll-form").hidden = me.mfa_enabled;
   $("disable-form").hidden = !me.mfa_enabled;
-  await renderSessions();
+  await Promise.all([renderSessions(), renderIdentities()]);
 }
+
+const button = (text, className, action) => {
+  const b = Object.assign(document.createElement("button"), { type: "button", textContent: text, className });
+  b.addEventListener("click", async () => {
+    try {
+      const said = await action();
+      if (said) notice(said);
+    } catch (error) {
+      notice(describe(error), true);
+    }
+  });
+  return b;
+};
+
+/** The providers linked to the account (each with Unlink), and a Link button per other provider. */
+async function renderIdentities() {
+  const identities = await client.identities();
+  $("identities-section").hidden = identities.length === 0 && settings.providers.length === 0;
+  $("identities").replaceChildren(...identities.map((identity) => {
+    const item = Object.assign(document.createElement("li"), {
+      textContent: `${identity.provider}${identity.email ? ` (${identity.email})` : ""}`,
+    });
+    item.dataset.provider = identity.provider;
+    item.append(button("Unlink", "unlink", async () => {
+      const said = await client.unlink(identity.provider);
+      await renderIdentities();
+      return said.message;
+    }));
+    return item;
+  }));
+  const linked = new Set(identities.map((i) => i.provider));
+  $("link-buttons").replaceChildren(...settings.providers.filter((p) => !linked.has(p)).map((provider) =>
+    button(`Link ${provider}`, "link", async () => location.assign(await client.linkProvider(provider, RETURN_TO)))));
+}
+
+// The signed-out side: a "Sign in with …" button per provider.
+$("social").hidden = settings.providers.length === 0;
+$("social-buttons").replaceChildren(...settings.providers.map((provider) =>
+  button(`Sign in with ${provider}`, "social", async () => location.assign(await client.socialSignInUrl(provider, RETURN_TO)))));
 
 async function renderSessions() {
   const rows = (await client.listSessions()).map((s) => {
@@ -174,5 +240,20 @@ client.onChange((event) => {
   render().catch((error) => notice(describe(error), true));
 });
 await client.ready;
+// Back from a provider: this page's address carries a one-time code (or an error, or linked=…).
+try {
+  const result = await client.completeSocialSignIn();
+  if (result?.status === "mfa_required") {
+    mfaToken = result.mfaToken;
+    $("mfa-form").hidden = false;
+    notice("Enter the code from your authenticator app");
+  } else if (result?.status === "signed_in") {
+    notice("Signed in");
+  } else if (result?.status === "linked") {
+    notice(`Linked ${result.provider}`);
+  }
+} catch (error) {
+  notice(describe(error), true);
+}
 await render().catch((error) => notice(describe(error), true));
 window.edgeAuth = client;

@@ -2,7 +2,9 @@
 
 use crate::core::keys::Keyring;
 use crate::core::login_lockout::LockoutLimits;
+use crate::core::oauth_config::OAuthConfig;
 use crate::core::otp::OtpPolicy;
+use crate::core::passkey_config::PasskeyConfig;
 use crate::core::secret::Secret;
 use crate::core::token_keys::{TokenKeys, SIGNING_KEY_VARIABLE, VERIFY_KEYS_VARIABLE};
 
@@ -84,6 +86,10 @@ pub struct Config {
     pub email_provider: Result<EmailProvider, ConfigError>,
     pub email_from: String,
     pub allowed_origins: AllowedOrigins,
+    /// Social sign-in (`oauth_config.rs`); a bad setting fails only the `/oauth` routes.
+    pub oauth: Result<OAuthConfig, ConfigError>,
+    /// Passkeys (`passkey_config.rs`), when `RP_ID` is set; a bad setting fails only their routes.
+    pub passkeys: Result<Option<PasskeyConfig>, ConfigError>,
     pub hibp_check: bool,
     /// Login refuses accounts whose address is unverified, and sign-up answers alike for taken
     /// and new addresses (`REQUIRE_EMAIL_VERIFICATION`).
@@ -96,7 +102,7 @@ pub struct Config {
 /// A setting that is missing or wrong. Names the variable, never its value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
-    pub variable: &'static str,
+    pub variable: std::borrow::Cow<'static, str>,
     pub problem: String,
 }
 
@@ -146,7 +152,7 @@ impl Config {
         let jwt_secret = setting.secret("JWT_SECRET")?;
         if jwt_secret.expose().len() < MIN_SECRET_BYTES {
             return Err(ConfigError {
-                variable: "JWT_SECRET",
+                variable: "JWT_SECRET".into(),
                 problem: format!("must be at least {MIN_SECRET_BYTES} bytes"),
             });
         }
@@ -161,13 +167,13 @@ impl Config {
             .collect();
         if previous.iter().any(|s| s.expose().len() < MIN_SECRET_BYTES) {
             return Err(ConfigError {
-                variable: "JWT_SECRET_PREVIOUS",
+                variable: "JWT_SECRET_PREVIOUS".into(),
                 problem: format!("must list secrets of at least {MIN_SECRET_BYTES} bytes each"),
             });
         }
         let email_provider = match setting.get("EMAIL_PROVIDER").as_deref().map(str::trim) {
             None => Err(ConfigError {
-                variable: "EMAIL_PROVIDER",
+                variable: "EMAIL_PROVIDER".into(),
                 problem: "is not set; mail cannot be sent".to_owned(),
             }),
             Some("console") => Ok(EmailProvider::Console),
@@ -181,7 +187,7 @@ impl Config {
             Some("cloudflare") => Ok(EmailProvider::Cloudflare),
             Some(_) => {
                 return Err(ConfigError {
-                    variable: "EMAIL_PROVIDER",
+                    variable: "EMAIL_PROVIDER".into(),
                     problem: "must be console, resend or cloudflare".to_owned(),
                 })
             }
@@ -213,6 +219,8 @@ impl Config {
             email_provider,
             email_from: setting.text("EMAIL_FROM", "Edge Auth <no-reply@example.com>"),
             allowed_origins: AllowedOrigins::parse(setting.get("CORS_ALLOWED_ORIGINS").as_deref()),
+            oauth: OAuthConfig::parse(|name| setting.get(name).map(|v| v.trim().to_owned())),
+            passkeys: PasskeyConfig::parse(|name| setting.get(name).map(|v| v.trim().to_owned())),
             hibp_check: setting.flag("HIBP_CHECK")?,
             require_email_verification: setting.flag("REQUIRE_EMAIL_VERIFICATION")?,
             totp_issuer: setting.text("TOTP_ISSUER", SERVICE_NAME),
@@ -240,7 +248,7 @@ impl<F: Fn(&str) -> Option<String>> Settings<F> {
 
     fn secret(&self, name: &'static str) -> Result<Secret, ConfigError> {
         self.get(name).map(Secret::new).ok_or(ConfigError {
-            variable: name,
+            variable: name.into(),
             problem: "is not set".to_owned(),
         })
     }
@@ -252,7 +260,7 @@ impl<F: Fn(&str) -> Option<String>> Settings<F> {
         match raw.trim().parse::<i64>() {
             Ok(value) if (min..=i64::from(i32::MAX)).contains(&value) => Ok(value),
             _ => Err(ConfigError {
-                variable: name,
+                variable: name.into(),
                 problem: format!("must be a whole number from {min} to {}", i32::MAX),
             }),
         }
@@ -263,7 +271,7 @@ impl<F: Fn(&str) -> Option<String>> Settings<F> {
             None | Some("false") => Ok(false),
             Some("true") => Ok(true),
             Some(_) => Err(ConfigError {
-                variable: name,
+                variable: name.into(),
                 problem: "must be true or false".to_owned(),
             }),
         }

@@ -46,8 +46,8 @@ impl TokenKeys {
     /// Reads `JWT_SIGNING_KEY` (required) and `JWT_VERIFY_KEYS` (optional). A key given without
     /// `kid` is named by its RFC 7638 thumbprint, which `npm run keygen` also uses.
     pub fn parse(signing: Option<&str>, verify: Option<&str>) -> Result<Self, ConfigError> {
-        let fail = |variable, problem: &str| ConfigError {
-            variable,
+        let fail = |variable: &'static str, problem: &str| ConfigError {
+            variable: variable.into(),
             problem: problem.to_owned(),
         };
         let raw = signing.ok_or_else(|| fail(SIGNING_KEY_VARIABLE, "is not set"))?;

@@ -27,6 +27,8 @@ pub enum ApiError {
     /// A second factor enrolled on an address nobody proved to own: a squatter's factor would
     /// stand between the owner and a reset by emailed code.
     FactorNeedsVerifiedEmail,
+    /// A password asked again of an account that has none (made by a social sign-in).
+    NoPassword,
     /// A signed-in caller re-entered a wrong password.
     InvalidPassword,
     /// The address an email change was going to became another account's in between.
@@ -39,6 +41,17 @@ pub enum ApiError {
     MfaNotEnrolled,
     TooManyAttempts {
         retry_after: i64,
+    },
+    /// A social sign-in's callback with no live state of ours (replayed, foreign or expired).
+    InvalidOAuthState,
+    /// A social sign-in provider failed (discovery, token exchange, its answer).
+    ProviderUnavailable,
+    /// Unlinking the account's last way to sign in.
+    LastSignInMethod,
+    /// A WebAuthn ceremony refused: `reason` is stable, `message` names what was expected.
+    PasskeyRefused {
+        reason: &'static str,
+        message: String,
     },
     NotFound,
     /// The path exists with the methods of `allow`.
@@ -88,6 +101,11 @@ impl ApiError {
                 "email_not_verified",
                 "Verify your email address before adding a second factor (POST /verify-email with the mailed code)".into(),
             ),
+            Self::NoPassword => (
+                403,
+                "no_password",
+                "This account has no password yet (it signs in with a provider); set one with a password reset by email".into(),
+            ),
             Self::InvalidPassword => (403, "invalid_password", "The password is wrong".into()),
             Self::InvalidMfaCode => (
                 400,
@@ -114,6 +132,22 @@ impl ApiError {
                 "too_many_attempts",
                 "Too many attempts; try again later".into(),
             ),
+            Self::InvalidOAuthState => (
+                400,
+                "invalid_state",
+                "This sign-in link expired or was already used; start the sign-in again".into(),
+            ),
+            Self::ProviderUnavailable => (
+                502,
+                "provider_error",
+                "The sign-in provider could not be reached; try again".into(),
+            ),
+            Self::LastSignInMethod => (
+                409,
+                "last_sign_in_method",
+                "This is the account's last way to sign in; set a password or link another provider first".into(),
+            ),
+            Self::PasskeyRefused { message, .. } => (400, "passkey_refused", message.clone()),
             Self::NotFound => (404, "not_found", "Not found".into()),
             Self::MethodNotAllowed { .. } => (405, "method_not_allowed", "Method not allowed".into()),
             // The variable's name and what is wrong with it, never its value (ConfigError).
@@ -149,7 +183,10 @@ impl ApiError {
         body.insert("message".into(), Value::String(message));
         body.insert("error".into(), Value::String(code.into()));
         if let Self::Misconfigured(e) = &self {
-            body.insert("variable".into(), Value::String(e.variable.into()));
+            body.insert("variable".into(), Value::String(e.variable.to_string()));
+        }
+        if let Self::PasskeyRefused { reason, .. } = &self {
+            body.insert("reason".into(), Value::String((*reason).into()));
         }
         if let Self::EmailNotVerified { verification_token } = &self {
             body.insert(

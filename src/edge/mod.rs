@@ -9,6 +9,7 @@ pub mod handlers;
 pub mod http;
 pub mod log;
 pub mod mailer;
+pub mod oauth_client;
 pub mod reauth;
 pub mod routes;
 pub mod scheduled;

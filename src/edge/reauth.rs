@@ -72,29 +72,32 @@ where
     T: for<'a> TryFrom<&'a Body, Error = Violations>,
 {
     let confirmed = confirm_password(req, ctx, password).await?;
-    if confirmed.checked.account.mfa_enabled == 0 {
-        return Ok(confirmed);
+    if confirmed.checked.account.mfa_enabled != 0 {
+        let user_id = confirmed.principal.user_id;
+        let code = mfa_code(&confirmed.input);
+        step_up(&ctx.data, &confirmed.db, user_id, code, confirmed.now).await?;
     }
-    let code = mfa_code(&confirmed.input).ok_or_else(|| {
+    Ok(confirmed)
+}
+
+/// The current code of an account whose factor is on, proved and spent: `400
+/// validation_failed` naming `mfa_code` when it is missing, `400 invalid_mfa_code` when wrong.
+pub async fn step_up(
+    state: &State,
+    db: &Db,
+    user_id: i64,
+    code: Option<&SecondFactor>,
+    now: i64,
+) -> Result<(), ApiError> {
+    let code = code.ok_or_else(|| {
         ApiError::from(Violation::new(
             "mfa_code",
             "missing",
             "mfa_code is required: this account has two-step sign-in on",
         ))
     })?;
-    let user_id = confirmed.principal.user_id;
-    let (proof, _) = prove(
-        &ctx.data,
-        &confirmed.db,
-        user_id,
-        code,
-        Factor::Enabled,
-        confirmed.now,
-        Vec::new(),
-    )
-    .await?;
-    spend(&confirmed.db, user_id, proof).await?;
-    Ok(confirmed)
+    let (proof, _) = prove(state, db, user_id, code, Factor::Enabled, now, Vec::new()).await?;
+    spend(db, user_id, proof).await
 }
 
 /// A caller whose password was just checked.
@@ -119,6 +122,9 @@ pub async fn reauthenticate(
         .ok_or(ApiError::Unauthorized)?;
     let email = Email::parse(&account.email)
         .map_err(|e| ApiError::internal("read account email", e.message))?;
+    if account.password_hash.is_empty() {
+        return Err(ApiError::NoPassword);
+    }
     let client = client_address(req);
     let limits = state.config.lockout_limits();
     let reserve = login_attempts::reserve(db, &email, &client, now, limits)?;

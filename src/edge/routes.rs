@@ -6,7 +6,7 @@ use worker::{Env, Method, Request, Response};
 
 use crate::edge::error::ApiError;
 use crate::edge::handlers::{
-    account, credentials, health, jwks, mfa, openapi, password_reset, profile, session,
+    account, credentials, health, jwks, mfa, oauth, openapi, password_reset, profile, session,
     session_list, verification,
 };
 use crate::edge::state::State;
@@ -59,12 +59,18 @@ pub enum Endpoint {
     DisableTotp,
     ListSessions,
     EndSession,
+    OAuthStart,
+    OAuthCallback,
+    OAuthLink,
+    OAuthToken,
+    ListIdentities,
+    Unlink,
 }
 
 use Endpoint as E;
 use Shield::{Off, On};
 
-/// Method, pattern (as the log shows it), endpoint, shield. A pattern ending in `/{id}` matches
+/// Method, pattern (as the log shows it), endpoint, shield. A `{id}` segment of a pattern matches
 /// one non-empty path segment there.
 const ROUTES: &[(Method, &str, Endpoint, Shield)] = &[
     (Method::Get, "/health", E::Health, Off),
@@ -100,6 +106,12 @@ const ROUTES: &[(Method, &str, Endpoint, Shield)] = &[
     (Method::Post, "/mfa/totp/disable", E::DisableTotp, Off),
     (Method::Get, "/sessions", E::ListSessions, Off),
     (Method::Delete, "/sessions/{id}", E::EndSession, Off),
+    (Method::Get, "/oauth/{id}/start", E::OAuthStart, Off),
+    (Method::Get, "/oauth/{id}/callback", E::OAuthCallback, Off),
+    (Method::Post, "/oauth/{id}/link", E::OAuthLink, Off),
+    (Method::Post, "/oauth/token", E::OAuthToken, On),
+    (Method::Get, "/identities", E::ListIdentities, Off),
+    (Method::Delete, "/identities/{id}", E::Unlink, Off),
 ];
 
 /// What a path and method resolve to.
@@ -164,14 +176,24 @@ fn method_name(method: &Method) -> &'static str {
     }
 }
 
-/// `Some(param)` when `path` fits `pattern`: equal, or equal up to a trailing `{id}` segment.
+/// `Some(param)` when `path` fits `pattern`: equal segment by segment, a `{id}` segment standing
+/// for any one non-empty segment (its value is the param).
 fn matches(pattern: &str, path: &str) -> Option<Option<String>> {
-    match pattern.strip_suffix("{id}") {
-        None => (pattern == path).then_some(None),
-        Some(prefix) => path
-            .strip_prefix(prefix)
-            .filter(|segment| !segment.is_empty() && !segment.contains('/'))
-            .map(|segment| Some(segment.to_owned())),
+    if !pattern.contains("{id}") {
+        return (pattern == path).then_some(None);
+    }
+    let mut param = None;
+    let mut wanted = pattern.split('/');
+    let mut given = path.split('/');
+    loop {
+        match (wanted.next(), given.next()) {
+            (None, None) => return Some(param),
+            (Some("{id}"), Some(segment)) if !segment.is_empty() => {
+                param = Some(segment.to_owned());
+            }
+            (Some(a), Some(b)) if a == b => {}
+            _ => return None,
+        }
     }
 }
 
@@ -208,6 +230,12 @@ pub async fn call(
         E::DisableTotp => mfa::disable(req, ctx).await,
         E::ListSessions => session_list::list_sessions(req, ctx).await,
         E::EndSession => session_list::end_session(req, ctx).await,
+        E::OAuthStart => oauth::start(req, ctx).await,
+        E::OAuthCallback => oauth::callback(req, ctx).await,
+        E::OAuthLink => oauth::link(req, ctx).await,
+        E::OAuthToken => oauth::exchange(req, ctx).await,
+        E::ListIdentities => oauth::list(req, ctx).await,
+        E::Unlink => oauth::unlink(req, ctx).await,
     }
 }
 
@@ -230,6 +258,12 @@ mod tests {
             pattern_of(Method::Delete, "/sessions/abc_-1"),
             Some(("/sessions/{id}", Some("abc_-1".to_owned())))
         );
+        assert_eq!(
+            pattern_of(Method::Get, "/oauth/google/start"),
+            Some(("/oauth/{id}/start", Some("google".to_owned())))
+        );
+        assert_eq!(pattern_of(Method::Get, "/oauth//start"), None);
+        assert_eq!(pattern_of(Method::Get, "/oauth/a/b/start"), None);
     }
 
     #[test]

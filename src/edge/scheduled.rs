@@ -56,6 +56,8 @@ pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) 
                     "email_codes": p.email_codes,
                     "mfa_challenges": p.mfa_challenges,
                     "pending_totp_factors": p.pending_factors,
+                    "oauth_states": p.oauth_states,
+                    "oauth_codes": p.oauth_codes,
                 }),
             );
             fields.insert("d1".into(), json!(d1));

@@ -164,9 +164,10 @@ export class TestApp {
 
   /**
    * Any request; `json` is sent as a JSON body, `body` as it is; `ip` as CF-Connecting-IP (the
-   * client address Cloudflare's edge sets). Returns status, headers, body.
+   * client address Cloudflare's edge sets); `redirect: "manual"` to see a redirect itself. Returns
+   * status, headers, body.
    */
-  async request(method, path, { json, body, headers = {}, token, ip } = {}) {
+  async request(method, path, { json, body, headers = {}, token, ip, redirect = "follow" } = {}) {
     const allHeaders = { ...headers };
     if (ip) allHeaders["CF-Connecting-IP"] = ip;
     if (json !== undefined) {
@@ -174,7 +175,7 @@ export class TestApp {
       body = JSON.stringify(json);
     }
     if (token) allHeaders.Authorization = `Bearer ${token}`;
-    const response = await fetch(`${this.base}${path}`, { method, headers: allHeaders, body });
+    const response = await fetch(`${this.base}${path}`, { method, headers: allHeaders, body, redirect });
     const text = await response.text();
     // Every answer must be one the API's document describes (api/openapi.json).
     const problems = contractProblems({ method, path, status: response.status, headers: response.headers, text });

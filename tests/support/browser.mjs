@@ -3,6 +3,7 @@
 // origin the worker's CORS allows: the built web client, a test page, and the example app.
 import { chromium } from "playwright-core";
 import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -24,10 +25,12 @@ const CHROMIUM_ARGS = [
 ];
 
 /**
- * A worker, the static site and a browser profile. `vars` go to the worker; its CORS allows
- * exactly the site's origin. Pass node:test's `after` to close it all after the file's tests.
+ * A worker, the static site and a browser profile. `vars` go to the worker (an object, or a
+ * function of the site's URL, for settings that name the site); its CORS allows exactly the site's
+ * origin. `miniflare` adds Miniflare options (e.g. a fixed `port`). Pass node:test's `after` to
+ * close it all after the file's tests.
  */
-export async function startRig(after, { vars = {} } = {}) {
+export async function startRig(after, { vars = {}, miniflare = {} } = {}) {
   const scratch = mkdtempSync(join(tmpdir(), "edge-auth-browser-"));
   // Each test file builds its own copy: files run in parallel and must not rewrite each other's.
   await buildClient({ quiet: true, outfile: `${scratch}/client/edge-auth-client.js` });
@@ -38,7 +41,8 @@ export async function startRig(after, { vars = {} } = {}) {
       "/test/": `${ROOT}tests/support/browser-page`,
     },
   });
-  const app = await spawnApp({ mail: true, vars: { CORS_ALLOWED_ORIGINS: site.url, ...vars } });
+  const extra = typeof vars === "function" ? vars(site.url) : vars;
+  const app = await spawnApp({ mail: true, miniflare, vars: { CORS_ALLOWED_ORIGINS: site.url, ...extra } });
   const contexts = [];
   const rig = {
     app,
@@ -99,4 +103,37 @@ export function artifacts(name) {
   const dir = join(ARTIFACTS, name);
   mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+/** A free local port: the worker's, fixed before it starts, so an OpenID provider can know its callback. */
+export function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Clicks through the test OpenID provider's pages (tests/support/oidc.mjs) in `page`: signs in as
+ * `login` when it asks, then allows (or with `consent: false` cancels). A provider that remembers
+ * the browser may skip either page; this returns once the browser has left the provider.
+ */
+export async function throughProvider(page, issuer, { login, consent = true } = {}) {
+  for (let step = 0; step < 4; step++) {
+    await page.waitForLoadState();
+    if (new URL(page.url()).origin !== issuer) return;
+    const prompt = await page.locator("body[data-prompt]").getAttribute("data-prompt");
+    const leaving = page.waitForNavigation();
+    if (prompt === "login") {
+      await page.fill("#login-name", login);
+      await page.click("#sign-in");
+    } else {
+      await page.click(consent ? "#allow" : "#cancel");
+    }
+    await leaving;
+  }
+  throw new Error("throughProvider: still at the provider");
 }

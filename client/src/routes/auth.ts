@@ -1,21 +1,25 @@
 // Signing up, in and out.
 import type { Context } from "../context.ts";
+import type { Session } from "../session.ts";
 import type * as T from "../types.ts";
 import { ROUTES } from "./table.ts";
 
-export function authRoutes({ http, session }: Context) {
-  async function finish(answer: T.LoginAnswer | T.MfaChallenge): Promise<T.SignInResult> {
-    if ("mfa_required" in answer && answer.mfa_required) {
-      return { status: "mfa_required", mfaToken: answer.mfa_token, expiresIn: answer.expires_in };
-    }
-    const login = answer as T.LoginAnswer;
-    await session.signedIn(login);
-    return {
-      status: "signed_in",
-      user: { email: login.email, username: login.username, email_verified: login.email_verified },
-      ...(login.recovery_codes_left !== undefined && { recoveryCodesLeft: login.recovery_codes_left }),
-    };
+/** A sign-in's answer (`/login`, `/login/mfa`, `/oauth/token`) as a result; when signed in, the session is adopted. */
+export async function signInResult(session: Session, answer: T.LoginAnswer | T.MfaChallenge): Promise<T.SignInResult> {
+  if ("mfa_required" in answer && answer.mfa_required) {
+    return { status: "mfa_required", mfaToken: answer.mfa_token, expiresIn: answer.expires_in };
   }
+  const login = answer as T.LoginAnswer;
+  await session.signedIn(login);
+  return {
+    status: "signed_in",
+    user: { email: login.email, username: login.username, email_verified: login.email_verified },
+    ...(login.recovery_codes_left !== undefined && { recoveryCodesLeft: login.recovery_codes_left }),
+  };
+}
+
+export function authRoutes({ http, session }: Context) {
+  const finish = (answer: T.LoginAnswer | T.MfaChallenge) => signInResult(session, answer);
 
   return {
     /** `POST /register`: creates the account (and mails a verification code). */

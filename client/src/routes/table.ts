@@ -11,7 +11,7 @@ export type Fields<B> = {
 
 export interface Route<B = never> {
   method: Method;
-  /** The path; `{id}` is replaced by the call's id. */
+  /** The path; its `{id}` or `{provider}` is replaced by the call's id. */
   path: string;
   /** Whether it takes the session's bearer token. */
   auth: boolean;
@@ -56,4 +56,12 @@ export const ROUTES = {
   disableTotp: route<T.DisableTotpRequest>("POST", "/mfa/totp/disable", true, { password: R, code: R }),
   listSessions: route("GET", "/sessions", true),
   endSession: route("DELETE", "/sessions/{id}", true),
+  // Social sign-in: the browser navigates to `start` (see routes/social.ts); the provider sends it
+  // to `callback`, which sends it on to the app. Neither is called with fetch.
+  oauthStart: route("GET", "/oauth/{provider}/start", false),
+  oauthCallback: route("GET", "/oauth/{provider}/callback", false),
+  oauthToken: route<T.OAuthTokenRequest>("POST", "/oauth/token", false, { code: R, code_verifier: R }),
+  linkProvider: route<T.LinkProviderRequest>("POST", "/oauth/{provider}/link", true, { redirect_to: R }),
+  listIdentities: route("GET", "/identities", true),
+  unlinkIdentity: route("DELETE", "/identities/{provider}", true),
 } as const;

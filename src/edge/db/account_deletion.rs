@@ -43,7 +43,21 @@ const DELETE_MFA_CHALLENGES_SQL: &str = "DELETE FROM mfa_challenges WHERE user_i
 const DELETE_LOGIN_ATTEMPTS_SQL: &str = "DELETE FROM login_attempts WHERE email = ?5 \
     AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?2)";
 
-const DELETE_BATCH: [&str; 10] = [
+/// 9. Its linked sign-in identities, and social sign-ins in flight.
+const DELETE_IDENTITIES_SQL: &str = "DELETE FROM identities WHERE user_id = ?2 \
+    AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?2)";
+const DELETE_OAUTH_CODES_SQL: &str = "DELETE FROM oauth_codes WHERE user_id = ?2 \
+    AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?2)";
+const DELETE_OAUTH_STATES_SQL: &str = "DELETE FROM oauth_states WHERE link_user_id = ?2 \
+    AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?2)";
+
+/// 10. Its passkeys and their ceremonies in flight.
+const DELETE_PASSKEYS_SQL: &str = "DELETE FROM passkeys WHERE user_id = ?2 \
+    AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?2)";
+const DELETE_PASSKEY_CHALLENGES_SQL: &str = "DELETE FROM passkey_challenges WHERE user_id = ?2 \
+    AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?2)";
+
+const DELETE_BATCH: [&str; 15] = [
     DELETE_ACCOUNT_SQL,
     DELETE_REFRESH_TOKENS_SQL,
     DELETE_SESSIONS_SQL,
@@ -54,6 +68,11 @@ const DELETE_BATCH: [&str; 10] = [
     DELETE_RECOVERY_CODES_SQL,
     DELETE_MFA_CHALLENGES_SQL,
     DELETE_LOGIN_ATTEMPTS_SQL,
+    DELETE_IDENTITIES_SQL,
+    DELETE_OAUTH_CODES_SQL,
+    DELETE_OAUTH_STATES_SQL,
+    DELETE_PASSKEYS_SQL,
+    DELETE_PASSKEY_CHALLENGES_SQL,
 ];
 
 /// Every statement of this module, for the query-plan check.

@@ -42,6 +42,12 @@ const PRUNE_LOGIN_ATTEMPTS_SQL: &str = "DELETE FROM login_attempts WHERE (email,
 const PRUNE_CODE_EVENTS_SQL: &str = "DELETE FROM code_events WHERE rowid IN \
     (SELECT rowid FROM code_events WHERE at <= ?1 - ?6 LIMIT ?4)";
 
+/// Social sign-ins never completed, and one-time codes expired or used (they last minutes).
+const PRUNE_OAUTH_STATES_SQL: &str = "DELETE FROM oauth_states WHERE rowid IN \
+    (SELECT rowid FROM oauth_states WHERE expires_at <= ?1 LIMIT ?4)";
+const PRUNE_OAUTH_CODES_SQL: &str = "DELETE FROM oauth_codes WHERE rowid IN \
+    (SELECT rowid FROM oauth_codes WHERE expires_at <= ?1 LIMIT ?4)";
+
 /// Every statement of this module, for the query-plan check.
 pub const STATEMENTS: &[&str] = &[
     PRUNE_REFRESH_TOKENS_SQL,
@@ -52,6 +58,8 @@ pub const STATEMENTS: &[&str] = &[
     PRUNE_EMAIL_CODES_SQL,
     PRUNE_MFA_CHALLENGES_SQL,
     PRUNE_PENDING_FACTORS_SQL,
+    PRUNE_OAUTH_STATES_SQL,
+    PRUNE_OAUTH_CODES_SQL,
 ];
 
 /// What the cleanup keeps, in seconds.
@@ -74,6 +82,8 @@ pub struct Pruned {
     pub email_codes: usize,
     pub mfa_challenges: usize,
     pub pending_factors: usize,
+    pub oauth_states: usize,
+    pub oauth_codes: usize,
 }
 
 /// Deletes, in one transaction, at most `SLICE` rows of each kind.
@@ -104,5 +114,7 @@ pub async fn prune(db: &Db, now: i64, keep: Retention) -> Result<Pruned, ApiErro
         email_codes: changes[5],
         mfa_challenges: changes[6],
         pending_factors: changes[7],
+        oauth_states: changes[8],
+        oauth_codes: changes[9],
     })
 }

@@ -5,9 +5,14 @@
 pub mod account_deletion;
 mod d1;
 pub mod email_codes;
+pub mod identities;
 pub mod login_attempts;
 pub mod maintenance;
 pub mod mfa_challenges;
+pub mod oauth_codes;
+pub mod oauth_states;
+pub mod passkey_challenges;
+pub mod passkeys;
 pub mod password_resets;
 pub mod sessions;
 pub mod totp_factors;
@@ -24,15 +29,20 @@ pub use d1::{batch, first, int, nullable_text, rows, statement, text, D1Figures,
 pub fn catalog() -> Vec<(&'static str, &'static str)> {
     let [issue, redeem] = password_resets::STATEMENTS;
     let [code_issue, notice, verify, change] = email_codes::STATEMENTS;
-    let modules: [(&'static str, &[&'static str]); 13] = [
+    let modules: [(&'static str, &[&'static str]); 18] = [
         ("account_deletion", account_deletion::STATEMENTS),
         ("email_codes", code_issue),
         ("email_codes", notice),
         ("email_codes", verify),
         ("email_codes", change),
+        ("identities", identities::STATEMENTS),
         ("login_attempts", login_attempts::STATEMENTS),
         ("maintenance", maintenance::STATEMENTS),
         ("mfa_challenges", mfa_challenges::STATEMENTS),
+        ("oauth_codes", oauth_codes::STATEMENTS),
+        ("oauth_states", oauth_states::STATEMENTS),
+        ("passkey_challenges", passkey_challenges::STATEMENTS),
+        ("passkeys", passkeys::STATEMENTS),
         ("password_resets", issue),
         ("password_resets", redeem),
         ("sessions", sessions::STATEMENTS),

@@ -19,6 +19,10 @@ const ACCOUNT_BY_SESSION_SQL: &str = "SELECT u.id, u.email, u.name, u.password_h
         WHERE f.user_id = u.id AND f.enabled_at IS NOT NULL) AS mfa_enabled \
     FROM users u JOIN sessions s ON s.user_id = u.id \
     WHERE s.id = ?1 AND u.id = ?2 AND s.revoked_at IS NULL AND s.expires_at > ?3";
+/// The credentials of account `?1`, for a sign-in that proved the user another way (a provider).
+const CREDENTIALS_BY_ID_SQL: &str =
+    "SELECT id, email, name, password_hash, email_verified_at, EXISTS (SELECT 1 FROM totp_factors f \
+      WHERE f.user_id = users.id AND f.enabled_at IS NOT NULL) AS mfa_enabled FROM users WHERE id = ?1";
 /// The account `?1`, for the answer of a login completed by a second factor.
 const ACCOUNT_BY_ID_SQL: &str =
     "SELECT id, email, name, email_verified_at FROM users WHERE id = ?1";
@@ -45,6 +49,7 @@ pub const STATEMENTS: &[&str] = &[
     FIND_CREDENTIALS_SQL,
     ACCOUNT_BY_SESSION_SQL,
     ACCOUNT_BY_ID_SQL,
+    CREDENTIALS_BY_ID_SQL,
     CHANGE_PASSWORD_SQL,
     UPGRADE_HASH_SQL,
     PROFILE_SQL,
@@ -109,6 +114,16 @@ pub fn find_credentials(db: &Db, email: &Email) -> Result<D1PreparedStatement, A
 }
 
 /// Replaces a hash found outdated at login, unless the password changed meanwhile.
+/// The credentials of account `user_id` (one round trip).
+pub async fn credentials_by_id(db: &Db, user_id: i64) -> Result<Option<Credentials>, ApiError> {
+    first(
+        db,
+        statement(db, CREDENTIALS_BY_ID_SQL, &[int(user_id)])?,
+        "read account",
+    )
+    .await
+}
+
 pub fn upgrade_hash(
     db: &Db,
     user_id: i64,

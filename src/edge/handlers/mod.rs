@@ -6,6 +6,7 @@ pub mod credentials;
 pub mod health;
 pub mod jwks;
 pub mod mfa;
+pub mod oauth;
 pub mod openapi;
 pub mod password_reset;
 pub mod profile;

@@ -1,7 +1,7 @@
 //! `POST /login`, `POST /refresh` and `POST /logout`: sessions and their tokens.
 
 use serde_json::{json, Map, Value};
-use worker::{Request, Response};
+use worker::{D1PreparedStatement, Request, Response};
 
 use crate::core::access_token::{self, Principal};
 use crate::core::client_address::ClientAddress;
@@ -45,6 +45,8 @@ pub async fn login(mut req: Request, ctx: RouteContext) -> Result<Response, ApiE
     let account: Option<Credentials> = rows(&results[2], "read account")?.into_iter().next();
     let password = login.password.expose();
     let verified = match &account {
+        // An account a provider made has no password: answered like an unknown email.
+        Some(account) if account.password_hash.is_empty() => password_hash::verify_dummy(password),
         Some(account) => {
             password_hash::verify(password, &account.password_hash).unwrap_or_else(|e| {
                 ctx.data.log.event(
@@ -60,53 +62,89 @@ pub async fn login(mut req: Request, ctx: RouteContext) -> Result<Response, ApiE
         return Err(ApiError::Unauthorized);
     };
     ctx.data.log.set_user(account.id);
-    // Only after the right password, so the answer tells nothing to someone who lacks it.
-    if config.require_email_verification && account.email_verified_at.is_none() {
-        let verification_token = verification_token::issue(
-            &config.keys.current().verification_token,
-            login.email.as_str(),
-            now,
-        );
-        return Err(ApiError::EmailNotVerified { verification_token });
-    }
-    if account.mfa_enabled != 0 {
-        return challenge(&req, &db, &account, &client, now).await;
-    }
-
     let session_id = random::identifier();
-    let refresh = RefreshToken::generate();
-    let [clear_pair, release_account] =
-        login_attempts::record_success(&db, &login.email, &client, &session_id)?;
-    let mut start = vec![
-        sessions::create(
-            &db,
-            &session_id,
-            account.id,
-            now,
-            now + config.refresh_token_ttl,
-            &account.password_hash,
-            user_agent(&req).as_deref(),
-        )?,
-        sessions::add_refresh_token(&db, &refresh.digest(), &session_id, now)?,
-        clear_pair,
-        release_account,
-    ];
+    let mut extra: Vec<D1PreparedStatement> =
+        login_attempts::record_success(&db, &login.email, &client, &session_id)?.into();
     if !password_hash::is_current(&account.password_hash) {
         let upgraded = password_hash::hash(password, random::bytes())
             .map_err(|e| ApiError::internal("rehash password", e))?;
-        start.push(users::upgrade_hash(
+        extra.push(users::upgrade_hash(
             &db,
             account.id,
             &account.password_hash,
             &upgraded,
         )?);
     }
-    let started = batch(&db, start, "start session").await?;
-    // No session row: the password changed while this login was checking the old one.
+    let start = Start {
+        session_id,
+        client,
+        extra,
+        second_factor_done: false,
+    };
+    start_session(&req, config, &db, &account, start, now).await
+}
+
+/// The session a sign-in would start: its id (chosen first, so `extra` can be gated on its
+/// creation), the client, and statements for the batch that starts it.
+pub struct Start {
+    pub session_id: String,
+    pub client: ClientAddress,
+    pub extra: Vec<D1PreparedStatement>,
+    /// The sign-in proved two factors itself (a passkey with user verification): no TOTP step.
+    pub second_factor_done: bool,
+}
+
+/// How every sign-in method ends, once it proved who the user is (a password, a provider):
+/// `403 email_not_verified` while the address must be verified first, the second-factor step
+/// when a factor is on, else a new session (created only if the account's password hash is still
+/// the one `account` holds, so it cannot outlive a reset that raced it) and the login answer.
+/// `start.extra` joins the batch that starts the session (releasing a password login's attempt
+/// count, upgrading its hash).
+pub async fn start_session(
+    req: &Request,
+    config: &Config,
+    db: &Db,
+    account: &Credentials,
+    start: Start,
+    now: i64,
+) -> Result<Response, ApiError> {
+    let Start {
+        session_id,
+        client,
+        extra,
+        second_factor_done,
+    } = start;
+    // Only after the identity was proven, so the answer tells nothing to someone who lacks it.
+    if config.require_email_verification && account.email_verified_at.is_none() {
+        let verification_token = verification_token::issue(
+            &config.keys.current().verification_token,
+            &account.email,
+            now,
+        );
+        return Err(ApiError::EmailNotVerified { verification_token });
+    }
+    if account.mfa_enabled != 0 && !second_factor_done {
+        return challenge(req, db, account, &client, now).await;
+    }
+    let refresh = RefreshToken::generate();
+    let mut statements = vec![
+        sessions::create(
+            db,
+            &session_id,
+            account.id,
+            now,
+            now + config.refresh_token_ttl,
+            &account.password_hash,
+            user_agent(req).as_deref(),
+        )?,
+        sessions::add_refresh_token(db, &refresh.digest(), &session_id, now)?,
+    ];
+    statements.extend(extra);
+    let started = batch(db, statements, "start session").await?;
+    // No session row: the password changed while this sign-in was checking the old one.
     if rows::<SessionId>(&started[0], "read new session")?.is_empty() {
         return Err(ApiError::Unauthorized);
     }
-
     let signed = Signed {
         user_id: account.id,
         email: &account.email,

@@ -1,0 +1,108 @@
+// Social sign-in (an OpenID provider, GitHub) and the providers linked to an account.
+//
+// The dance: `socialSignInUrl` makes a PKCE verifier, keeps it in this tab's flow storage
+// (sessionStorage by default) and returns the worker's /oauth/{provider}/start URL; the app sends
+// the browser there. The provider sends it to the worker, the worker back to `redirectTo` with a
+// one-time `code` (or an `error`); there `completeSocialSignIn` exchanges the code, with the
+// verifier, for the session: a code read from the URL is worth nothing without it.
+import type { Context } from "../context.ts";
+import { SocialSignInError, type SocialErrorCode } from "../errors.ts";
+import type * as T from "../types.ts";
+import { authorizedCall } from "./account.ts";
+import { signInResult } from "./auth.ts";
+import { ROUTES } from "./table.ts";
+
+/** Where the PKCE verifier waits while the browser is away: `sessionStorage` (this tab only) by default. */
+export type FlowStorage = Pick<Storage, "getItem" | "setItem" | "removeItem">;
+
+/** The URL's query parameters a return carries (removed from the address bar once read). */
+const RETURN_PARAMS = ["code", "error", "linked"] as const;
+
+function base64url(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function defaultFlowStorage(): FlowStorage {
+  try {
+    if (globalThis.sessionStorage) return globalThis.sessionStorage;
+  } catch {
+    // blocked storage: fall through to memory (the flow then works within one page only)
+  }
+  const memory = new Map<string, string>();
+  return {
+    getItem: (key) => memory.get(key) ?? null,
+    setItem: (key, value) => void memory.set(key, value),
+    removeItem: (key) => void memory.delete(key),
+  };
+}
+
+export function socialRoutes(context: Context, storage: FlowStorage = defaultFlowStorage()) {
+  const { http, session } = context;
+  const call = authorizedCall(context);
+  // One flow in flight per tab and API: a tab that leaves for a provider comes back to finish it.
+  const key = `edge-auth.pkce:${http.baseUrl}`;
+  const path = (template: string, provider: string) => template.replace("{provider}", encodeURIComponent(provider));
+
+  return {
+    /**
+     * The URL to send the browser to for signing in with `provider` (a name of the worker's
+     * OIDC_PROVIDERS, or `github`); it comes back to `redirectTo` (exactly one of the worker's
+     * OAUTH_REDIRECT_URLS), where `completeSocialSignIn` finishes. Starting again replaces the
+     * pending flow of this tab.
+     */
+    async socialSignInUrl(provider: string, redirectTo: string): Promise<string> {
+      const verifier = base64url(crypto.getRandomValues(new Uint8Array(32)));
+      const challenge = base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))));
+      storage.setItem(key, JSON.stringify({ verifier, provider, redirectTo }));
+      const query = new URLSearchParams({ redirect_to: redirectTo, code_challenge: challenge, code_challenge_method: "S256" });
+      return `${http.baseUrl}${path(ROUTES.oauthStart.path, provider)}?${query}`;
+    },
+
+    /**
+     * On the return page: reads what the worker sent back on `url` (default: this page's address,
+     * which then loses it). A `code` is exchanged with this tab's verifier (`POST /oauth/token`)
+     * and signs in as `login` does: `signed_in`, or `mfa_required` (go on with `loginMfa`). An
+     * `error` throws SocialSignInError with its code. A link's `linked={provider}` resolves to
+     * `{status: "linked", provider}`; a URL with none of these (an ordinary page load) to null.
+     */
+    async completeSocialSignIn(url?: string | URL): Promise<T.SocialSignInResult | null> {
+      const here = new URL(url ?? globalThis.location.href);
+      const [code, error, linked] = RETURN_PARAMS.map((name) => here.searchParams.get(name));
+      if (!code && !error && !linked) return null;
+      if (url === undefined) {
+        // Out of the address bar (and the history): a reload must not replay a spent code.
+        for (const name of RETURN_PARAMS) here.searchParams.delete(name);
+        history.replaceState(history.state, "", here);
+      }
+      const pending = storage.getItem(key);
+      storage.removeItem(key);
+      if (error) throw new SocialSignInError(error as SocialErrorCode);
+      if (!code) return { status: "linked", provider: linked! };
+      let verifier: string | undefined;
+      try {
+        verifier = pending ? (JSON.parse(pending) as { verifier?: string }).verifier : undefined;
+      } catch {
+        // a corrupt entry is no verifier
+      }
+      if (!verifier) throw new SocialSignInError("no_verifier");
+      const answer = await http.call<T.LoginAnswer | T.MfaChallenge, T.OAuthTokenRequest>(ROUTES.oauthToken, {
+        code,
+        code_verifier: verifier,
+      });
+      return signInResult(session, answer);
+    },
+
+    /**
+     * `POST /oauth/{provider}/link`: the URL to send the browser to for linking `provider` to the
+     * signed-in account; it comes back to `redirectTo` with `linked={provider}` or an `error`.
+     */
+    linkProvider: async (provider: string, redirectTo: string) =>
+      (await call<{ url: string }, T.LinkProviderRequest>(ROUTES.linkProvider, { redirect_to: redirectTo }, { id: provider })).url,
+
+    /** `GET /identities`: the providers linked to the account. */
+    identities: async () => (await call<{ identities: T.Identity[] }>(ROUTES.listIdentities)).identities,
+
+    /** `DELETE /identities/{provider}`: never the account's last way to sign in (409 `last_sign_in_method`). */
+    unlink: (provider: string) => call<T.Message<"Unlinked">>(ROUTES.unlinkIdentity, undefined, { id: provider }),
+  };
+}

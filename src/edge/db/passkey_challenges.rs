@@ -1,0 +1,87 @@
+//! The `passkey_challenges` table: one WebAuthn ceremony in flight. The challenge is random,
+//! kept as its SHA-256 digest, five minutes long, bound to its ceremony (and, for a registration,
+//! its account), and taken in one statement (`DELETE … RETURNING`), so of parallel replays of
+//! one answer exactly one finds it (W3C WebAuthn §13.4.3).
+
+use serde::Deserialize;
+use wasm_bindgen::JsValue;
+
+use super::{batch, first, int, nullable_text, statement, text, Db};
+use crate::edge::error::ApiError;
+
+const CREATE_SQL: &str =
+    "INSERT INTO passkey_challenges (digest, ceremony, user_id, email, expires_at) \
+    VALUES (?1, ?2, ?3, ?4, ?5)";
+/// The live challenge `?1` of ceremony `?2`, taken.
+const TAKE_SQL: &str = "DELETE FROM passkey_challenges \
+    WHERE digest = ?1 AND ceremony = ?2 AND expires_at > ?3 RETURNING user_id, email";
+
+/// Every statement of this module, for the query-plan check.
+pub const STATEMENTS: &[&str] = &[CREATE_SQL, TAKE_SQL];
+
+/// How long a ceremony may take (the options' `timeout` says the same).
+pub const TTL_SECONDS: i64 = 300;
+
+/// A ceremony's name as stored.
+#[derive(Debug, Clone, Copy)]
+pub enum Ceremony {
+    Register,
+    Login,
+}
+
+impl Ceremony {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Register => "register",
+            Self::Login => "login",
+        }
+    }
+}
+
+/// Stores a challenge (one round trip).
+pub async fn create(
+    db: &Db,
+    digest: &str,
+    ceremony: Ceremony,
+    user_id: Option<i64>,
+    email: Option<&str>,
+    now: i64,
+) -> Result<(), ApiError> {
+    let args = [
+        text(digest),
+        text(ceremony.as_str()),
+        user_id.map_or(JsValue::NULL, int),
+        nullable_text(email),
+        int(now + TTL_SECONDS),
+    ];
+    batch(
+        db,
+        vec![statement(db, CREATE_SQL, &args)?],
+        "store passkey challenge",
+    )
+    .await?;
+    Ok(())
+}
+
+/// What a taken challenge was bound to.
+#[derive(Debug, Deserialize)]
+pub struct Taken {
+    pub user_id: Option<i64>,
+    pub email: Option<String>,
+}
+
+/// Takes the live challenge of `digest` for `ceremony`: `None` if unknown, used or expired.
+pub async fn take(
+    db: &Db,
+    digest: &str,
+    ceremony: Ceremony,
+    now: i64,
+) -> Result<Option<Taken>, ApiError> {
+    let args = [text(digest), text(ceremony.as_str()), int(now)];
+    first(
+        db,
+        statement(db, TAKE_SQL, &args)?,
+        "take passkey challenge",
+    )
+    .await
+}
