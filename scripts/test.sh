@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every check, from a fresh clone: setup, formatting, lints (host and wasm32), unit tests, the
-# release build with a deploy dry run, and the black-box tests against the compiled worker in
-# workerd with local D1.
+# release build with a deploy dry run, the black-box tests against the compiled worker in workerd
+# with local D1, and the contract fuzzer against the same worker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -23,3 +23,5 @@ step "release build and deploy check (wrangler deploy --dry-run: builds, bundles
 bash scripts/deploy-check.sh
 step "black-box tests (node --test, workerd + local D1)"
 node --test --test-concurrency=2 tests/*.test.mjs
+step "contract fuzzer (schemathesis against api/openapi.json, about 2.5 minutes)"
+bash scripts/fuzz.sh

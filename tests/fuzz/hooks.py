@@ -1,0 +1,147 @@
+"""Schemathesis hooks of the contract fuzzer (scripts/fuzz.sh loads them via SCHEMATHESIS_HOOKS).
+
+What a JSON Schema cannot state about the API's input, and the one property the fuzzer exists
+for: a request the document calls valid is never refused as malformed.
+"""
+
+import ast
+import importlib
+import inspect
+import json
+import os
+import pathlib
+import urllib.request
+
+import schemathesis
+from hypothesis.internal import lambda_sources
+from schemathesis import GenerationMode
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def _parse_lambdas_early(*modules):
+    """Works around a CPython 3.11 bug (the machine's python3 is 3.11.7): `ast.parse`, called deep
+    in a stack whose recursion limit Hypothesis raised, can fail with "SystemError: AST constructor
+    recursion depth mismatch". Hypothesis parses a module's source to describe its lambdas (for a
+    strategy's repr), and schemathesis's generators hit it deep in generation, which stops that
+    operation with a Runtime Error. The lambdas of those modules are parsed here, at the top of the
+    stack, into the cache Hypothesis reads first.
+    """
+    for name in modules:
+        module = importlib.import_module(name)
+        lines = tuple(inspect.findsource(module)[0])
+        tree = ast.parse("".join(lines))
+        lambda_sources.AST_LAMBDAS_CACHE[lines] = lambda_sources.extract_all_lambdas(tree)
+
+
+_parse_lambdas_early(
+    "schemathesis.generation.jsonschema.strategy",
+    "schemathesis.specs.openapi.coverage._schema",
+    "schemathesis.specs.openapi._hypothesis",
+)
+
+# The new-password fields. Besides its length (which the document states), a new password must
+# not be one of the common passwords (compared lower-cased, src/core/password.rs): a list of 3,903
+# that no JSON Schema keyword can carry, though the document names it. Generated valid data that
+# happens to be one ("00000000", "aaaaaaaa" are the shortest strings a generator likes) is
+# dropped, not sent.
+NEW_PASSWORD_FIELDS = {
+    ("POST", "/register"): "password",
+    ("POST", "/update-password"): "new_password",
+    ("POST", "/change-password"): "new_password",
+}
+COMMON_PASSWORDS = frozenset((ROOT / "src/core/common_passwords.txt").read_text().split("\n"))
+
+
+def _has_common_new_password(case):
+    field = NEW_PASSWORD_FIELDS.get((case.method.upper(), case.path))
+    meta = case.meta
+    if field is None or (meta is not None and meta.generation.mode != GenerationMode.POSITIVE):
+        return False
+    value = case.body.get(field) if isinstance(case.body, dict) else None
+    return isinstance(value, str) and value.lower() in COMMON_PASSWORDS
+
+
+@schemathesis.hook
+def filter_case(context, case):
+    return not _has_common_new_password(case)
+
+
+# The examples phase builds its cases from the document's examples without the filter above.
+@schemathesis.hook
+def before_add_examples(context, examples):
+    examples[:] = [case for case in examples if not _has_common_new_password(case)]
+
+
+@schemathesis.check
+def valid_data_is_never_refused_as_malformed(ctx, response, case):
+    """A request the document calls valid never gets `invalid_json` or `validation_failed`.
+
+    Stricter than positive_data_acceptance where the API answers 400 for a well-formed request
+    (a wrong emailed code is 400 invalid_code, by the Flask API's contract): the error code tells
+    "your code is wrong" from "your request is malformed".
+    """
+    meta = case.meta
+    if meta is None or meta.generation.mode != GenerationMode.POSITIVE or response.status_code != 400:
+        return None
+    try:
+        error = json.loads(response.text).get("error")
+    except (ValueError, AttributeError):
+        error = None
+    if error in ("invalid_json", "validation_failed"):
+        raise AssertionError(
+            f"A request the document calls valid was refused as malformed: {response.status_code} {response.text}"
+        )
+    return None
+
+
+def _login(email, password):
+    request = urllib.request.Request(
+        f"{os.environ['FUZZ_BASE_URL']}/login",
+        data=json.dumps({"email": email, "password": password}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return json.load(answer)["token"]
+
+
+# The routes that end the session of the token they carry: POST /logout (every session with
+# ?scope=all), and DELETE /sessions/{id} of an id the stateful phase took from GET /sessions.
+# Run with the one token of the run, they would leave every later request a 401. Each of their
+# requests signs in afresh instead (refresh_interval=None: no caching), as a user of its own, so
+# that `scope=all` ends none of the main user's sessions, and an id of the main user's sessions
+# is another user's (404: object-level authorization holds).
+SESSION_ENDING = {("post", "/logout"), ("delete", "/sessions/{id}")}
+
+
+def _secured(ctx):
+    return bool(ctx.operation.definition.raw.get("security"))
+
+
+def _ends_its_session(ctx):
+    return (ctx.operation.method.lower(), ctx.operation.path) in SESSION_ENDING
+
+
+def _bearer(case, token):
+    case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
+
+
+@schemathesis.auth(refresh_interval=None).apply_to(_ends_its_session)
+class FreshSession:
+    def get(self, case, context):
+        return _login(os.environ["FUZZ_SESSIONS_EMAIL"], os.environ["FUZZ_SESSIONS_PASSWORD"])
+
+    def set(self, case, data, context):
+        _bearer(case, data)
+
+
+# Every other route that asks for a token carries the main user's (tests/fuzz/serve.mjs signs it
+# in); the public routes carry none.
+@schemathesis.auth(refresh_interval=None).apply_to(lambda ctx: _secured(ctx) and not _ends_its_session(ctx))
+class MainSession:
+    def get(self, case, context):
+        return os.environ["FUZZ_TOKEN"]
+
+    def set(self, case, data, context):
+        _bearer(case, data)
