@@ -34,7 +34,7 @@ const MAX_ROWS_READ = {
   "POST /change-email": 24,
   "POST /confirm-email-change": 24,
   "POST /mfa/totp/enroll": 24,
-  "POST /mfa/totp/confirm": 40, // 10 recovery codes written
+  "POST /mfa/totp/confirm": 48, // 10 recovery codes written, the other sessions ended
   "POST /login (second factor on)": 12,
   "POST /login/mfa": 30,
   "POST /mfa/totp/disable": 60, // 10 recovery codes deleted

@@ -11,7 +11,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A signed-in user with the factor on: its secret and recovery codes. */
 async function userWithFactor(target, tag) {
-  const user = await target.signedInUser(tag);
+  const user = await target.verifiedUser(tag);
   const enrolled = await target.request("POST", "/mfa/totp/enroll", { token: user.token, json: { password: user.password } });
   assert.equal(enrolled.status, 200, enrolled.text);
   await awayFromStepEdge();
@@ -35,7 +35,7 @@ function assertInvalidMfaCode(response) {
 
 test("enrolment answers an otpauth URI apps read; the factor is on only once a code from the app confirms it", async () => {
   const target = await app({ mail: true, vars: { TOTP_ISSUER: "Acme Auth" } });
-  const user = await target.signedInUser("enrol");
+  const user = await target.verifiedUser("enrol");
   const enrolled = await target.request("POST", "/mfa/totp/enroll", { token: user.token, json: { password: user.password } });
   assert.equal(enrolled.status, 200, enrolled.text);
   const uri = new URL(enrolled.body.otpauth_uri);
@@ -65,7 +65,7 @@ test("enrolment answers an otpauth URI apps read; the factor is on only once a c
 
 test("enrolment and confirmation refuse a wrong password, a missing code, no enrolment and a bad token", async () => {
   const target = await app({ mail: true });
-  const user = await target.signedInUser("enrolbad");
+  const user = await target.verifiedUser("enrolbad");
   const wrong = await target.request("POST", "/mfa/totp/enroll", { token: user.token, json: { password: "not my password" } });
   assert.deepEqual([wrong.status, wrong.body.error], [403, "invalid_password"]);
   const notPending = await target.request("POST", "/mfa/totp/confirm", { token: user.token, json: { code: "123456" } });
@@ -108,7 +108,7 @@ test("clock skew: one step either side is accepted, two are not; a used step nev
   for (const steps of [-2, -1, 0, 2]) assertInvalidMfaCode(await loginMfa(target, await token(ahead), code(ahead.secret, steps)));
   assert.equal((await loginMfa(target, await token(ahead), code(ahead.secret, 1))).status, 200, "one step ahead");
 
-  const behind = await target.signedInUser("skewback");
+  const behind = await target.verifiedUser("skewback");
   const enrolled = await target.request("POST", "/mfa/totp/enroll", { token: behind.token, json: { password: behind.password } });
   await awayFromStepEdge();
   const confirmed = await target.request("POST", "/mfa/totp/confirm", { token: behind.token, json: { code: code(enrolled.body.secret, -1) } });
@@ -145,14 +145,14 @@ test("two parallel completions with one code: exactly one logs in", async () => 
   assert.deepEqual(recoveryRace.map((r) => r.status).sort(), [200, 400], "a recovery code works once, even in parallel");
 });
 
-test("wrong codes spend a per-account budget exactly under parallel tries; recovery codes still work after", async () => {
+test("wrong codes, TOTP and recovery alike, spend one per-account budget exactly under parallel tries", async () => {
   const target = await app({ mail: true, vars: { OTP_MAX_FAILURES_PER_DAY: "3" } });
   const user = await userWithFactor(target, "budget");
   const tokens = [];
   for (let i = 0; i < 3; i++) tokens.push((await passwordLogin(target, user)).body.mfa_token);
   await awayFromStepEdge();
   const right = code(user.secret, 1);
-  const wrongs = ["111111", "222222", "333333", "444444", "555555", "666666"].filter((c) => c !== right && c !== code(user.secret) && c !== code(user.secret, -1));
+  const wrongs = ["111111", "222222", "333333", "444444", "aaaaa-bbbbb", "ccccc-ddddd"].filter((c) => c !== right && c !== code(user.secret) && c !== code(user.secret, -1));
   const tries = await Promise.all(wrongs.map((c, i) => loginMfa(target, tokens[i % 3], c)));
   tries.forEach(assertInvalidMfaCode);
   const db = await target.database();
@@ -160,8 +160,10 @@ test("wrong codes spend a per-account budget exactly under parallel tries; recov
   const { n } = await db.prepare("SELECT COUNT(*) AS n FROM code_events WHERE user_id = ?1 AND purpose = 'mfa' AND kind = 'wrong'").bind(id).first();
   assert.equal(n, 3, "exactly the budget was counted");
   assertInvalidMfaCode(await loginMfa(target, (await passwordLogin(target, user)).body.mfa_token, right));
-  const recovered = await loginMfa(target, (await passwordLogin(target, user)).body.mfa_token, user.recovery[0]);
-  assert.equal(recovered.status, 200, "the owner is never locked out by someone else's guesses");
+  // A spent budget refuses a right recovery code too (NIST SP 800-63B §5.2.2), without spending it.
+  assertInvalidMfaCode(await loginMfa(target, (await passwordLogin(target, user)).body.mfa_token, user.recovery[0]));
+  const { left } = await db.prepare("SELECT COUNT(*) AS left FROM recovery_codes WHERE user_id = ?1 AND used_at IS NULL").bind(id).first();
+  assert.equal(left, 10, "no recovery code was spent");
 });
 
 test("an mfa_token dies after its tries", async () => {
@@ -255,7 +257,7 @@ test("accounts without the factor see no change, and deleting an account removes
   assert.ok(plain.token);
   const user = await userWithFactor(target, "gone");
   const { id } = (await target.me(user.token)).body;
-  assert.equal((await target.deleteMe(user.token, STRONG_PASSWORD)).status, 200);
+  assert.equal((await target.deleteMe(user.token, STRONG_PASSWORD, user.recovery[0])).status, 200);
   const db = await target.database();
   for (const table of ["totp_factors", "recovery_codes", "mfa_challenges"]) {
     const { n } = await db.prepare(`SELECT COUNT(*) AS n FROM ${table} WHERE user_id = ?1`).bind(id).first();

@@ -3,17 +3,20 @@
 
 use crate::core::body::Body;
 use crate::core::email::Email;
+use crate::core::mfa_requests::SecondFactor;
 use crate::core::otp::OtpCode;
 use crate::core::password::{LoginPassword, NewPassword};
 use crate::core::requests::{code_field, refused};
 use crate::core::violation::Violations;
 
-/// `POST /verify-email {email, code}`. A code that is not six digits is `None`, answered like a
-/// wrong one.
+/// `POST /verify-email {email, code, verification_token?}`. A code that is not six digits is
+/// `None`, answered like a wrong one.
 #[derive(Debug)]
 pub struct EmailVerification {
     pub email: Email,
     pub code: Option<OtpCode>,
+    /// From a `403 email_not_verified` login: the tries count toward the owner's own budget.
+    pub verification_token: Option<String>,
 }
 
 impl TryFrom<&Body> for EmailVerification {
@@ -22,18 +25,55 @@ impl TryFrom<&Body> for EmailVerification {
     fn try_from(body: &Body) -> Result<Self, Violations> {
         let email = body.string("email").and_then(Email::parse);
         let code = code_field(body, "code");
-        match (email, code) {
-            (Ok(email), Ok(code)) => Ok(Self { email, code }),
-            (email, code) => Err(refused([email.err(), code.err()])),
+        let token = token_field(body);
+        match (email, code, token) {
+            (Ok(email), Ok(code), Ok(verification_token)) => Ok(Self {
+                email,
+                code,
+                verification_token,
+            }),
+            (email, code, token) => Err(refused([email.err(), code.err(), token.err()])),
         }
     }
 }
 
-/// `POST /change-password {current_password, new_password}`.
+/// `POST /resend-verification {email, verification_token?}`.
+#[derive(Debug)]
+pub struct VerificationResend {
+    pub email: Email,
+    /// From a `403 email_not_verified` login: the code is the owner's own (`EmailVerification`).
+    pub verification_token: Option<String>,
+}
+
+impl TryFrom<&Body> for VerificationResend {
+    type Error = Violations;
+
+    fn try_from(body: &Body) -> Result<Self, Violations> {
+        let email = body.string("email").and_then(Email::parse);
+        let token = token_field(body);
+        match (email, token) {
+            (Ok(email), Ok(verification_token)) => Ok(Self {
+                email,
+                verification_token,
+            }),
+            (email, token) => Err(refused([email.err(), token.err()])),
+        }
+    }
+}
+
+fn token_field(body: &Body) -> Result<Option<String>, crate::core::violation::Violation> {
+    Ok(body
+        .optional_string("verification_token")?
+        .map(str::to_owned))
+}
+
+/// `POST /change-password {current_password, new_password, mfa_code?}`.
 #[derive(Debug)]
 pub struct PasswordChange {
     pub current_password: LoginPassword,
     pub new_password: NewPassword,
+    /// Required once a second factor is on (step-up).
+    pub mfa_code: Option<SecondFactor>,
 }
 
 impl TryFrom<&Body> for PasswordChange {
@@ -46,21 +86,25 @@ impl TryFrom<&Body> for PasswordChange {
         let new = body
             .string("new_password")
             .and_then(|raw| NewPassword::parse("new_password", raw));
-        match (current, new) {
-            (Ok(current_password), Ok(new_password)) => Ok(Self {
+        let mfa_code = SecondFactor::from_field(body, "mfa_code");
+        match (current, new, mfa_code) {
+            (Ok(current_password), Ok(new_password), Ok(mfa_code)) => Ok(Self {
                 current_password,
                 new_password,
+                mfa_code,
             }),
-            (current, new) => Err(refused([current.err(), new.err()])),
+            (current, new, mfa_code) => Err(refused([current.err(), new.err(), mfa_code.err()])),
         }
     }
 }
 
-/// `POST /change-email {new_email, password}`.
+/// `POST /change-email {new_email, password, mfa_code?}`.
 #[derive(Debug)]
 pub struct EmailChange {
     pub new_email: Email,
     pub password: LoginPassword,
+    /// Required once a second factor is on (step-up).
+    pub mfa_code: Option<SecondFactor>,
 }
 
 impl TryFrom<&Body> for EmailChange {
@@ -74,12 +118,16 @@ impl TryFrom<&Body> for EmailChange {
             })
         });
         let password = body.string("password").and_then(LoginPassword::parse);
-        match (new_email, password) {
-            (Ok(new_email), Ok(password)) => Ok(Self {
+        let mfa_code = SecondFactor::from_field(body, "mfa_code");
+        match (new_email, password, mfa_code) {
+            (Ok(new_email), Ok(password), Ok(mfa_code)) => Ok(Self {
                 new_email,
                 password,
+                mfa_code,
             }),
-            (email, password) => Err(refused([email.err(), password.err()])),
+            (email, password, mfa_code) => {
+                Err(refused([email.err(), password.err(), mfa_code.err()]))
+            }
         }
     }
 }
@@ -100,19 +148,26 @@ impl TryFrom<&Body> for EmailChangeConfirmation {
     }
 }
 
-/// `DELETE /me {password}`: the password again, so a stolen access token alone cannot delete
-/// the account (OWASP Authentication Cheat Sheet: re-authenticate for sensitive features).
+/// `DELETE /me {password, mfa_code?}`: the password again (and the second factor once on), so a
+/// stolen access token alone cannot delete the account (OWASP Authentication Cheat Sheet:
+/// re-authenticate for sensitive features).
 #[derive(Debug)]
 pub struct AccountDeletion {
     pub password: LoginPassword,
+    /// Required once a second factor is on (step-up).
+    pub mfa_code: Option<SecondFactor>,
 }
 
 impl TryFrom<&Body> for AccountDeletion {
     type Error = Violations;
 
     fn try_from(body: &Body) -> Result<Self, Violations> {
-        let password = body.string("password").and_then(LoginPassword::parse)?;
-        Ok(Self { password })
+        let password = body.string("password").and_then(LoginPassword::parse);
+        let mfa_code = SecondFactor::from_field(body, "mfa_code");
+        match (password, mfa_code) {
+            (Ok(password), Ok(mfa_code)) => Ok(Self { password, mfa_code }),
+            (password, mfa_code) => Err(refused([password.err(), mfa_code.err()])),
+        }
     }
 }
 

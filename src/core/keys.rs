@@ -16,6 +16,8 @@ pub struct Keys {
     pub totp_secret: [u8; 32],
     /// Keys the hashes of recovery codes.
     pub recovery_code: [u8; 32],
+    /// Signs the `verification_token` of an unverified login (`verification_token.rs`).
+    pub verification_token: [u8; 32],
 }
 
 impl Keys {
@@ -26,6 +28,7 @@ impl Keys {
             refresh_successor: hmac_sha256(raw, b"edge-auth refresh successor v1"),
             totp_secret: hmac_sha256(raw, b"edge-auth totp secret v1"),
             recovery_code: hmac_sha256(raw, b"edge-auth recovery code v1"),
+            verification_token: hmac_sha256(raw, b"edge-auth verification token v1"),
         }
     }
 }
@@ -55,6 +58,7 @@ mod tests {
             keys.refresh_successor,
             keys.totp_secret,
             keys.recovery_code,
+            keys.verification_token,
         ];
         for (i, a) in all.iter().enumerate() {
             assert!(all[i + 1..].iter().all(|b| a != b));

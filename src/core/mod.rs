@@ -25,4 +25,5 @@ pub mod secret_box;
 pub mod token_keys;
 pub mod totp;
 pub mod user_agent;
+pub mod verification_token;
 pub mod violation;

@@ -24,7 +24,13 @@ pub async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         Ok(config) => {
             let response = if req.method() == Method::Options {
                 log.set_route("OPTIONS *");
-                http::preflight()
+                match routes::methods(&req.path()) {
+                    Some(methods) => http::preflight(&methods),
+                    None => {
+                        log.fail(&ApiError::NotFound);
+                        ApiError::NotFound.into_response()
+                    }
+                }
             } else {
                 let state = State {
                     config: config.clone(),
@@ -79,7 +85,7 @@ async fn route(req: Request, env: Env, state: State, log: &RequestLog) -> Respon
                 None => routes::call(endpoint, req, state, env, param).await,
             }
         }
-        Found::WrongMethod => Err(ApiError::MethodNotAllowed),
+        Found::WrongMethod { allow } => Err(ApiError::MethodNotAllowed { allow }),
         Found::NotFound => Err(ApiError::NotFound),
     };
     answered.unwrap_or_else(|error| {

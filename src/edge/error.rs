@@ -19,8 +19,14 @@ pub enum ApiError {
     InvalidOtp,
     /// An emailed verification or email-change code that is wrong, used, expired or spent.
     InvalidCode,
-    /// The right password, but the address is unverified and `REQUIRE_EMAIL_VERIFICATION` is on.
-    EmailNotVerified,
+    /// The right password, but the address is unverified and `REQUIRE_EMAIL_VERIFICATION` is on;
+    /// the answer carries a `verification_token` (`core/verification_token.rs`).
+    EmailNotVerified {
+        verification_token: String,
+    },
+    /// A second factor enrolled on an address nobody proved to own: a squatter's factor would
+    /// stand between the owner and a reset by emailed code.
+    FactorNeedsVerifiedEmail,
     /// A signed-in caller re-entered a wrong password.
     InvalidPassword,
     /// The address an email change was going to became another account's in between.
@@ -35,7 +41,10 @@ pub enum ApiError {
         retry_after: i64,
     },
     NotFound,
-    MethodNotAllowed,
+    /// The path exists with the methods of `allow`.
+    MethodNotAllowed {
+        allow: String,
+    },
     Misconfigured(ConfigError),
     Internal {
         context: &'static str,
@@ -69,10 +78,15 @@ impl ApiError {
             ),
             Self::InvalidOtp => (400, "invalid_otp", "Invalid or expired OTP".into()),
             Self::InvalidCode => (400, "invalid_code", "Invalid or expired code".into()),
-            Self::EmailNotVerified => (
+            Self::EmailNotVerified { .. } => (
                 403,
                 "email_not_verified",
                 "Verify your email address first: enter the code we mailed you".into(),
+            ),
+            Self::FactorNeedsVerifiedEmail => (
+                403,
+                "email_not_verified",
+                "Verify your email address before adding a second factor (POST /verify-email with the mailed code)".into(),
             ),
             Self::InvalidPassword => (403, "invalid_password", "The password is wrong".into()),
             Self::InvalidMfaCode => (
@@ -101,7 +115,7 @@ impl ApiError {
                 "Too many attempts; try again later".into(),
             ),
             Self::NotFound => (404, "not_found", "Not found".into()),
-            Self::MethodNotAllowed => (405, "method_not_allowed", "Method not allowed".into()),
+            Self::MethodNotAllowed { .. } => (405, "method_not_allowed", "Method not allowed".into()),
             // The variable's name and what is wrong with it, never its value (ConfigError).
             Self::Misconfigured(e) => (
                 500,
@@ -137,6 +151,12 @@ impl ApiError {
         if let Self::Misconfigured(e) = &self {
             body.insert("variable".into(), Value::String(e.variable.into()));
         }
+        if let Self::EmailNotVerified { verification_token } = &self {
+            body.insert(
+                "verification_token".into(),
+                Value::String(verification_token.clone()),
+            );
+        }
         if let Self::Validation(violations) = &self {
             let fields: Map<String, Value> = violations
                 .0
@@ -159,6 +179,11 @@ impl ApiError {
                 let _ = response
                     .headers()
                     .set("WWW-Authenticate", "Bearer realm=\"edge-auth\"");
+                response
+            }
+            // RFC 9110 §15.5.6: a 405 lists the methods the resource has.
+            Self::MethodNotAllowed { allow } => {
+                let _ = response.headers().set("Allow", &allow);
                 response
             }
             _ => response,

@@ -12,7 +12,6 @@ use crate::edge::error::ApiError;
 
 /// API.md "Conventions": bodies are at most 64 KiB (OWASP REST Security: limit request sizes).
 const MAX_BODY_BYTES: usize = 64 * 1024;
-const ALLOWED_METHODS: &str = "GET, POST, PUT, OPTIONS";
 const ALLOWED_HEADERS: &str = "Content-Type, Authorization";
 
 /// A JSON response with the given status.
@@ -119,10 +118,11 @@ pub fn finish(
     response
 }
 
-/// The answer to a CORS preflight (`OPTIONS` on any path).
-pub fn preflight() -> Response {
+/// The answer to a CORS preflight of a known path: `methods` are the route table's for that path,
+/// so a browser may call each of them (`DELETE /me` included) and nothing else.
+pub fn preflight(methods: &str) -> Response {
     let headers = Headers::new();
-    let _ = headers.set("Access-Control-Allow-Methods", ALLOWED_METHODS);
+    let _ = headers.set("Access-Control-Allow-Methods", methods);
     let _ = headers.set("Access-Control-Allow-Headers", ALLOWED_HEADERS);
     let _ = headers.set("Access-Control-Max-Age", "600");
     Response::empty()

@@ -24,6 +24,9 @@ pub fn send_later(state: &State, env: &Env, message: Message) {
             Err(e) => Err(e.to_string()),
         };
         if let Err(cause) = sent {
+            // A transport's error may quote the recipient; the log never holds an address
+            // (OWASP Logging Cheat Sheet: no personal data).
+            let cause = cause.replace(message.to.as_str(), "[recipient]");
             log.event(Level::Error, format!("mail not sent ({cause})"));
         }
     });

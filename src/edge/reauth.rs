@@ -1,15 +1,20 @@
 //! The password asked again of a signed-in caller before a sensitive change (password, email,
 //! deletion, a second factor): a stolen access token alone cannot make it (OWASP Authentication
 //! Cheat Sheet, "Reauthentication"). Wrong passwords count toward the login lockout of the
-//! account's email from the caller's address, exactly as login attempts do.
+//! account's email from the caller's address, exactly as login attempts do; a right one is
+//! released at once, so a route that then refuses for another reason (a breached new password,
+//! an unchanged email, a wrong second-factor code) never counts it as a failed login.
+//! With a second factor on, [`confirm_password_and_factor`] also takes a current code: step-up
+//! (NIST SP 800-63B §4.2.3: reauthentication at the session's authenticator assurance level).
 
-use worker::{D1PreparedStatement, Request};
+use worker::Request;
 
 use crate::core::access_token::Principal;
 use crate::core::body::Body;
 use crate::core::email::Email;
+use crate::core::mfa_requests::SecondFactor;
 use crate::core::password_hash;
-use crate::core::violation::Violations;
+use crate::core::violation::{Violation, Violations};
 use crate::edge::auth::principal;
 use crate::edge::db::users::{self, Credentials};
 use crate::edge::db::{batch, login_attempts, Db};
@@ -17,6 +22,7 @@ use crate::edge::error::ApiError;
 use crate::edge::http::{client_address, read_body};
 use crate::edge::log::Level;
 use crate::edge::routes::RouteContext;
+use crate::edge::second_factor::{prove, spend, Factor};
 use crate::edge::state::{now, State};
 
 /// A signed-in request whose body carried the account's password, checked.
@@ -53,12 +59,48 @@ where
     })
 }
 
+/// Like [`confirm_password`], and once the account has a second factor on, a current code of it
+/// too (`mfa_code`: TOTP or recovery), proved and spent before the change: `400
+/// validation_failed` naming `mfa_code` when it is missing, `400 invalid_mfa_code` when wrong.
+pub async fn confirm_password_and_factor<T>(
+    req: &mut Request,
+    ctx: &RouteContext,
+    password: fn(&T) -> &str,
+    mfa_code: fn(&T) -> Option<&SecondFactor>,
+) -> Result<Confirmed<T>, ApiError>
+where
+    T: for<'a> TryFrom<&'a Body, Error = Violations>,
+{
+    let confirmed = confirm_password(req, ctx, password).await?;
+    if confirmed.checked.account.mfa_enabled == 0 {
+        return Ok(confirmed);
+    }
+    let code = mfa_code(&confirmed.input).ok_or_else(|| {
+        ApiError::from(Violation::new(
+            "mfa_code",
+            "missing",
+            "mfa_code is required: this account has two-step sign-in on",
+        ))
+    })?;
+    let user_id = confirmed.principal.user_id;
+    let (proof, _) = prove(
+        &ctx.data,
+        &confirmed.db,
+        user_id,
+        code,
+        Factor::Enabled,
+        confirmed.now,
+        Vec::new(),
+    )
+    .await?;
+    spend(&confirmed.db, user_id, proof).await?;
+    Ok(confirmed)
+}
+
 /// A caller whose password was just checked.
 pub struct Reauthenticated {
     pub account: Credentials,
     pub email: Email,
-    /// Releases the attempt this check counted: for the batch that makes the change.
-    pub release_attempt: [D1PreparedStatement; 2],
 }
 
 /// Checks `password` against the caller's account: `401` if the session is not live, `429`
@@ -92,11 +134,7 @@ pub async fn reauthenticate(
     if !verified {
         return Err(ApiError::InvalidPassword);
     }
-    let release_attempt =
-        login_attempts::record_success(db, &email, &client, &principal.session_id)?;
-    Ok(Reauthenticated {
-        account,
-        email,
-        release_attempt,
-    })
+    let release = login_attempts::record_success(db, &email, &client, &principal.session_id)?;
+    batch(db, release.into(), "release password check").await?;
+    Ok(Reauthenticated { account, email })
 }

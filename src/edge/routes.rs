@@ -110,19 +110,20 @@ pub enum Found {
         endpoint: Endpoint,
         param: Option<String>,
     },
-    /// The path exists with other methods.
-    WrongMethod,
+    /// The path exists with other methods: `allow` lists them (RFC 9110 §10.2.1).
+    WrongMethod {
+        allow: String,
+    },
     NotFound,
 }
 
 /// Looks the request's path and method up in the table.
 pub fn find(method: &Method, path: &str) -> Found {
-    let mut path_known = false;
     for (route_method, pattern, endpoint, shield) in ROUTES {
-        let Some(param) = matches(pattern, path) else {
+        if route_method != method {
             continue;
-        };
-        if route_method == method {
+        }
+        if let Some(param) = matches(pattern, path) {
             return Found::Route {
                 pattern,
                 shield: *shield,
@@ -130,12 +131,36 @@ pub fn find(method: &Method, path: &str) -> Found {
                 param,
             };
         }
-        path_known = true;
     }
-    if path_known {
-        Found::WrongMethod
-    } else {
-        Found::NotFound
+    match methods(path) {
+        Some(allow) => Found::WrongMethod { allow },
+        None => Found::NotFound,
+    }
+}
+
+/// The methods the table has for `path`, with `OPTIONS` (every path answers a preflight), as an
+/// `Allow` or `Access-Control-Allow-Methods` value; `None` for a path the table does not know.
+pub fn methods(path: &str) -> Option<String> {
+    let mut names: Vec<&str> = ROUTES
+        .iter()
+        .filter(|(_, pattern, ..)| matches(pattern, path).is_some())
+        .map(|(method, ..)| method_name(method))
+        .collect();
+    if names.is_empty() {
+        return None;
+    }
+    names.push("OPTIONS");
+    Some(names.join(", "))
+}
+
+fn method_name(method: &Method) -> &'static str {
+    match method {
+        Method::Get => "GET",
+        Method::Post => "POST",
+        Method::Put => "PUT",
+        Method::Delete => "DELETE",
+        Method::Patch => "PATCH",
+        _ => "OPTIONS",
     }
 }
 
@@ -209,12 +234,22 @@ mod tests {
 
     #[test]
     fn wrong_methods_and_unknown_paths_are_told_apart() {
-        assert!(matches!(find(&Method::Patch, "/me"), Found::WrongMethod));
-        assert!(matches!(find(&Method::Get, "/login"), Found::WrongMethod));
-        assert!(matches!(
-            find(&Method::Get, "/sessions/x"),
-            Found::WrongMethod
-        ));
+        let allow = |method, path| match find(&method, path) {
+            Found::WrongMethod { allow } => Some(allow),
+            _ => None,
+        };
+        assert_eq!(
+            allow(Method::Patch, "/me").as_deref(),
+            Some("GET, DELETE, OPTIONS")
+        );
+        assert_eq!(
+            allow(Method::Get, "/login").as_deref(),
+            Some("POST, OPTIONS")
+        );
+        assert_eq!(
+            allow(Method::Get, "/sessions/x").as_deref(),
+            Some("DELETE, OPTIONS")
+        );
         for path in [
             "/",
             "/me/",

@@ -31,9 +31,10 @@ pub struct Proof {
 }
 
 /// Checks `code` against the factor of `user_id`, in one round trip that also runs `extra` (whose
-/// results come back). A wrong, replayed or unreadable code, or a TOTP code once the account's
-/// budget of wrong tries is spent, is `400 invalid_mfa_code`; a recovery code is still taken then,
-/// so the owner is never locked out by someone else's guesses.
+/// results come back). A wrong, replayed or unreadable code, or any code once the account's
+/// budget of wrong tries is spent, is `400 invalid_mfa_code`: TOTP and recovery codes count
+/// toward one budget (NIST SP 800-63B §5.2.2), and only a caller who proved the password (an
+/// `mfa_token`, or a session) can spend it.
 pub async fn prove(
     state: &State,
     db: &Db,
@@ -53,11 +54,7 @@ pub async fn prove(
         wanted == Factor::Enabled,
     )?;
     let totp = matches!(code, SecondFactor::Totp(_));
-    let mut statements = if totp {
-        vec![reserve, read]
-    } else {
-        vec![read]
-    };
+    let mut statements = vec![reserve, read];
     let skip = statements.len();
     statements.extend(extra);
     let mut results = batch(db, statements, "check second factor").await?;
@@ -70,18 +67,18 @@ pub async fn prove(
     let stored = stored
         .filter(|f| f.enabled_at.is_some() == (wanted == Factor::Enabled))
         .ok_or(ApiError::MfaNotEnrolled)?;
+    if !totp_factors::reserved(&results[0])? {
+        return Err(ApiError::InvalidMfaCode);
+    }
     let marker = random::identifier();
     let statements = match code {
         SecondFactor::Totp(typed) => {
-            if !totp_factors::reserved(&results[0])? {
-                return Err(ApiError::InvalidMfaCode);
-            }
             let secret = unseal(state, user_id, &stored.secret_sealed)?;
             let last = (stored.last_used_step > 0).then_some(stored.last_used_step);
             let step = secret
                 .verify(typed.expose(), now, last)
                 .ok_or(ApiError::InvalidMfaCode)?;
-            totp_factors::use_step(db, user_id, &marker, now, step)?
+            totp_factors::use_step(db, user_id, &marker, now, step, wanted == Factor::Enabled)?
         }
         SecondFactor::Recovery(recovery) => {
             let hash = recovery.keyed_hash(&state.config.keys.recovery_code, user_id);
@@ -95,6 +92,24 @@ pub async fn prove(
         recovery: !totp,
     };
     Ok((proof, extra_results))
+}
+
+/// Takes a proof on its own, before a change that is not gated on it (the step-up of
+/// `reauth.rs`): one round trip; `400 invalid_mfa_code` when a parallel request took the code.
+pub async fn spend(db: &Db, user_id: i64, proof: Proof) -> Result<(), ApiError> {
+    let mut statements = proof.statements;
+    statements.push(totp_factors::proved(db, user_id, &proof.marker)?);
+    let results = batch(db, statements, "spend second factor").await?;
+    let taken = results
+        .last()
+        .map(totp_factors::took_effect)
+        .transpose()?
+        .unwrap_or(false);
+    if taken {
+        Ok(())
+    } else {
+        Err(ApiError::InvalidMfaCode)
+    }
 }
 
 /// The sealed TOTP secret of `user_id`, opened. A secret that does not open (another

@@ -253,8 +253,8 @@ export class TestApp {
     return this.request("DELETE", `/sessions/${encodeURIComponent(id)}`, { token });
   }
 
-  deleteMe(token, password) {
-    return this.request("DELETE", "/me", { token, json: { password } });
+  deleteMe(token, password, mfa_code) {
+    return this.request("DELETE", "/me", { token, json: { password, ...(mfa_code && { mfa_code }) } });
   }
 
   /** Registers a fresh account and logs it in; returns its email, password and login body. */
@@ -265,5 +265,14 @@ export class TestApp {
     const login = await this.login(email, password);
     if (login.status !== 200) throw new Error(`login: ${login.status} ${login.text}`);
     return { email, password, ...login.body };
+  }
+
+  /** Like `signedInUser`, with the address verified by the mailed code (needs `mail: true`). */
+  async verifiedUser(tag = "user", password = STRONG_PASSWORD) {
+    const user = await this.signedInUser(tag, password);
+    const code = await this.mailbox.codeFor(user.email, { kind: "verification" });
+    const verified = await this.verifyEmail(user.email, code);
+    if (verified.status !== 200) throw new Error(`verify: ${verified.status} ${verified.text}`);
+    return user;
   }
 }

@@ -15,7 +15,11 @@ use crate::edge::error::ApiError;
 /// What a code is for; the name is stored in `purpose` and is part of the code's keyed hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
+    /// Proves the address; anyone who names it may try (or have it resent).
     Verify,
+    /// Proves the address too, for a caller who proved the password (a verification token):
+    /// a code, tries and mail cap of its own, which anonymous tries never touch.
+    VerifyOwner,
     Change,
 }
 
@@ -23,6 +27,7 @@ impl Purpose {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Verify => "verify",
+            Self::VerifyOwner => "verify_owner",
             Self::Change => "change",
         }
     }
@@ -35,7 +40,7 @@ impl Purpose {
 const ISSUE_SQL: &str = "INSERT INTO email_codes \
       (user_id, purpose, code_hash, new_email, issued_at, expires_at, wrong_attempts, used_by) \
     SELECT u.id, ?10, ?2, ?11, ?3, ?4, 0, NULL FROM users u WHERE u.email = ?1 \
-      AND (?10 <> 'verify' OR u.email_verified_at IS NULL) \
+      AND (?10 NOT IN ('verify', 'verify_owner') OR u.email_verified_at IS NULL) \
       AND (?12 IS NULL OR u.password_hash = ?12) \
       AND (SELECT COUNT(*) FROM code_events e WHERE e.user_id = u.id AND e.purpose = ?10 \
         AND e.kind = 'wrong' AND e.at > ?7) < ?6 \
@@ -61,31 +66,32 @@ const SIGN_UP_NOTICE_SQL: &str = "INSERT INTO code_events (user_id, purpose, kin
     RETURNING user_id";
 
 // The verification batch. Arguments: ?1 email, ?2 presented code hash, ?3 now, ?4 tries per
-// code, ?5 this request's marker, ?6 budget of wrong tries, ?7 budget start.
+// code, ?5 this request's marker, ?6 budget of wrong tries, ?7 budget start, ?8 the
+// purpose (`verify`, or `verify_owner` for tries made with a verification token).
 /// 1. The code is used, if it is the account's, live, and the budget is not spent.
 const USE_VERIFY_SQL: &str = "UPDATE email_codes SET used_by = ?5 \
-    WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND purpose = 'verify' \
+    WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND purpose = ?8 \
       AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash = ?2 \
       AND (SELECT COUNT(*) FROM code_events e WHERE e.user_id = email_codes.user_id \
-        AND e.purpose = 'verify' AND e.kind = 'wrong' AND e.at > ?7) < ?6";
+        AND e.purpose = ?8 AND e.kind = 'wrong' AND e.at > ?7) < ?6";
 /// 2. A wrong try at a live code counts against the account's budget, while it lasts ...
 const RECORD_VERIFY_WRONG_SQL: &str = "INSERT INTO code_events (user_id, purpose, kind, at) \
-    SELECT user_id, 'verify', 'wrong', ?3 FROM email_codes \
-    WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND purpose = 'verify' \
+    SELECT user_id, ?8, 'wrong', ?3 FROM email_codes \
+    WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND purpose = ?8 \
       AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash <> ?2 \
       AND (SELECT COUNT(*) FROM code_events e WHERE e.user_id = email_codes.user_id \
-        AND e.purpose = 'verify' AND e.kind = 'wrong' AND e.at > ?7) < ?6";
+        AND e.purpose = ?8 AND e.kind = 'wrong' AND e.at > ?7) < ?6";
 /// 3. ... and against the code's own tries.
 const COUNT_VERIFY_WRONG_SQL: &str = "UPDATE email_codes SET wrong_attempts = wrong_attempts + 1 \
-    WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND purpose = 'verify' \
+    WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND purpose = ?8 \
       AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash <> ?2";
 /// 4. The address is marked verified, if this request used the code.
 const MARK_VERIFIED_SQL: &str = "UPDATE users SET email_verified_at = ?3 \
     WHERE email = ?1 AND email_verified_at IS NULL AND EXISTS (SELECT 1 FROM email_codes c \
-      WHERE c.user_id = users.id AND c.purpose = 'verify' AND c.used_by = ?5)";
+      WHERE c.user_id = users.id AND c.purpose = ?8 AND c.used_by = ?5)";
 /// 5. The outcome: a row if this request used the code.
 const VERIFY_OUTCOME_SQL: &str = "SELECT user_id FROM email_codes \
-    WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND purpose = 'verify' AND used_by = ?5";
+    WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND purpose = ?8 AND used_by = ?5";
 
 // The email-change batch. Arguments: ?1 the caller's session, ?2 its account, ?3 now, ?4 tries
 // per code, ?5 this request's marker, ?6 budget of wrong tries, ?7 budget start, ?8 the
@@ -256,6 +262,7 @@ pub async fn verify(
     now: i64,
     policy: &OtpPolicy,
     marker: &str,
+    purpose: Purpose,
 ) -> Result<bool, ApiError> {
     let args = [
         text(email.as_str()),
@@ -265,6 +272,7 @@ pub async fn verify(
         text(marker),
         int(policy.max_failures_per_day),
         int(policy.failures_counted_since(now)),
+        text(purpose.as_str()),
     ];
     let statements = VERIFY_BATCH
         .into_iter()

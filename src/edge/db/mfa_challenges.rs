@@ -12,9 +12,12 @@ use crate::edge::error::ApiError;
 const CREATE_SQL: &str = "INSERT INTO mfa_challenges \
       (digest, user_id, session_id, password_hash, client, user_agent, expires_at, tries, used_by) \
     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, NULL)";
-/// One try at a live, unused challenge, within `?3` tries.
+/// One try at a live, unused challenge, within `?3` tries, from the client address `?4` and
+/// User-Agent `?5` of the login that made it: a token that leaked elsewhere is unknown there
+/// (OWASP Session Management Cheat Sheet, binding to client properties).
 const TRY_SQL: &str = "UPDATE mfa_challenges SET tries = tries + 1 \
     WHERE digest = ?1 AND used_by IS NULL AND expires_at > ?2 AND tries < ?3 \
+      AND client = ?4 AND user_agent IS ?5 \
     RETURNING user_id, session_id, client";
 // Arguments of completion: ?1 digest, ?2 this request's marker, ?3 now, ?4 session expiry.
 /// The challenge is used, if this request proved a code of its account.
@@ -30,8 +33,20 @@ const START_SESSION_SQL: &str =
     WHERE c.digest = ?1 AND c.used_by = ?2 \
     RETURNING id";
 
+/// A recovery code this request spent is given back when the challenge was not its to use (a
+/// parallel completion won): a losing request spends nothing.
+const GIVE_BACK_SQL: &str = "UPDATE recovery_codes SET used_at = NULL, used_by = NULL \
+    WHERE user_id = (SELECT user_id FROM mfa_challenges WHERE digest = ?1) AND used_by = ?2 \
+    AND NOT EXISTS (SELECT 1 FROM mfa_challenges WHERE digest = ?1 AND used_by = ?2)";
+
 /// Every statement of this module, for the query-plan check.
-pub const STATEMENTS: &[&str] = &[CREATE_SQL, TRY_SQL, COMPLETE_SQL, START_SESSION_SQL];
+pub const STATEMENTS: &[&str] = &[
+    CREATE_SQL,
+    TRY_SQL,
+    COMPLETE_SQL,
+    START_SESSION_SQL,
+    GIVE_BACK_SQL,
+];
 
 /// What a new challenge holds.
 pub struct NewChallenge<'a> {
@@ -72,15 +87,28 @@ pub struct Tried {
     pub client: String,
 }
 
-/// Counts one try at the challenge of `digest`; `None` if it is unknown, used, expired or out
-/// of tries.
+/// The client a try comes from: its address and its User-Agent as sessions store it.
+pub struct TryingClient<'a> {
+    pub address: &'a str,
+    pub user_agent: Option<&'a str>,
+}
+
+/// Counts one try at the challenge of `digest`; `None` if it is unknown, used, expired, out of
+/// tries, or made for another client.
 pub async fn try_once(
     db: &Db,
     digest: &str,
     now: i64,
     max_tries: i64,
+    client: &TryingClient<'_>,
 ) -> Result<Option<Tried>, ApiError> {
-    let args = [text(digest), int(now), int(max_tries)];
+    let args = [
+        text(digest),
+        int(now),
+        int(max_tries),
+        text(client.address),
+        nullable_text(client.user_agent),
+    ];
     let results = batch(
         db,
         vec![statement(db, TRY_SQL, &args)?],
@@ -109,6 +137,12 @@ pub fn complete(
         statement(db, COMPLETE_SQL, &args[..3])?,
         statement(db, START_SESSION_SQL, &args)?,
     ])
+}
+
+/// The statement that gives back a recovery code spent under `marker` unless this request used
+/// the challenge: for the end of the completing batch.
+pub fn give_back(db: &Db, digest: &str, marker: &str) -> Result<D1PreparedStatement, ApiError> {
+    statement(db, GIVE_BACK_SQL, &[text(digest), text(marker)])
 }
 
 /// Whether `START_SESSION_SQL` started the session.

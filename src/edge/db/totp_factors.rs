@@ -31,10 +31,12 @@ const READ_SQL: &str =
     "SELECT secret_sealed, last_used_step, enabled_at FROM totp_factors WHERE user_id = ?1";
 
 // Arguments of a proof: ?1 account, ?2 this request's marker, ?3 now, ?4 the step, or the
-// recovery code's hash.
-/// The step is taken, if newer than the last one used.
+// recovery code's hash, ?5 whether the factor must be enabled (1) or pending (0).
+/// The step is taken, if newer than the last one used and the factor is still in the state the
+/// code was checked for: a confirmation that lost to a parallel one marks nothing, so it cannot
+/// replace the winner's recovery codes.
 const USE_STEP_SQL: &str = "UPDATE totp_factors SET last_used_step = ?4, last_used_by = ?2 \
-    WHERE user_id = ?1 AND last_used_step < ?4";
+    WHERE user_id = ?1 AND last_used_step < ?4 AND (enabled_at IS NOT NULL) = ?5";
 /// The reservation made at `?3` is released, if this request took the step.
 const RELEASE_TRY_SQL: &str =
     "DELETE FROM code_events WHERE rowid = (SELECT rowid FROM code_events \
@@ -48,6 +50,9 @@ const USE_RECOVERY_SQL: &str = "UPDATE recovery_codes SET used_at = ?3, used_by 
 /// statement gated on a proof then checks one row of `totp_factors`, by key.
 const MARK_RECOVERY_SQL: &str = "UPDATE totp_factors SET last_used_by = ?2 WHERE user_id = ?1 \
     AND EXISTS (SELECT 1 FROM recovery_codes WHERE user_id = ?1 AND code_hash = ?4 AND used_by = ?2)";
+/// Whether this request's proof was taken (after the proof's statements).
+const PROVED_SQL: &str =
+    "SELECT user_id FROM totp_factors WHERE user_id = ?1 AND last_used_by = ?2";
 /// The recovery codes left (after a batch that may have spent one).
 const RECOVERY_LEFT_SQL: &str =
     "SELECT COUNT(*) AS left FROM recovery_codes WHERE user_id = ?1 AND used_at IS NULL";
@@ -91,6 +96,7 @@ pub const STATEMENTS: &[&str] = &[
     RELEASE_TRY_SQL,
     USE_RECOVERY_SQL,
     MARK_RECOVERY_SQL,
+    PROVED_SQL,
     RECOVERY_LEFT_SQL,
     ENROLL_SQL,
     ENABLE_SQL,
@@ -148,28 +154,46 @@ pub fn use_step(
     marker: &str,
     reserved_at: i64,
     step: i64,
+    enabled: bool,
 ) -> Result<Vec<D1PreparedStatement>, ApiError> {
-    let args = [int(user_id), text(marker), int(reserved_at), int(step)];
+    let args = [
+        int(user_id),
+        text(marker),
+        int(reserved_at),
+        int(step),
+        int(i64::from(enabled)),
+    ];
     Ok(vec![
         statement(db, USE_STEP_SQL, &args)?,
         statement(db, RELEASE_TRY_SQL, &args[..3])?,
     ])
 }
 
-/// The statements that spend the recovery code of hash `code_hash` under `marker`, and record
-/// the proof on the factor.
+/// The statements that spend the recovery code of hash `code_hash` under `marker`, record the
+/// proof on the factor, and release the reservation made at `reserved_at`.
 pub fn use_recovery(
     db: &Db,
     user_id: i64,
     marker: &str,
-    now: i64,
+    reserved_at: i64,
     code_hash: &str,
 ) -> Result<Vec<D1PreparedStatement>, ApiError> {
-    let args = [int(user_id), text(marker), int(now), text(code_hash)];
+    let args = [
+        int(user_id),
+        text(marker),
+        int(reserved_at),
+        text(code_hash),
+    ];
     Ok(vec![
         statement(db, USE_RECOVERY_SQL, &args)?,
         statement(db, MARK_RECOVERY_SQL, &args)?,
+        statement(db, RELEASE_TRY_SQL, &args[..3])?,
     ])
+}
+
+/// The statement that reads whether the proof made under `marker` was taken.
+pub fn proved(db: &Db, user_id: i64, marker: &str) -> Result<D1PreparedStatement, ApiError> {
+    statement(db, PROVED_SQL, &[int(user_id), text(marker)])
 }
 
 /// The statement that counts the recovery codes left.

@@ -13,7 +13,7 @@ use crate::edge::db::{account_deletion, batch, users};
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body};
 use crate::edge::mailer::send_later;
-use crate::edge::reauth::{confirm_password, Confirmed};
+use crate::edge::reauth::{confirm_password_and_factor, Confirmed};
 use crate::edge::routes::RouteContext;
 use crate::edge::state::now;
 
@@ -95,9 +95,12 @@ pub async fn delete_me(mut req: Request, ctx: RouteContext) -> Result<Response, 
         db,
         now,
         checked,
-    } = confirm_password(&mut req, &ctx, |input: &AccountDeletion| {
-        input.password.expose()
-    })
+    } = confirm_password_and_factor(
+        &mut req,
+        &ctx,
+        |input: &AccountDeletion| input.password.expose(),
+        |input| input.mfa_code.as_ref(),
+    )
     .await?;
     let deleted = account_deletion::delete(
         &db,

@@ -16,7 +16,7 @@ use crate::edge::db::{batch, rows, sessions, users};
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body};
 use crate::edge::mailer::send_later;
-use crate::edge::reauth::{confirm_password, Confirmed};
+use crate::edge::reauth::{confirm_password_and_factor, Confirmed};
 use crate::edge::routes::RouteContext;
 use crate::edge::state::now;
 
@@ -31,14 +31,17 @@ pub async fn change_password(mut req: Request, ctx: RouteContext) -> Result<Resp
         db,
         now,
         checked,
-    } = confirm_password(&mut req, &ctx, |input: &PasswordChange| {
-        input.current_password.expose()
-    })
+    } = confirm_password_and_factor(
+        &mut req,
+        &ctx,
+        |input: &PasswordChange| input.current_password.expose(),
+        |input| input.mfa_code.as_ref(),
+    )
     .await?;
     refuse_breached(&ctx.data, "new_password", change.new_password.expose()).await?;
     let new_hash = password_hash::hash(change.new_password.expose(), random::bytes())
         .map_err(|e| ApiError::internal("hash password", e))?;
-    let mut statements = vec![
+    let statements = vec![
         users::change_password(
             &db,
             &principal,
@@ -48,7 +51,6 @@ pub async fn change_password(mut req: Request, ctx: RouteContext) -> Result<Resp
         )?,
         sessions::end_others(&db, &principal, now, &new_hash)?,
     ];
-    statements.extend(checked.release_attempt);
     let results = batch(&db, statements, "change password").await?;
     // No row: the session ended, or the password changed, while this request checked it.
     if rows::<Changed>(&results[0], "read password change")?.is_empty() {
@@ -74,9 +76,12 @@ pub async fn change_email(mut req: Request, ctx: RouteContext) -> Result<Respons
         db,
         now,
         checked,
-    } = confirm_password(&mut req, &ctx, |input: &EmailChange| {
-        input.password.expose()
-    })
+    } = confirm_password_and_factor(
+        &mut req,
+        &ctx,
+        |input: &EmailChange| input.password.expose(),
+        |input| input.mfa_code.as_ref(),
+    )
     .await?;
     if change.new_email == checked.email {
         return Err(
@@ -95,7 +100,6 @@ pub async fn change_email(mut req: Request, ctx: RouteContext) -> Result<Respons
     };
     let mut statements = vec![users::find_credentials(&db, &change.new_email)?];
     statements.extend(email_codes::issue(&db, &new_code, now, &policy)?);
-    statements.extend(checked.release_attempt);
     let results = batch(&db, statements, "issue email change code").await?;
     let taken = !rows::<users::Credentials>(&results[0], "read new address")?.is_empty();
     if taken && !config.require_email_verification {

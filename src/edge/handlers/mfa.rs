@@ -10,11 +10,13 @@ use crate::core::refresh_token::RefreshToken;
 use crate::core::totp::TotpSecret;
 use crate::core::{account_mail, random, secret_box};
 use crate::edge::auth::principal;
+use crate::edge::db::mfa_challenges::TryingClient;
 use crate::edge::db::users::{self, Shown};
 use crate::edge::db::{batch, login_attempts, mfa_challenges, rows, sessions, totp_factors};
 use crate::edge::error::ApiError;
+use crate::edge::handlers::session::user_agent;
 use crate::edge::handlers::session::{login_answer, Signed};
-use crate::edge::http::{json, read_body};
+use crate::edge::http::{client_address, json, read_body};
 use crate::edge::mailer::send_later;
 use crate::edge::reauth::{confirm_password, Confirmed};
 use crate::edge::routes::RouteContext;
@@ -38,6 +40,11 @@ pub async fn enroll(mut req: Request, ctx: RouteContext) -> Result<Response, Api
     if checked.account.mfa_enabled != 0 {
         return Err(ApiError::MfaAlreadyEnabled);
     }
+    // No factor on an address nobody proved to own: whoever registered someone else's address
+    // first could otherwise hold its owner's reset hostage with their own authenticator.
+    if checked.account.email_verified_at.is_none() {
+        return Err(ApiError::FactorNeedsVerifiedEmail);
+    }
     let secret = TotpSecret::from_bytes(random::bytes());
     let sealed = secret_box::seal(
         &config.keys.totp_secret,
@@ -45,8 +52,7 @@ pub async fn enroll(mut req: Request, ctx: RouteContext) -> Result<Response, Api
         secret.expose(),
         &second_factor::context(principal.user_id),
     );
-    let mut statements = vec![totp_factors::enroll(&db, &principal, &sealed, now)?];
-    statements.extend(checked.release_attempt);
+    let statements = vec![totp_factors::enroll(&db, &principal, &sealed, now)?];
     let results = batch(&db, statements, "enroll totp").await?;
     if !totp_factors::took_effect(&results[0])? {
         // Turned on in parallel, or the session ended meanwhile.
@@ -102,6 +108,13 @@ pub async fn confirm(mut req: Request, ctx: RouteContext) -> Result<Response, Ap
         now,
         &hashes,
     )?);
+    // Turning a factor on ends every other session: one opened before it must not skip it.
+    statements.push(sessions::end_others(
+        &db,
+        &principal,
+        now,
+        &account.password_hash,
+    )?);
     let results = batch(&db, statements, "enable totp").await?;
     if !totp_factors::took_effect(&results[enabled_at])? {
         // The code was taken by a parallel request, or the session ended.
@@ -148,7 +161,13 @@ pub async fn disable(mut req: Request, ctx: RouteContext) -> Result<Response, Ap
     let mut statements = proof.statements;
     let disabled_at = statements.len();
     statements.extend(totp_factors::disable(&db, &principal, &proof.marker, now)?);
-    statements.extend(checked.release_attempt);
+    // Turning it off ends every other session too (a thief's session must not outlive it).
+    statements.push(sessions::end_others(
+        &db,
+        &principal,
+        now,
+        &checked.account.password_hash,
+    )?);
     let results = batch(&db, statements, "disable totp").await?;
     if !totp_factors::took_effect(&results[disabled_at])? {
         return Err(ApiError::InvalidMfaCode);
@@ -173,7 +192,13 @@ pub async fn login_mfa(mut req: Request, ctx: RouteContext) -> Result<Response, 
         .digest();
     let now = now();
     let db = ctx.data.database(&ctx.env)?;
-    let challenge = mfa_challenges::try_once(&db, &digest, now, config.otp_max_attempts)
+    let address = client_address(&req);
+    let agent = user_agent(&req);
+    let trying = TryingClient {
+        address: address.as_str(),
+        user_agent: agent.as_deref(),
+    };
+    let challenge = mfa_challenges::try_once(&db, &digest, now, config.otp_max_attempts, &trying)
         .await?
         .ok_or(ApiError::Unauthorized)?;
     ctx.data.log.set_user(challenge.user_id);
@@ -217,6 +242,7 @@ pub async fn login_mfa(mut req: Request, ctx: RouteContext) -> Result<Response, 
         &challenge.session_id,
     )?);
     if proof.recovery {
+        statements.push(mfa_challenges::give_back(&db, &digest, &proof.marker)?);
         statements.push(totp_factors::recovery_left(&db, challenge.user_id)?);
     }
     let results = batch(&db, statements, "complete mfa login").await?;

@@ -8,6 +8,7 @@ use crate::core::client_address::ClientAddress;
 use crate::core::config::Config;
 use crate::core::refresh_token::RefreshToken;
 use crate::core::requests::{Login, LogoutRequest, RefreshRequest};
+use crate::core::verification_token;
 use crate::core::violation::Violation;
 use crate::core::{password_hash, random};
 use crate::edge::auth::{principal, token_settings};
@@ -60,7 +61,9 @@ pub async fn login(mut req: Request, ctx: RouteContext) -> Result<Response, ApiE
     ctx.data.log.set_user(account.id);
     // Only after the right password, so the answer tells nothing to someone who lacks it.
     if config.require_email_verification && account.email_verified_at.is_none() {
-        return Err(ApiError::EmailNotVerified);
+        let verification_token =
+            verification_token::issue(&config.keys.verification_token, login.email.as_str(), now);
+        return Err(ApiError::EmailNotVerified { verification_token });
     }
     if account.mfa_enabled != 0 {
         return challenge(&req, &db, &account, &client, now).await;
@@ -258,7 +261,8 @@ struct SessionId {
 }
 
 /// The request's `User-Agent`, shortened for `GET /sessions`.
-fn user_agent(req: &Request) -> Option<String> {
+/// The request's User-Agent as sessions store it (shortened).
+pub fn user_agent(req: &Request) -> Option<String> {
     let raw = req.headers().get("User-Agent").ok().flatten()?;
     crate::core::user_agent::shorten(&raw)
 }

@@ -3,10 +3,12 @@
 use serde_json::json;
 use worker::{Request, Response};
 
-use crate::core::account_requests::EmailVerification;
+use crate::core::account_requests::{EmailVerification, VerificationResend};
+use crate::core::config::Config;
+use crate::core::email::Email;
 use crate::core::otp::OtpCode;
-use crate::core::requests::ResetRequest;
-use crate::core::{account_mail, random};
+use crate::core::violation::Violation;
+use crate::core::{account_mail, random, verification_token};
 use crate::edge::db::email_codes::{self, NewCode, Purpose};
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body};
@@ -15,26 +17,31 @@ use crate::edge::routes::RouteContext;
 use crate::edge::state::now;
 
 /// Marks the address verified with its newest code: checked, counted and used in one batch.
-/// Unknown, verified and unverified addresses all answer a wrong code alike.
+/// Unknown, verified and unverified addresses all answer a wrong code alike. With a
+/// `verification_token`, the code is the owner's own one (`Purpose::VerifyOwner`).
 pub async fn verify_email(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let config = &ctx.data.config;
     let request = EmailVerification::try_from(&read_body(&mut req).await?)?;
+    let now = now();
+    let purpose = purpose_of(
+        config,
+        request.verification_token.as_deref(),
+        &request.email,
+        now,
+    )?;
     // A code that is not six digits matches nothing and counts as a wrong try.
     let code_hash = request.code.as_ref().map_or_else(String::new, |code| {
-        code.purpose_hash(
-            &config.keys.otp,
-            Purpose::Verify.as_str(),
-            request.email.as_str(),
-        )
+        code.purpose_hash(&config.keys.otp, purpose.as_str(), request.email.as_str())
     });
     let db = ctx.data.database(&ctx.env)?;
     let verified = email_codes::verify(
         &db,
         &request.email,
         &code_hash,
-        now(),
+        now,
         &config.otp_policy(),
         &random::identifier(),
+        purpose,
     )
     .await?;
     if !verified {
@@ -51,26 +58,59 @@ pub async fn resend_verification(
 ) -> Result<Response, ApiError> {
     let config = &ctx.data.config;
     config.mail_transport().map_err(ApiError::Misconfigured)?;
-    let request = ResetRequest::try_from(&read_body(&mut req).await?)?;
+    let request = VerificationResend::try_from(&read_body(&mut req).await?)?;
+    let now = now();
+    let purpose = purpose_of(
+        config,
+        request.verification_token.as_deref(),
+        &request.email,
+        now,
+    )?;
     let policy = config.otp_policy();
     let code = OtpCode::generate();
-    let code_hash = code.purpose_hash(
-        &config.keys.otp,
-        Purpose::Verify.as_str(),
-        request.email.as_str(),
-    );
+    let code_hash = code.purpose_hash(&config.keys.otp, purpose.as_str(), request.email.as_str());
     let new_code = NewCode {
-        purpose: Purpose::Verify,
+        purpose,
         code_hash: &code_hash,
         account_email: &request.email,
         new_email: None,
         only_if_hash: None,
     };
     let db = ctx.data.database(&ctx.env)?;
-    if email_codes::issue_now(&db, &new_code, now(), &policy).await? {
+    if email_codes::issue_now(&db, &new_code, now, &policy).await? {
         let message =
             account_mail::verification_code(&request.email, code.expose(), policy.ttl_seconds);
         send_later(&ctx.data, &ctx.env, message);
     }
     Ok(json(200, &json!({"message": "Verification code sent"})))
+}
+
+/// Whose budget a try spends: the anonymous one, or with a live `verification_token` for this
+/// address, the owner's own. A token that is not (or no longer) good is refused, never quietly
+/// counted as anonymous.
+fn purpose_of(
+    config: &Config,
+    token: Option<&str>,
+    email: &Email,
+    now: i64,
+) -> Result<Purpose, ApiError> {
+    match token {
+        None => Ok(Purpose::Verify),
+        Some(token)
+            if verification_token::is_valid(
+                &config.keys.verification_token,
+                token,
+                email.as_str(),
+                now,
+            ) =>
+        {
+            Ok(Purpose::VerifyOwner)
+        }
+        Some(_) => Err(Violation::new(
+            "verification_token",
+            "invalid",
+            "verification_token is expired or not for this email; sign in again for a new one",
+        )
+        .into()),
+    }
 }
