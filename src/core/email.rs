@@ -113,7 +113,7 @@ mod tests {
             ("user@-example.com", "invalid", "label starts with hyphen"),
             ("user@example.123", "invalid", "numeric top-level domain"),
             ("us\u{0}er@example.com", "invalid", "control character"),
-            ("\u{212A}@example.com", "invalid", "Kelvin sign, which Unicode lower-cases to k"),
+            ("\u{212A}@example.com", "invalid", "Kelvin sign"),
             ("us\u{e9}r@example.com", "invalid", "non-ASCII letter"),
         ];
         for (raw, reason, why) in cases {
