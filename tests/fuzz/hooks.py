@@ -1,12 +1,9 @@
-"""Schemathesis hooks of the contract fuzzer (scripts/fuzz.sh loads them via SCHEMATHESIS_HOOKS).
+"""Schemathesis hooks of the contract fuzzer (tests/fuzz/schemathesis.toml names this file).
 
 What a JSON Schema cannot state about the API's input, and the one property the fuzzer exists
 for: a request the document calls valid is never refused as malformed.
 """
 
-import ast
-import importlib
-import inspect
 import json
 import os
 import pathlib
@@ -19,26 +16,26 @@ from schemathesis import GenerationMode
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
-def _parse_lambdas_early(*modules):
+def _describe_lambdas_safely():
     """Works around a CPython 3.11 bug (the machine's python3 is 3.11.7): `ast.parse`, called deep
     in a stack whose recursion limit Hypothesis raised, can fail with "SystemError: AST constructor
-    recursion depth mismatch". Hypothesis parses a module's source to describe its lambdas (for a
-    strategy's repr), and schemathesis's generators hit it deep in generation, which stops that
-    operation with a Runtime Error. The lambdas of those modules are parsed here, at the top of the
-    stack, into the cache Hypothesis reads first.
+    recursion depth mismatch". Hypothesis parses a module's source only to describe a lambda in a
+    strategy's repr, and schemathesis's generators get there deep in generation, so the bug stopped
+    an operation's coverage phase with a Runtime Error. A lambda that cannot be described is shown
+    as Hypothesis shows one it cannot find the source of.
     """
-    for name in modules:
-        module = importlib.import_module(name)
-        lines = tuple(inspect.findsource(module)[0])
-        tree = ast.parse("".join(lines))
-        lambda_sources.AST_LAMBDAS_CACHE[lines] = lambda_sources.extract_all_lambdas(tree)
+    describe = lambda_sources._lambda_description
+
+    def described(f, *args, **kwargs):
+        try:
+            return describe(f, *args, **kwargs)
+        except SystemError:
+            return "lambda: <unknown>"
+
+    lambda_sources._lambda_description = described
 
 
-_parse_lambdas_early(
-    "schemathesis.generation.jsonschema.strategy",
-    "schemathesis.specs.openapi.coverage._schema",
-    "schemathesis.specs.openapi._hypothesis",
-)
+_describe_lambdas_safely()
 
 # The new-password fields. Besides its length (which the document states), a new password must
 # not be one of the common passwords (compared lower-cased, src/core/password.rs): a list of 3,903
