@@ -56,7 +56,18 @@ while IFS= read -r line; do
   say "adding $name to .dev.vars"
   printf '%s\n' "$line" >> .dev.vars
 done < .dev.vars.example
-# 6. The contract fuzzer (scripts/fuzz.sh): schemathesis and its dependencies at exactly the
+# 6. Chromium for the browser tests (tests/browser_*.test.mjs), from Debian's packages: a test
+#    tool's own browser download does not work without the open internet.
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then
+    say "installing chromium from Debian's packages (the browser tests drive it; once)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+  else
+    say "chromium is missing: the browser tests need it (sudo apt-get install -y chromium)"
+  fi
+fi
+# 7. The contract fuzzer (scripts/fuzz.sh): schemathesis and its dependencies at exactly the
 #    versions of tests/fuzz/requirements.txt, from PyPI, in a virtual environment of its own
 #    (ignored by git) made with the machine's python3. A stamp holds the list's digest.
 venv=.venv-fuzz

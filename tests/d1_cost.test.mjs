@@ -19,25 +19,25 @@ const MAX_ROWS_READ = {
   "PUT /update-profile": 4,
   "POST /refresh": 12,
   "POST /reset-password": 12,
-  "POST /update-password (wrong code)": 28,
-  "POST /update-password": 28,
+  "POST /update-password (wrong code)": 36, // with the candidate hashes of the code (json_each: 2 per key)
+  "POST /update-password": 36,
   "POST /logout": 6,
   "POST /logout?scope=all": 8, // 1 + 2 per session of the user (3 here), whatever the table holds
   "GET /health": 0,
   "GET /.well-known/jwks.json": 0,
-  "POST /verify-email (wrong code)": 16,
-  "POST /verify-email": 16,
+  "POST /verify-email (wrong code)": 24,
+  "POST /verify-email": 24,
   "POST /resend-verification": 10,
   "GET /sessions": 8, // 1 + 2 per live session of the user (3 here), at most 100 listed
   "DELETE /sessions/{id}": 6,
   "POST /change-password": 24,
   "POST /change-email": 24,
-  "POST /confirm-email-change": 24,
+  "POST /confirm-email-change": 30,
   "POST /mfa/totp/enroll": 24,
   "POST /mfa/totp/confirm": 48, // 10 recovery codes written, the other sessions ended
   "POST /login (second factor on)": 12,
   "POST /login/mfa": 30,
-  "POST /mfa/totp/disable": 60, // 10 recovery codes deleted
+  "POST /mfa/totp/disable": 72, // 10 recovery codes deleted, the other sessions ended
   "DELETE /me": 95, // grows with the rows the user owns (3 sessions, 7 tokens, codes here), never with the tables
 };
 

@@ -41,12 +41,15 @@ fn plan(db: &Connection, sql: &str) -> Vec<String> {
 }
 
 /// Whether a plan step reads a number of rows that grows with the tables:
-/// - `SCAN x` reads every row of x (`USING COVERING INDEX`: every index entry);
+/// - `SCAN x` reads every row of x (`USING COVERING INDEX`: every index entry), but for the
+///   argument list of `json_each`;
 /// - `SEARCH x USING INDEX i (a>?)` with no equality reads a whole range, such as every live
 ///   session: the shape of the bug this guards against;
 /// - `SEARCH x USING ... (a=? ...)` reads only the rows of one key: fine.
 fn grows_with_the_tables(step: &str) -> bool {
-    if step == "SCAN CONSTANT ROW" {
+    // A constant row, or the candidate hashes of one presented code (`json_each` of a JSON
+    // array with two entries per key of the ring): neither grows with the tables.
+    if step == "SCAN CONSTANT ROW" || step.starts_with("SCAN json_each VIRTUAL TABLE") {
         return false;
     }
     if step.starts_with("SCAN ") {

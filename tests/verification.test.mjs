@@ -104,7 +104,7 @@ test("codes are stored only as keyed hashes", async () => {
   const code = await target.mailbox.codeFor(user.email, { kind: "verification" });
   const db = await target.database();
   const row = await db.prepare("SELECT c.code_hash FROM email_codes c JOIN users u ON u.id = c.user_id WHERE u.email = ?1").bind(user.email).first();
-  assert.match(row.code_hash, /^[A-Za-z0-9_-]{43}$/);
+  assert.match(row.code_hash, /^[0-9a-f]{8}:[A-Za-z0-9_-]{43}$/, "the key id, then the keyed hash");
   assert.ok(!row.code_hash.includes(code));
 });
 

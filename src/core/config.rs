@@ -1,6 +1,6 @@
 //! Configuration: every setting of `API.md`, read once from the worker's bindings into a typed value.
 
-use crate::core::keys::Keys;
+use crate::core::keys::Keyring;
 use crate::core::login_lockout::LockoutLimits;
 use crate::core::otp::OtpPolicy;
 use crate::core::secret::Secret;
@@ -62,8 +62,9 @@ impl AllowedOrigins {
 /// Every setting, parsed and checked. Built once per isolate.
 #[derive(Debug)]
 pub struct Config {
-    /// Keys derived from `JWT_SECRET`: reset codes, refresh successors.
-    pub keys: Keys,
+    /// Keys derived from `JWT_SECRET` (and `JWT_SECRET_PREVIOUS`): emailed and recovery codes,
+    /// TOTP secrets, refresh successors, verification tokens.
+    pub keys: Keyring,
     /// The Ed25519 keys of access tokens.
     pub token_keys: TokenKeys,
     pub issuer: String,
@@ -149,6 +150,21 @@ impl Config {
                 problem: format!("must be at least {MIN_SECRET_BYTES} bytes"),
             });
         }
+        // Secrets of earlier `JWT_SECRET`s, comma-separated: they keep opening what they sealed.
+        let previous: Vec<Secret> = setting
+            .get("JWT_SECRET_PREVIOUS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(Secret::new)
+            .collect();
+        if previous.iter().any(|s| s.expose().len() < MIN_SECRET_BYTES) {
+            return Err(ConfigError {
+                variable: "JWT_SECRET_PREVIOUS",
+                problem: format!("must list secrets of at least {MIN_SECRET_BYTES} bytes each"),
+            });
+        }
         let email_provider = match setting.get("EMAIL_PROVIDER").as_deref().map(str::trim) {
             None => Err(ConfigError {
                 variable: "EMAIL_PROVIDER",
@@ -175,7 +191,7 @@ impl Config {
             setting.get(VERIFY_KEYS_VARIABLE).as_deref(),
         )?;
         Ok(Self {
-            keys: Keys::derive(&jwt_secret),
+            keys: Keyring::new(&jwt_secret, &previous),
             token_keys,
             issuer: setting.text("JWT_ISSUER", SERVICE_NAME),
             audience: setting.text("JWT_AUDIENCE", SERVICE_NAME),

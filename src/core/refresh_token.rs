@@ -33,11 +33,16 @@ impl RefreshToken {
         base64url(&Sha256::digest(self.0.as_bytes()))
     }
 
-    /// The token that replaces this one at rotation. Derived, not random, so that a repeated
-    /// refresh within the grace window gets the very same successor without the database ever
-    /// holding a usable token. Unpredictable without both this token and the server key.
-    pub fn successor(&self, key: &[u8; 32]) -> Self {
-        Self(base64url(&hmac_sha256(key, self.0.as_bytes())))
+    /// The token that replaces this one at rotation: HMAC(key, token || salt), with a random
+    /// salt per rotation stored beside the spent token. Derived, so a repeated refresh within the
+    /// grace window gets the very same successor without the database ever holding a usable
+    /// token; salted, so this token and the server key alone (a leaked key and an old token) do
+    /// not yield it (RFC 9700 §4.14.2).
+    pub fn successor(&self, key: &[u8; 32], salt: &str) -> Self {
+        let mut message = self.0.as_bytes().to_vec();
+        message.push(b'.');
+        message.extend_from_slice(salt.as_bytes());
+        Self(base64url(&hmac_sha256(key, &message)))
     }
 
     pub fn expose(&self) -> &str {
@@ -77,11 +82,16 @@ mod tests {
     }
 
     #[test]
-    fn successors_are_deterministic_per_key_and_parse() {
+    fn successors_are_deterministic_per_key_and_salt_and_parse() {
         let token = RefreshToken::generate();
-        let next = token.successor(&[1; 32]);
-        assert_eq!(next, token.successor(&[1; 32]));
-        assert_ne!(next, token.successor(&[2; 32]));
+        let next = token.successor(&[1; 32], "salt-a");
+        assert_eq!(next, token.successor(&[1; 32], "salt-a"));
+        assert_ne!(next, token.successor(&[2; 32], "salt-a"));
+        assert_ne!(
+            next,
+            token.successor(&[1; 32], "salt-b"),
+            "the salt is needed"
+        );
         assert_ne!(next, token);
         assert!(RefreshToken::parse(next.expose()).is_some());
     }

@@ -4,6 +4,8 @@
 
 use worker::{D1PreparedStatement, D1Result};
 
+use crate::core::config::Config;
+use crate::core::keys::KeySet;
 use crate::core::mfa_requests::SecondFactor;
 use crate::core::totp::TotpSecret;
 use crate::core::{random, secret_box};
@@ -73,16 +75,31 @@ pub async fn prove(
     let marker = random::identifier();
     let statements = match code {
         SecondFactor::Totp(typed) => {
-            let secret = unseal(state, user_id, &stored.secret_sealed)?;
+            let (secret, stale) = unseal(state, user_id, &stored.secret_sealed)?;
             let last = (stored.last_used_step > 0).then_some(stored.last_used_step);
             let step = secret
                 .verify(typed.expose(), now, last)
                 .ok_or(ApiError::InvalidMfaCode)?;
-            totp_factors::use_step(db, user_id, &marker, now, step, wanted == Factor::Enabled)?
+            let mut statements =
+                totp_factors::use_step(db, user_id, &marker, now, step, wanted == Factor::Enabled)?;
+            if stale {
+                // Sealed under a previous key: sealed again under the current one on this use.
+                let resealed = seal(&state.config, user_id, &secret);
+                statements.push(totp_factors::reseal(
+                    db,
+                    user_id,
+                    &stored.secret_sealed,
+                    &resealed,
+                )?);
+            }
+            statements
         }
         SecondFactor::Recovery(recovery) => {
-            let hash = recovery.keyed_hash(&state.config.keys.recovery_code, user_id);
-            totp_factors::use_recovery(db, user_id, &marker, now, &hash)?
+            let hashes = state
+                .config
+                .keys
+                .candidates(|keys| recovery.keyed_hash(&keys.recovery_code, user_id));
+            totp_factors::use_recovery(db, user_id, &marker, now, &hashes)?
         }
         SecondFactor::Unreadable => return Err(ApiError::InvalidMfaCode),
     };
@@ -112,16 +129,40 @@ pub async fn spend(db: &Db, user_id: i64, proof: Proof) -> Result<(), ApiError> 
     }
 }
 
-/// The sealed TOTP secret of `user_id`, opened. A secret that does not open (another
-/// `JWT_SECRET`, or tampering) is a server error: the operator must know.
-fn unseal(state: &State, user_id: i64, sealed: &str) -> Result<TotpSecret, ApiError> {
-    secret_box::open(&state.config.keys.totp_secret, sealed, &context(user_id))
-        .and_then(|plain| TotpSecret::from_slice(&plain))
+/// `secret` sealed for `user_id` under the current key, as stored: `{key id}.{sealed}`.
+pub fn seal(config: &Config, user_id: i64, secret: &TotpSecret) -> String {
+    let keys = config.keys.current();
+    let sealed = secret_box::seal(
+        &keys.totp_secret,
+        random::bytes(),
+        secret.expose(),
+        &context(user_id),
+    );
+    format!("{}.{sealed}", keys.id)
+}
+
+/// The stored TOTP secret of `user_id`, opened under the key its id names (a value from before
+/// key ids, under any key of the ring), and whether it should be sealed again under the current
+/// key. A secret that does not open (its key left the ring, or tampering) is a server error: the
+/// operator must know.
+fn unseal(state: &State, user_id: i64, stored: &str) -> Result<(TotpSecret, bool), ApiError> {
+    let ring = &state.config.keys;
+    let (candidates, sealed): (Vec<&KeySet>, &str) = match stored.split_once('.') {
+        Some((id, sealed)) => (ring.by_id(id).into_iter().collect(), sealed),
+        None => (ring.all().iter().collect(), stored),
+    };
+    candidates
+        .into_iter()
+        .find_map(|keys| {
+            let plain = secret_box::open(&keys.totp_secret, sealed, &context(user_id))?;
+            let secret = TotpSecret::from_slice(&plain)?;
+            Some((secret, keys.id != ring.current().id || !stored.contains('.')))
+        })
         .ok_or_else(|| {
             state.log.event(
                 Level::Error,
                 format!(
-                    "account {user_id}: TOTP secret does not decrypt (was JWT_SECRET changed?)"
+                    "account {user_id}: TOTP secret does not decrypt (its JWT_SECRET left JWT_SECRET_PREVIOUS?)"
                 ),
             );
             ApiError::internal("open totp secret", "does not decrypt")

@@ -65,26 +65,26 @@ const SIGN_UP_NOTICE_SQL: &str = "INSERT INTO code_events (user_id, purpose, kin
         AND e.kind = 'sent' AND e.at > ?5) < ?4 \
     RETURNING user_id";
 
-// The verification batch. Arguments: ?1 email, ?2 presented code hash, ?3 now, ?4 tries per
+// The verification batch. Arguments: ?1 email, ?2 the presented code's hashes (a JSON array: one per key of the ring, `Keyring::candidates`), ?3 now, ?4 tries per
 // code, ?5 this request's marker, ?6 budget of wrong tries, ?7 budget start, ?8 the
 // purpose (`verify`, or `verify_owner` for tries made with a verification token).
 /// 1. The code is used, if it is the account's, live, and the budget is not spent.
 const USE_VERIFY_SQL: &str = "UPDATE email_codes SET used_by = ?5 \
     WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND purpose = ?8 \
-      AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash = ?2 \
+      AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash IN (SELECT value FROM json_each(?2)) \
       AND (SELECT COUNT(*) FROM code_events e WHERE e.user_id = email_codes.user_id \
         AND e.purpose = ?8 AND e.kind = 'wrong' AND e.at > ?7) < ?6";
 /// 2. A wrong try at a live code counts against the account's budget, while it lasts ...
 const RECORD_VERIFY_WRONG_SQL: &str = "INSERT INTO code_events (user_id, purpose, kind, at) \
     SELECT user_id, ?8, 'wrong', ?3 FROM email_codes \
     WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND purpose = ?8 \
-      AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash <> ?2 \
+      AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash NOT IN (SELECT value FROM json_each(?2)) \
       AND (SELECT COUNT(*) FROM code_events e WHERE e.user_id = email_codes.user_id \
         AND e.purpose = ?8 AND e.kind = 'wrong' AND e.at > ?7) < ?6";
 /// 3. ... and against the code's own tries.
 const COUNT_VERIFY_WRONG_SQL: &str = "UPDATE email_codes SET wrong_attempts = wrong_attempts + 1 \
     WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND purpose = ?8 \
-      AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash <> ?2";
+      AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash NOT IN (SELECT value FROM json_each(?2))";
 /// 4. The address is marked verified, if this request used the code.
 const MARK_VERIFIED_SQL: &str = "UPDATE users SET email_verified_at = ?3 \
     WHERE email = ?1 AND email_verified_at IS NULL AND EXISTS (SELECT 1 FROM email_codes c \
@@ -95,13 +95,13 @@ const VERIFY_OUTCOME_SQL: &str = "SELECT user_id FROM email_codes \
 
 // The email-change batch. Arguments: ?1 the caller's session, ?2 its account, ?3 now, ?4 tries
 // per code, ?5 this request's marker, ?6 budget of wrong tries, ?7 budget start, ?8 the
-// presented code hash. Every step needs the caller's session live.
+// presented code's hashes (a JSON array, `Keyring::candidates`). Every step needs the caller's session live.
 /// 1. The address before the change, for the notice.
 const OLD_EMAIL_SQL: &str = "SELECT email FROM users WHERE id = ?2";
 /// 2. The code is used, if it is live, the budget not spent, and the new address still free.
 const USE_CHANGE_SQL: &str = "UPDATE email_codes SET used_by = ?5 \
     WHERE user_id = ?2 AND purpose = 'change' \
-      AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash = ?8 \
+      AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash IN (SELECT value FROM json_each(?8)) \
       AND (SELECT COUNT(*) FROM code_events e WHERE e.user_id = ?2 \
         AND e.purpose = 'change' AND e.kind = 'wrong' AND e.at > ?7) < ?6 \
       AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = ?1 AND s.user_id = ?2 \
@@ -111,7 +111,7 @@ const USE_CHANGE_SQL: &str = "UPDATE email_codes SET used_by = ?5 \
 const RECORD_CHANGE_WRONG_SQL: &str = "INSERT INTO code_events (user_id, purpose, kind, at) \
     SELECT user_id, 'change', 'wrong', ?3 FROM email_codes \
     WHERE user_id = ?2 AND purpose = 'change' \
-      AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash <> ?8 \
+      AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash NOT IN (SELECT value FROM json_each(?8)) \
       AND (SELECT COUNT(*) FROM code_events e WHERE e.user_id = ?2 \
         AND e.purpose = 'change' AND e.kind = 'wrong' AND e.at > ?7) < ?6 \
       AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = ?1 AND s.user_id = ?2 \
@@ -119,7 +119,7 @@ const RECORD_CHANGE_WRONG_SQL: &str = "INSERT INTO code_events (user_id, purpose
 /// 4. ... and against the code's own tries.
 const COUNT_CHANGE_WRONG_SQL: &str = "UPDATE email_codes SET wrong_attempts = wrong_attempts + 1 \
     WHERE user_id = ?2 AND purpose = 'change' \
-      AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash <> ?8 \
+      AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash NOT IN (SELECT value FROM json_each(?8)) \
       AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = ?1 AND s.user_id = ?2 \
         AND s.revoked_at IS NULL AND s.expires_at > ?3)";
 /// 5. The account moves to the new address, proven by the code, if this request used it.
@@ -141,7 +141,7 @@ const CHANGE_OUTCOME_SQL: &str = "SELECT \
       (SELECT c.new_email FROM email_codes c \
         WHERE c.user_id = ?2 AND c.purpose = 'change' AND c.used_by = ?5) AS switched_to, \
       EXISTS (SELECT 1 FROM email_codes c WHERE c.user_id = ?2 AND c.purpose = 'change' \
-        AND c.used_by IS NULL AND c.expires_at > ?3 AND c.wrong_attempts < ?4 AND c.code_hash = ?8 \
+        AND c.used_by IS NULL AND c.expires_at > ?3 AND c.wrong_attempts < ?4 AND c.code_hash IN (SELECT value FROM json_each(?8)) \
         AND EXISTS (SELECT 1 FROM users u WHERE u.email = c.new_email)) AS taken";
 
 const ISSUE_BATCH: [&str; 2] = [ISSUE_SQL, RECORD_SENT_SQL];

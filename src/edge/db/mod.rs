@@ -13,6 +13,10 @@ pub mod sessions;
 pub mod totp_factors;
 pub mod users;
 
+/// The hashes of a presented value that cannot match anything (a malformed code): an empty
+/// JSON array for the `json_each` of the checking statements, so it still counts as a wrong try.
+pub const NO_CANDIDATES: &str = "[]";
+
 pub use d1::{batch, first, int, nullable_text, rows, statement, text, D1Figures, D1Meter, Db};
 
 /// Every SQL statement the worker can issue, by module: `tests/query_plans.rs` asks SQLite for

@@ -29,7 +29,7 @@ const RECORD_SENT_SQL: &str = "INSERT INTO code_events (user_id, purpose, kind, 
     SELECT user_id, 'reset', 'sent', ?3 FROM password_resets \
     WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND code_hash = ?2";
 
-// The redemption batch. Arguments: ?1 email, ?2 presented code hash, ?3 now, ?4 tries per code,
+// The redemption batch. Arguments: ?1 email, ?2 the presented code's hashes (a JSON array: one per key of the ring, `Keyring::candidates`), ?3 now, ?4 tries per code,
 // ?5 this request's marker, ?6 new password hash, ?7 budget of wrong tries, ?8 budget start,
 // ?9 the marker of this request's second-factor proof (or one that matches nothing).
 /// 1. The code is used, if it is the account's, live, and the account's budget is not spent,
@@ -37,7 +37,7 @@ const RECORD_SENT_SQL: &str = "INSERT INTO code_events (user_id, purpose, kind, 
 ///    email alone must not get past the factor (unlike Keycloak #12759).
 const USE_CODE_SQL: &str = "UPDATE password_resets SET used_by = ?5 \
     WHERE user_id = (SELECT id FROM users WHERE email = ?1) \
-      AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash = ?2 \
+      AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash IN (SELECT value FROM json_each(?2)) \
       AND (SELECT COUNT(*) FROM code_events e WHERE e.user_id = password_resets.user_id \
         AND e.purpose = 'reset' AND e.kind = 'wrong' AND e.at > ?8) < ?7 \
       AND (NOT EXISTS (SELECT 1 FROM totp_factors f \
@@ -49,13 +49,13 @@ const USE_CODE_SQL: &str = "UPDATE password_resets SET used_by = ?5 \
 const RECORD_WRONG_SQL: &str = "INSERT INTO code_events (user_id, purpose, kind, at) \
     SELECT user_id, 'reset', 'wrong', ?3 FROM password_resets \
     WHERE user_id = (SELECT id FROM users WHERE email = ?1) \
-      AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash <> ?2 \
+      AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash NOT IN (SELECT value FROM json_each(?2)) \
       AND (SELECT COUNT(*) FROM code_events e WHERE e.user_id = password_resets.user_id \
         AND e.purpose = 'reset' AND e.kind = 'wrong' AND e.at > ?8) < ?7";
 /// 3. ... and against the code's own tries.
 const COUNT_WRONG_SQL: &str = "UPDATE password_resets SET wrong_attempts = wrong_attempts + 1 \
     WHERE user_id = (SELECT id FROM users WHERE email = ?1) \
-      AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash <> ?2";
+      AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash NOT IN (SELECT value FROM json_each(?2))";
 /// 4. The new password hash is stored, if this request used the code; the code came through
 ///    the mailbox, so the address is verified too.
 const SET_PASSWORD_SQL: &str = "UPDATE users SET password_hash = ?6, updated_at = ?3, \
@@ -77,7 +77,7 @@ const REDEEM_OUTCOME_SQL: &str = "SELECT user_id FROM password_resets \
 ///    was neither used nor counted as wrong).
 const WAITING_FOR_FACTOR_SQL: &str = "SELECT user_id FROM password_resets \
     WHERE user_id = (SELECT id FROM users WHERE email = ?1) \
-      AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash = ?2 \
+      AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash IN (SELECT value FROM json_each(?2)) \
       AND (SELECT COUNT(*) FROM code_events e WHERE e.user_id = password_resets.user_id \
         AND e.purpose = 'reset' AND e.kind = 'wrong' AND e.at > ?8) < ?7 \
       AND EXISTS (SELECT 1 FROM totp_factors f \

@@ -15,31 +15,37 @@ const CREATE_SQL: &str = "INSERT INTO sessions (id, user_id, created_at, expires
 /// The first refresh token of a session, if the session was created.
 const ADD_REFRESH_TOKEN_SQL: &str = "INSERT INTO refresh_tokens (digest, session_id, issued_at) \
     SELECT ?1, id, ?3 FROM sessions WHERE id = ?2";
-/// Rotation, step 1: an unspent token of a live session is marked spent. The liveness check is
-/// tied to the token's own session (by primary key), so it reads one row, not every session.
-const SPEND_SQL: &str = "UPDATE refresh_tokens SET rotated_at = ?3 \
+// Rotation. Arguments: ?1 the presented token's digest, ?2 this request's successor's digest,
+// ?3 now, ?4 the grace window, ?5 this request's salt, ?6 the id of the key it used.
+/// Rotation, step 1: an unspent token of a live session is marked spent, with the successor this
+/// request derived (its digest, salt and key id). The liveness check is tied to the token's own
+/// session (by primary key), so it reads one row, not every session.
+const SPEND_SQL: &str = "UPDATE refresh_tokens SET rotated_at = ?3, successor_digest = ?2, \
+      successor_salt = ?5, successor_key = ?6 \
     WHERE digest = ?1 AND rotated_at IS NULL AND EXISTS (SELECT 1 FROM sessions s \
       WHERE s.id = refresh_tokens.session_id AND s.revoked_at IS NULL AND s.expires_at > ?3)";
-/// Rotation, step 2: the successor `?2` is recorded, unless an earlier request within the grace
-/// window recorded it already (it is derived from the token, so both get the same one).
+/// Rotation, step 2: the successor is stored, if this request spent the token.
 const RECORD_SUCCESSOR_SQL: &str =
     "INSERT OR IGNORE INTO refresh_tokens (digest, session_id, issued_at) \
     SELECT ?2, t.session_id, ?3 FROM refresh_tokens t \
-    WHERE t.digest = ?1 AND t.rotated_at >= ?3 - ?4 AND EXISTS (SELECT 1 FROM sessions s \
-      WHERE s.id = t.session_id AND s.revoked_at IS NULL AND s.expires_at > ?3)";
+    WHERE t.digest = ?1 AND t.successor_digest = ?2 AND t.rotated_at = ?3 \
+      AND EXISTS (SELECT 1 FROM sessions s \
+        WHERE s.id = t.session_id AND s.revoked_at IS NULL AND s.expires_at > ?3)";
 /// Rotation, step 3: reuse revokes the whole session (RFC 9700 §4.14.2). Reuse is a token spent
 /// before the grace window, or one whose successor was itself spent already: the window reaches
 /// one step back, never to a token two rotations old.
 const REVOKE_ON_REUSE_SQL: &str = "UPDATE sessions SET revoked_at = ?3 \
     WHERE revoked_at IS NULL AND id = (SELECT t.session_id FROM refresh_tokens t WHERE t.digest = ?1 \
       AND (t.rotated_at < ?3 - ?4 OR EXISTS (SELECT 1 FROM refresh_tokens n \
-        WHERE n.digest = ?2 AND n.rotated_at IS NOT NULL)))";
+        WHERE n.digest = t.successor_digest AND n.rotated_at IS NOT NULL)))";
 /// Rotation, step 4: a session that was refreshed records when, for `GET /sessions`.
 const TOUCH_SQL: &str = "UPDATE sessions SET last_used_at = ?3 WHERE revoked_at IS NULL \
-    AND id = (SELECT session_id FROM refresh_tokens WHERE digest = ?2)";
-/// Rotation, step 5: the outcome.
+    AND id = (SELECT session_id FROM refresh_tokens WHERE digest = ?1)";
+/// Rotation, step 5: the outcome, with the salt and key of the successor (this request's, or
+/// the one an earlier request within the window derived).
 const ROTATION_OUTCOME_SQL: &str = "SELECT s.id AS session_id, s.user_id, s.revoked_at, s.expires_at, \
-      t.rotated_at, (SELECT n.rotated_at FROM refresh_tokens n WHERE n.digest = ?2) AS successor_rotated_at \
+      t.rotated_at, t.successor_salt, t.successor_key, \
+      (SELECT n.rotated_at FROM refresh_tokens n WHERE n.digest = t.successor_digest) AS successor_rotated_at \
     FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.digest = ?1";
 /// Logout: the caller's session, if it is live. The check is a non-correlated subquery, which
 /// SQLite evaluates once before updating.
@@ -137,6 +143,10 @@ pub struct Rotation {
     pub revoked_at: Option<i64>,
     pub expires_at: i64,
     pub rotated_at: Option<i64>,
+    /// The salt and key id of the successor that the spending request derived (absent for a
+    /// token spent before migration 0006).
+    pub successor_salt: Option<String>,
+    pub successor_key: Option<String>,
     pub successor_rotated_at: Option<i64>,
 }
 
@@ -152,10 +162,17 @@ impl Rotation {
     }
 }
 
+/// The successor a rotating request derived: its digest, salt and the id of its key.
+pub struct Successor<'a> {
+    pub digest: &'a str,
+    pub salt: &'a str,
+    pub key_id: &'a str,
+}
+
 /// Rotates a refresh token in one transaction (RFC 9700 §4.14.2):
 /// 1. an unspent token of a live session is marked spent;
-/// 2. its successor is recorded, unless an earlier request within the grace window did so
-///    already (the successor is derived from the token, so both get the same one);
+/// 2. the successor this request derived is stored, if this request spent the token (a repeat
+///    within the grace window gets the earlier request's salt back, and derives the same one);
 /// 3. a token spent before the grace window, or whose successor was spent, is reuse: its whole
 ///    session is revoked;
 /// 4. the session records when it was last used;
@@ -163,15 +180,17 @@ impl Rotation {
 pub async fn rotate(
     db: &Db,
     presented_digest: &str,
-    successor_digest: &str,
+    successor: &Successor<'_>,
     now: i64,
     grace: i64,
 ) -> Result<Option<Rotation>, ApiError> {
     let args = [
         text(presented_digest),
-        text(successor_digest),
+        text(successor.digest),
         int(now),
         int(grace),
+        text(successor.salt),
+        text(successor.key_id),
     ];
     let statements = [
         SPEND_SQL,

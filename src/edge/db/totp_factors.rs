@@ -42,14 +42,20 @@ const RELEASE_TRY_SQL: &str =
     "DELETE FROM code_events WHERE rowid = (SELECT rowid FROM code_events \
       WHERE user_id = ?1 AND purpose = 'mfa' AND kind = 'wrong' AND at = ?3 LIMIT 1) \
     AND EXISTS (SELECT 1 FROM totp_factors WHERE user_id = ?1 AND last_used_by = ?2)";
-/// A recovery code of an enabled factor is spent.
+/// A recovery code of an enabled factor is spent (`?4`: its hashes under each key of the ring,
+/// a JSON array).
 const USE_RECOVERY_SQL: &str = "UPDATE recovery_codes SET used_at = ?3, used_by = ?2 \
-    WHERE user_id = ?1 AND code_hash = ?4 AND used_at IS NULL \
+    WHERE user_id = ?1 AND code_hash IN (SELECT value FROM json_each(?4)) AND used_at IS NULL \
     AND EXISTS (SELECT 1 FROM totp_factors WHERE user_id = ?1 AND enabled_at IS NOT NULL)";
 /// ... and the factor records that this request proved it, as a right TOTP code does: every
 /// statement gated on a proof then checks one row of `totp_factors`, by key.
 const MARK_RECOVERY_SQL: &str = "UPDATE totp_factors SET last_used_by = ?2 WHERE user_id = ?1 \
-    AND EXISTS (SELECT 1 FROM recovery_codes WHERE user_id = ?1 AND code_hash = ?4 AND used_by = ?2)";
+    AND EXISTS (SELECT 1 FROM recovery_codes WHERE user_id = ?1 \
+      AND code_hash IN (SELECT value FROM json_each(?4)) AND used_by = ?2)";
+/// A secret sealed under a previous key is stored sealed under the current one, unless it
+/// changed meanwhile.
+const RESEAL_SQL: &str =
+    "UPDATE totp_factors SET secret_sealed = ?3 WHERE user_id = ?1 AND secret_sealed = ?2";
 /// Whether this request's proof was taken (after the proof's statements).
 const PROVED_SQL: &str =
     "SELECT user_id FROM totp_factors WHERE user_id = ?1 AND last_used_by = ?2";
@@ -97,6 +103,7 @@ pub const STATEMENTS: &[&str] = &[
     USE_RECOVERY_SQL,
     MARK_RECOVERY_SQL,
     PROVED_SQL,
+    RESEAL_SQL,
     RECOVERY_LEFT_SQL,
     ENROLL_SQL,
     ENABLE_SQL,
@@ -169,26 +176,38 @@ pub fn use_step(
     ])
 }
 
-/// The statements that spend the recovery code of hash `code_hash` under `marker`, record the
+/// The statements that spend the recovery code whose hash is one of `code_hashes` (a JSON
+/// array, `Keyring::candidates`) under `marker`, record the
 /// proof on the factor, and release the reservation made at `reserved_at`.
 pub fn use_recovery(
     db: &Db,
     user_id: i64,
     marker: &str,
     reserved_at: i64,
-    code_hash: &str,
+    code_hashes: &str,
 ) -> Result<Vec<D1PreparedStatement>, ApiError> {
     let args = [
         int(user_id),
         text(marker),
         int(reserved_at),
-        text(code_hash),
+        text(code_hashes),
     ];
     Ok(vec![
         statement(db, USE_RECOVERY_SQL, &args)?,
         statement(db, MARK_RECOVERY_SQL, &args)?,
         statement(db, RELEASE_TRY_SQL, &args[..3])?,
     ])
+}
+
+/// The statement that replaces the sealed secret `old` by `new` (the same secret, sealed under
+/// the current key).
+pub fn reseal(
+    db: &Db,
+    user_id: i64,
+    old: &str,
+    new: &str,
+) -> Result<D1PreparedStatement, ApiError> {
+    statement(db, RESEAL_SQL, &[int(user_id), text(old), text(new)])
 }
 
 /// The statement that reads whether the proof made under `marker` was taken.

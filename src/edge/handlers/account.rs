@@ -38,7 +38,9 @@ pub async fn register(mut req: Request, ctx: RouteContext) -> Result<Response, A
     let policy = config.otp_policy();
     let email = &registration.email;
     let code = OtpCode::generate();
-    let code_hash = code.purpose_hash(&config.keys.otp, Purpose::Verify.as_str(), email.as_str());
+    let code_hash = config
+        .keys
+        .stamp(|keys| code.purpose_hash(&keys.otp, Purpose::Verify.as_str(), email.as_str()));
     let db = ctx.data.database(&ctx.env)?;
     let mut statements = vec![users::insert(
         &db,

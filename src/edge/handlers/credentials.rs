@@ -6,13 +6,14 @@ use worker::{Request, Response};
 
 use crate::core::account_requests::{EmailChange, EmailChangeConfirmation, PasswordChange};
 use crate::core::email::Email;
+use crate::core::keys::KeySet;
 use crate::core::otp::OtpCode;
 use crate::core::violation::Violation;
 use crate::core::{account_mail, password_hash, random};
 use crate::edge::auth::principal;
 use crate::edge::breach_check::refuse_breached;
 use crate::edge::db::email_codes::{self, NewCode, Purpose};
-use crate::edge::db::{batch, rows, sessions, users};
+use crate::edge::db::{batch, rows, sessions, users, NO_CANDIDATES};
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body};
 use crate::edge::mailer::send_later;
@@ -90,7 +91,9 @@ pub async fn change_email(mut req: Request, ctx: RouteContext) -> Result<Respons
     }
     let policy = config.otp_policy();
     let code = OtpCode::generate();
-    let code_hash = change_code_hash(config, &principal.user_id, &code);
+    let code_hash = config
+        .keys
+        .stamp(|keys| change_code_hash(keys, principal.user_id, &code));
     let new_code = NewCode {
         purpose: Purpose::Change,
         code_hash: &code_hash,
@@ -127,9 +130,14 @@ pub async fn confirm_email_change(
     let now = now();
     let principal = principal(&req, &ctx.data, now)?;
     let confirmation = EmailChangeConfirmation::try_from(&read_body(&mut req).await?)?;
-    let code_hash = confirmation.code.as_ref().map_or_else(String::new, |code| {
-        change_code_hash(config, &principal.user_id, code)
-    });
+    let code_hash = confirmation.code.as_ref().map_or_else(
+        || NO_CANDIDATES.to_owned(),
+        |code| {
+            config
+                .keys
+                .candidates(|keys| change_code_hash(keys, principal.user_id, code))
+        },
+    );
     let db = ctx.data.database(&ctx.env)?;
     let confirmed = email_codes::confirm_change(
         &db,
@@ -159,12 +167,8 @@ pub async fn confirm_email_change(
 }
 
 /// An email-change code is bound to its account (the confirmation names no address).
-fn change_code_hash(config: &crate::core::config::Config, user_id: &i64, code: &OtpCode) -> String {
-    code.purpose_hash(
-        &config.keys.otp,
-        Purpose::Change.as_str(),
-        &user_id.to_string(),
-    )
+fn change_code_hash(keys: &KeySet, user_id: i64, code: &OtpCode) -> String {
+    code.purpose_hash(&keys.otp, Purpose::Change.as_str(), &user_id.to_string())
 }
 
 /// The account a password change updated (`RETURNING id`); only its presence matters.

@@ -8,7 +8,7 @@ use crate::core::mfa_requests::{MfaConfirmation, MfaEnrollment, MfaLogin, MfaRem
 use crate::core::recovery_code::{self, RecoveryCode};
 use crate::core::refresh_token::RefreshToken;
 use crate::core::totp::TotpSecret;
-use crate::core::{account_mail, random, secret_box};
+use crate::core::{account_mail, random};
 use crate::edge::auth::principal;
 use crate::edge::db::mfa_challenges::TryingClient;
 use crate::edge::db::users::{self, Shown};
@@ -46,12 +46,7 @@ pub async fn enroll(mut req: Request, ctx: RouteContext) -> Result<Response, Api
         return Err(ApiError::FactorNeedsVerifiedEmail);
     }
     let secret = TotpSecret::from_bytes(random::bytes());
-    let sealed = secret_box::seal(
-        &config.keys.totp_secret,
-        random::bytes(),
-        secret.expose(),
-        &second_factor::context(principal.user_id),
-    );
+    let sealed = second_factor::seal(config, principal.user_id, &secret);
     let statements = vec![totp_factors::enroll(&db, &principal, &sealed, now)?];
     let results = batch(&db, statements, "enroll totp").await?;
     if !totp_factors::took_effect(&results[0])? {
@@ -97,7 +92,11 @@ pub async fn confirm(mut req: Request, ctx: RouteContext) -> Result<Response, Ap
         .collect();
     let hashes: Vec<String> = codes
         .iter()
-        .map(|code| code.keyed_hash(&config.keys.recovery_code, principal.user_id))
+        .map(|code| {
+            config
+                .keys
+                .stamp(|keys| code.keyed_hash(&keys.recovery_code, principal.user_id))
+        })
         .collect();
     let mut statements = proof.statements;
     let enabled_at = statements.len();

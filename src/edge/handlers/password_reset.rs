@@ -10,6 +10,7 @@ use crate::core::{mail, password_hash, random};
 use crate::edge::breach_check::refuse_breached;
 use crate::edge::db::password_resets::{self, FactorProof, Redeemed, Redemption};
 use crate::edge::db::totp_factors;
+use crate::edge::db::NO_CANDIDATES;
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body};
 use crate::edge::mailer::send_later;
@@ -32,7 +33,9 @@ pub async fn request_code(mut req: Request, ctx: RouteContext) -> Result<Respons
     let issued = password_resets::issue(
         &db,
         &request.email,
-        &code.keyed_hash(&config.keys.otp, &request.email),
+        &config
+            .keys
+            .stamp(|keys| code.keyed_hash(&keys.otp, &request.email)),
         now,
         &policy,
     )
@@ -55,9 +58,14 @@ pub async fn update_password(mut req: Request, ctx: RouteContext) -> Result<Resp
     let new_hash = password_hash::hash(update.new_password.expose(), random::bytes())
         .map_err(|e| ApiError::internal("hash password", e))?;
     // A code that is not six digits matches nothing and counts as a wrong try.
-    let code_hash = update.otp.as_ref().map_or_else(String::new, |code| {
-        code.keyed_hash(&config.keys.otp, &update.email)
-    });
+    let code_hash = update.otp.as_ref().map_or_else(
+        || NO_CANDIDATES.to_owned(),
+        |code| {
+            config
+                .keys
+                .candidates(|keys| code.keyed_hash(&keys.otp, &update.email))
+        },
+    );
     let db = ctx.data.database(&ctx.env)?;
     let now = now();
     let policy = config.otp_policy();

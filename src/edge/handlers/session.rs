@@ -14,6 +14,7 @@ use crate::core::{password_hash, random};
 use crate::edge::auth::{principal, token_settings};
 use crate::edge::db::login_attempts;
 use crate::edge::db::mfa_challenges::{self, NewChallenge};
+use crate::edge::db::sessions::Successor;
 use crate::edge::db::users::{self, Credentials};
 use crate::edge::db::{batch, rows, sessions, Db};
 use crate::edge::error::ApiError;
@@ -61,8 +62,11 @@ pub async fn login(mut req: Request, ctx: RouteContext) -> Result<Response, ApiE
     ctx.data.log.set_user(account.id);
     // Only after the right password, so the answer tells nothing to someone who lacks it.
     if config.require_email_verification && account.email_verified_at.is_none() {
-        let verification_token =
-            verification_token::issue(&config.keys.verification_token, login.email.as_str(), now);
+        let verification_token = verification_token::issue(
+            &config.keys.current().verification_token,
+            login.email.as_str(),
+            now,
+        );
         return Err(ApiError::EmailNotVerified { verification_token });
     }
     if account.mfa_enabled != 0 {
@@ -199,18 +203,35 @@ pub async fn refresh(mut req: Request, ctx: RouteContext) -> Result<Response, Ap
     let presented = RefreshToken::parse(request.refresh.expose()).ok_or(ApiError::Unauthorized)?;
     let config = &ctx.data.config;
     let now = now();
-    let successor = presented.successor(&config.keys.refresh_successor);
+    let keys = config.keys.current();
+    let salt = random::identifier();
+    let successor = presented.successor(&keys.refresh_successor, &salt);
     let db = ctx.data.database(&ctx.env)?;
+    let derived = Successor {
+        digest: &successor.digest(),
+        salt: &salt,
+        key_id: &keys.id,
+    };
     let rotation = sessions::rotate(
         &db,
         &presented.digest(),
-        &successor.digest(),
+        &derived,
         now,
         config.refresh_reuse_grace,
     )
     .await?
     .filter(|rotation| rotation.granted(now, config.refresh_reuse_grace))
     .ok_or(ApiError::Unauthorized)?;
+    // A repeat within the grace window: the successor the spending request derived, again.
+    let successor = match (&rotation.successor_salt, &rotation.successor_key) {
+        (Some(stored), _) if *stored == salt => successor,
+        (Some(stored), Some(key_id)) => config
+            .keys
+            .by_id(key_id)
+            .map(|keys| presented.successor(&keys.refresh_successor, stored))
+            .ok_or(ApiError::Unauthorized)?,
+        _ => return Err(ApiError::Unauthorized),
+    };
     let principal = Principal {
         user_id: rotation.user_id,
         session_id: rotation.session_id,

@@ -10,6 +10,7 @@ use crate::core::otp::OtpCode;
 use crate::core::violation::Violation;
 use crate::core::{account_mail, random, verification_token};
 use crate::edge::db::email_codes::{self, NewCode, Purpose};
+use crate::edge::db::NO_CANDIDATES;
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body};
 use crate::edge::mailer::send_later;
@@ -30,9 +31,14 @@ pub async fn verify_email(mut req: Request, ctx: RouteContext) -> Result<Respons
         now,
     )?;
     // A code that is not six digits matches nothing and counts as a wrong try.
-    let code_hash = request.code.as_ref().map_or_else(String::new, |code| {
-        code.purpose_hash(&config.keys.otp, purpose.as_str(), request.email.as_str())
-    });
+    let code_hash = request.code.as_ref().map_or_else(
+        || NO_CANDIDATES.to_owned(),
+        |code| {
+            config.keys.candidates(|keys| {
+                code.purpose_hash(&keys.otp, purpose.as_str(), request.email.as_str())
+            })
+        },
+    );
     let db = ctx.data.database(&ctx.env)?;
     let verified = email_codes::verify(
         &db,
@@ -68,7 +74,9 @@ pub async fn resend_verification(
     )?;
     let policy = config.otp_policy();
     let code = OtpCode::generate();
-    let code_hash = code.purpose_hash(&config.keys.otp, purpose.as_str(), request.email.as_str());
+    let code_hash = config
+        .keys
+        .stamp(|keys| code.purpose_hash(&keys.otp, purpose.as_str(), request.email.as_str()));
     let new_code = NewCode {
         purpose,
         code_hash: &code_hash,
@@ -97,12 +105,9 @@ fn purpose_of(
     match token {
         None => Ok(Purpose::Verify),
         Some(token)
-            if verification_token::is_valid(
-                &config.keys.verification_token,
-                token,
-                email.as_str(),
-                now,
-            ) =>
+            if config.keys.all().iter().any(|keys| {
+                verification_token::is_valid(&keys.verification_token, token, email.as_str(), now)
+            }) =>
         {
             Ok(Purpose::VerifyOwner)
         }

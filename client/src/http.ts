@@ -1,0 +1,55 @@
+// One request to the API: JSON in, JSON out, error answers thrown as ApiError classes.
+import { apiError, NetworkError, type ErrorBody } from "./errors.ts";
+import type { Route } from "./routes/table.ts";
+
+export type FetchLike = (input: Request | string | URL, init?: RequestInit) => Promise<Response>;
+
+export interface CallOptions {
+  /** The bearer token, for routes that take one. */
+  token?: string | null;
+  /** The value of the path's `{id}`. */
+  id?: string;
+  /** The query string's parameters. */
+  query?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export class Http {
+  readonly baseUrl: string;
+  readonly #fetch: FetchLike;
+
+  constructor(baseUrl: string, fetchImpl: FetchLike) {
+    this.baseUrl = baseUrl.replace(/\/+$/, "");
+    this.#fetch = fetchImpl;
+  }
+
+  /** Calls a route; resolves to the answer's JSON body, throws ApiError or NetworkError. */
+  async call<A, B = never>(route: Route<B>, body?: B, options: CallOptions = {}): Promise<A> {
+    let path = route.path;
+    if (options.id !== undefined) path = path.replace("{id}", encodeURIComponent(options.id));
+    const query = options.query ? `?${new URLSearchParams(options.query)}` : "";
+    const headers: Record<string, string> = { Accept: "application/json" };
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    if (options.token) headers.Authorization = `Bearer ${options.token}`;
+    let response: Response;
+    try {
+      response = await this.#fetch(`${this.baseUrl}${path}${query}`, {
+        method: route.method,
+        headers,
+        ...(body !== undefined && { body: JSON.stringify(body) }),
+        ...(options.signal && { signal: options.signal }),
+      });
+    } catch (cause) {
+      if ((cause as Error)?.name === "AbortError") throw cause;
+      throw new NetworkError(`${route.method} ${path}: no answer (${(cause as Error)?.message ?? cause})`, { cause });
+    }
+    let parsed: unknown;
+    try {
+      parsed = await response.json();
+    } catch (cause) {
+      throw new NetworkError(`${route.method} ${path}: ${response.status} without a JSON body`, { cause });
+    }
+    if (!response.ok) throw apiError(response.status, parsed as ErrorBody, response.headers);
+    return parsed as A;
+  }
+}

@@ -1,0 +1,18 @@
+export { createClient, type ClientOptions, type EdgeAuthClient } from "./client.ts";
+export {
+  ApiError,
+  EdgeAuthError,
+  EmailNotVerifiedError,
+  NetworkError,
+  NotSignedInError,
+  TooManyAttemptsError,
+  ValidationError,
+  type ErrorBody,
+  type ErrorCode,
+  type FieldProblem,
+} from "./errors.ts";
+export { RefreshMachine, type Change, type Clock, type RefreshState, type SignOutReason } from "./refresh.ts";
+export type { SessionEvent } from "./session.ts";
+export { localStorageStore, memoryStore, type SessionStore, type StoredSession } from "./storage.ts";
+export { ROUTES, type Route } from "./routes/table.ts";
+export type * from "./types.ts";

@@ -1,0 +1,15 @@
+// The account's sessions (its signed-in devices).
+import type { Context } from "../context.ts";
+import type * as T from "../types.ts";
+import { authorizedCall } from "./account.ts";
+import { ROUTES } from "./table.ts";
+
+export function sessionRoutes(context: Context) {
+  const call = authorizedCall(context);
+  return {
+    /** `GET /sessions`: newest first; `current` marks this one. */
+    listSessions: async () => (await call<{ sessions: T.SessionEntry[] }>(ROUTES.listSessions)).sessions,
+    /** `DELETE /sessions/{id}`: ends one (ending the current one signs out at its next refresh). */
+    endSession: (id: string) => call<T.Message>(ROUTES.endSession, undefined, { id }),
+  };
+}

@@ -1,0 +1,59 @@
+// Every route of the API, with the fields of its request body. `Fields<B>` makes the compiler
+// check each entry against the request type: every key of B, none more, each marked `required` or
+// `optional` as B has it. test/contract.test.mjs checks the same entries against api/openapi.json.
+import type * as T from "../types.ts";
+
+export type Method = "GET" | "POST" | "PUT" | "DELETE";
+
+export type Fields<B> = {
+  [K in keyof B]-?: {} extends Pick<B, K> ? "optional" : "required";
+};
+
+export interface Route<B = never> {
+  method: Method;
+  /** The path; `{id}` is replaced by the call's id. */
+  path: string;
+  /** Whether it takes the session's bearer token. */
+  auth: boolean;
+  /** The request body's fields (`null`: no body). */
+  fields: Fields<B> | null;
+}
+
+function route<B = never>(method: Method, path: string, auth: boolean, fields: Fields<B> | null = null): Route<B> {
+  return { method, path, auth, fields };
+}
+
+const R = "required";
+const O = "optional";
+
+export const ROUTES = {
+  health: route("GET", "/health", false),
+  jwks: route("GET", "/.well-known/jwks.json", false),
+  openapi: route("GET", "/openapi.json", false),
+  register: route<T.RegisterRequest>("POST", "/register", false, { email: R, password: R, username: O }),
+  login: route<T.LoginRequest>("POST", "/login", false, { email: R, password: R }),
+  loginMfa: route<T.LoginMfaRequest>("POST", "/login/mfa", false, { mfa_token: R, code: R }),
+  refresh: route<T.RefreshRequest>("POST", "/refresh", false, { refresh: R }),
+  logout: route<T.LogoutRequest>("POST", "/logout", true, { refresh: O }),
+  resetPassword: route<T.ResetPasswordRequest>("POST", "/reset-password", false, { email: R }),
+  updatePassword: route<T.UpdatePasswordRequest>("POST", "/update-password", false, {
+    email: R, otp: R, new_password: R, mfa_code: O,
+  }),
+  updateProfile: route<T.UpdateProfileRequest>("PUT", "/update-profile", true, { name: R }),
+  me: route("GET", "/me", true),
+  deleteMe: route<T.DeleteMeRequest>("DELETE", "/me", true, { password: R, mfa_code: O }),
+  verifyEmail: route<T.VerifyEmailRequest>("POST", "/verify-email", false, { email: R, code: R, verification_token: O }),
+  resendVerification: route<T.ResendVerificationRequest>("POST", "/resend-verification", false, {
+    email: R, verification_token: O,
+  }),
+  changePassword: route<T.ChangePasswordRequest>("POST", "/change-password", true, {
+    current_password: R, new_password: R, mfa_code: O,
+  }),
+  changeEmail: route<T.ChangeEmailRequest>("POST", "/change-email", true, { new_email: R, password: R, mfa_code: O }),
+  confirmEmailChange: route<T.ConfirmEmailChangeRequest>("POST", "/confirm-email-change", true, { code: R }),
+  enrollTotp: route<T.EnrollTotpRequest>("POST", "/mfa/totp/enroll", true, { password: R }),
+  confirmTotp: route<T.ConfirmTotpRequest>("POST", "/mfa/totp/confirm", true, { code: R }),
+  disableTotp: route<T.DisableTotpRequest>("POST", "/mfa/totp/disable", true, { password: R, code: R }),
+  listSessions: route("GET", "/sessions", true),
+  endSession: route("DELETE", "/sessions/{id}", true),
+} as const;

@@ -1,0 +1,96 @@
+// The bodies of the API's requests and answers, as api/openapi.json describes them. The route
+// table (routes/table.ts) ties each request type to its route, and test/contract.test.mjs checks
+// the table against the document.
+
+/** A six-digit code: digits as a string, or a number whose leading zeros were lost. */
+export type Code = string | number;
+
+export interface RegisterRequest { email: string; password: string; username?: string | null }
+export interface LoginRequest { email: string; password: string }
+export interface LoginMfaRequest { mfa_token: string; code: Code }
+export interface RefreshRequest { refresh: string }
+export interface LogoutRequest { refresh?: string }
+export interface ResetPasswordRequest { email: string }
+export interface UpdatePasswordRequest { email: string; otp: Code; new_password: string; mfa_code?: Code }
+export interface UpdateProfileRequest { name: string | null }
+/** `mfa_code` (a TOTP or recovery code) is required once the account has a second factor on. */
+export interface DeleteMeRequest { password: string; mfa_code?: Code }
+/** `verification_token`: from a sign-in refused with `email_not_verified`, when the API sends one. */
+export interface VerifyEmailRequest { email: string; code: Code; verification_token?: string }
+export interface ResendVerificationRequest { email: string; verification_token?: string }
+export interface ChangePasswordRequest { current_password: string; new_password: string; mfa_code?: Code }
+export interface ChangeEmailRequest { new_email: string; password: string; mfa_code?: Code }
+export interface ConfirmEmailChangeRequest { code: Code }
+export interface EnrollTotpRequest { password: string }
+export interface ConfirmTotpRequest { code: Code }
+export interface DisableTotpRequest { password: string; code: Code }
+
+/** Every success answer carries a `message`. */
+export interface Message<M extends string = string> { message: M }
+
+/** `POST /login` and `POST /login/mfa` when signed in. */
+export interface LoginAnswer {
+  message: "Login successful";
+  token: string;
+  refresh: string;
+  username: string | null;
+  email: string;
+  email_verified: boolean;
+  token_type: "Bearer";
+  expires_in: number;
+  recovery_codes_left?: number;
+}
+
+/** `POST /login` when the account has a second factor on. */
+export interface MfaChallenge {
+  message: string;
+  mfa_required: true;
+  mfa_token: string;
+  expires_in: number;
+}
+
+export interface RefreshAnswer {
+  message: "Token refreshed";
+  token: string;
+  refresh: string;
+  token_type: "Bearer";
+  expires_in: number;
+}
+
+export interface Profile {
+  id: number;
+  email: string;
+  email_verified: boolean;
+  mfa_enabled: boolean;
+  username: string | null;
+  /** RFC 3339 */
+  created_at: string;
+}
+
+export interface SessionEntry {
+  id: string;
+  created_at: string;
+  last_used_at: string | null;
+  user_agent: string | null;
+  /** Whether it is the session this client signed in with. */
+  current: boolean;
+}
+
+export interface TotpEnrolment { message: string; otpauth_uri: string; secret: string; qr_svg: string }
+export interface TotpConfirmed { message: string; recovery_codes: string[] }
+export interface PasswordUpdated { message: "Password updated successfully"; recovery_codes_left?: number }
+export interface EmailChanged { message: "Email changed"; email: string }
+export interface Health { status: "ok" }
+export interface Jwk { kty: "OKP"; crv: "Ed25519"; x: string; kid: string; use: "sig"; alg: "EdDSA" }
+export interface Jwks { keys: Jwk[] }
+
+/** Who signed in, as the sign-in answered. */
+export interface User { email: string; username: string | null; email_verified: boolean }
+
+/**
+ * The result of a sign-in: signed in, or the second step (`mfaToken` goes to `loginMfa` with the
+ * code from the authenticator app or a recovery code).
+ */
+export type SignInResult =
+  | { status: "signed_in"; user: User; recoveryCodesLeft?: number }
+  | { status: "mfa_required"; mfaToken: string; expiresIn: number };
