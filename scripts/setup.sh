@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs everything the worker needs to build, serve and test, from crates.io and npm only.
+# Installs everything the worker needs to build, serve and test, from crates.io, npm and (for the
+# contract fuzzer only) PyPI.
 # Idempotent: each step checks first and returns at once when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -65,5 +66,16 @@ if [ ! -x /usr/bin/chromium ]; then
   else
     say "chromium is missing: the browser tests need it (sudo apt-get install -y chromium)"
   fi
+fi
+# 7. The contract fuzzer (scripts/fuzz.sh): schemathesis and its dependencies at exactly the
+#    versions of tests/fuzz/requirements.txt, from PyPI, in a virtual environment of its own
+#    (ignored by git) made with the machine's python3. A stamp holds the list's digest.
+venv=.venv-fuzz
+requirements_sum=$(sha256sum tests/fuzz/requirements.txt | cut -d' ' -f1)
+if [ ! -x "$venv/bin/schemathesis" ] || [ "$(cat "$venv/.setup-stamp" 2>/dev/null)" != "$requirements_sum" ]; then
+  say "installing schemathesis in $venv (tests/fuzz/requirements.txt)"
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r tests/fuzz/requirements.txt
+  echo "$requirements_sum" > "$venv/.setup-stamp"
 fi
 say "ready"

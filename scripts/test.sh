@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every check, from a fresh clone: setup, formatting, lints (host and wasm32), unit tests, the
-# release build with a deploy dry run, the web client's type check, unit tests and bundle, and the
-# black-box and browser tests against the compiled worker in workerd with local D1.
+# release build with a deploy dry run, the web client's type check, unit tests and bundle, the
+# black-box and browser tests against the compiled worker in workerd with local D1, and the
+# contract fuzzer against the same worker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -27,3 +28,5 @@ node --test client/test/*.test.ts
 node client/build.mjs
 step "black-box and browser tests (node --test, workerd + local D1; Chromium for tests/browser_*)"
 node --test --test-concurrency=2 tests/*.test.mjs
+step "contract fuzzer (schemathesis against api/openapi.json, about 2.5 minutes)"
+bash scripts/fuzz.sh

@@ -13,7 +13,9 @@ pub struct Email(String);
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, Violation> {
-        let normalised = raw.trim().to_lowercase();
+        // Addresses are ASCII (checked below), so ASCII lower-casing: Unicode's would turn the
+        // Kelvin sign (U+212A) into `k` and accept an address the rules refuse as it was typed.
+        let normalised = raw.trim().to_ascii_lowercase();
         let invalid = || Violation::new("email", "invalid", "Email address is not valid");
         if normalised.is_empty() {
             return Err(Violation::new("email", "missing", "Email is required"));
@@ -24,6 +26,9 @@ impl Email {
                 "too_long",
                 "Email must be at most 254 characters",
             ));
+        }
+        if !normalised.is_ascii() {
+            return Err(invalid());
         }
         let (local, domain) = normalised.rsplit_once('@').ok_or_else(invalid)?;
         if !is_local_part(local) || !is_domain(domain) {
@@ -108,6 +113,8 @@ mod tests {
             ("user@-example.com", "invalid", "label starts with hyphen"),
             ("user@example.123", "invalid", "numeric top-level domain"),
             ("us\u{0}er@example.com", "invalid", "control character"),
+            ("\u{212A}@example.com", "invalid", "Kelvin sign"),
+            ("us\u{e9}r@example.com", "invalid", "non-ASCII letter"),
         ];
         for (raw, reason, why) in cases {
             let err = Email::parse(raw).expect_err(why);

@@ -68,7 +68,7 @@ fn log_memory_growth() {
 /// route asks for it, then the handler; an error becomes its JSON answer after it is logged.
 async fn route(req: Request, env: Env, state: State, log: &RequestLog) -> Response {
     let path = req.path();
-    let answered = match routes::find(&req.method(), &path) {
+    let answered = match routes::find(&known_method(&req), &path) {
         Found::Route {
             pattern,
             shield,
@@ -92,6 +92,18 @@ async fn route(req: Request, env: Env, state: State, log: &RequestLog) -> Respon
         log.fail(&error);
         error.into_response()
     })
+}
+
+/// The request's method, for the route table. workers-rs names a method it does not know
+/// (`QUERY`, `PROPFIND`, …) `GET`, which would hand it the `GET` routes: such a method is
+/// answered as one no route takes, CONNECT (`405` with `Allow`, or `404`).
+fn known_method(req: &Request) -> Method {
+    let method = req.method();
+    if req.inner().method() == method.as_ref() {
+        method
+    } else {
+        Method::Connect
+    }
 }
 
 /// The per-IP flood shield: the Workers Rate Limiting binding `RATE_LIMITER`, keyed by the client
