@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { STRONG_PASSWORD, uniqueEmail } from "./support/app.mjs";
 import { awayFromStepEdge, totpCode } from "./support/totp.mjs";
 import { startOidcProvider } from "./support/oidc.mjs";
-import { call, freePort, ok, startRig, throughProvider } from "./support/browser.mjs";
+import { call, freePort, ok, startRig, throughProvider, virtualAuthenticator } from "./support/browser.mjs";
 
 // Social sign-in's routes need a provider: a real OpenID provider, whose client's callback is the
 // worker's, on a port chosen before the worker starts.
@@ -15,9 +15,14 @@ const social = { sub: "routes-1", email: uniqueEmail("social"), email_verified: 
 const linked = { sub: "routes-2", email: uniqueEmail("linked"), email_verified: true, name: "Linked" };
 const oidc = await startOidcProvider({ redirectUris: [`http://127.0.0.1:${port}/oauth/test/callback`], accounts: { social, linked } });
 after(() => oidc.close());
+// Passkeys' routes need a site whose host can be the RP id: http://localhost:<port>, with Chromium's
+// virtual authenticator on the page.
 const rig = await startRig(after, {
   miniflare: { port },
+  siteHost: "localhost",
   vars: (site) => ({
+    RP_ID: "localhost",
+    RP_ORIGINS: site,
     OIDC_PROVIDERS: "test",
     OIDC_TEST_ISSUER: oidc.issuer,
     OIDC_TEST_CLIENT_ID: oidc.clientId,
@@ -43,13 +48,15 @@ test("every route answers the page through the client, CORS included", async () 
     const pattern = url.pathname
       .replace(/^\/sessions\/[^/]+$/, "/sessions/{id}")
       .replace(/^\/oauth\/(?!token$)[^/]+\//, "/oauth/{provider}/")
-      .replace(/^\/identities\/[^/]+$/, "/identities/{provider}");
+      .replace(/^\/identities\/[^/]+$/, "/identities/{provider}")
+      .replace(/^\/passkeys\/(?!register$|login$)[^/]+$/, "/passkeys/{id}");
     const key = `${request.method()} ${pattern}`;
     answered.set(key, [...(answered.get(key) ?? []), [response.status(), response.headers()["access-control-allow-origin"]]]);
   });
   const failed = [];
   context.on("requestfailed", (request) => failed.push(`${request.method()} ${new URL(request.url()).pathname}: ${request.failure()?.errorText}`));
   const page = await rig.testPage(context);
+  await virtualAuthenticator(page);
   const problems = [];
   /** A call that must succeed; a failure is recorded and the walk goes on where it can. */
   const step = async (method, ...args) => {
@@ -106,6 +113,15 @@ test("every route answers the page through the client, CORS included", async () 
   await step("updatePassword", { email, otp: await app.mailbox.codeFor(email), new_password: `${password} 3` });
   password = `${password} 3`;
   assert.equal((await step("login", { email, password }))?.status, "signed_in");
+
+  // A passkey: registered (options, then the authenticator's answer), listed, renamed, signed in
+  // with (options, then the assertion), deleted.
+  const passkey = await step("addPasskey", { password, name: "Routes" });
+  assert.equal((await step("passkeys"))?.[0]?.id, passkey?.id);
+  assert.equal((await step("renamePasskey", passkey?.id, "Renamed"))?.name, "Renamed");
+  await step("logout");
+  assert.equal((await step("signInWithPasskey", { email }))?.status, "signed_in");
+  assert.deepEqual(await step("deletePasskey", passkey?.id), { message: "Passkey deleted" });
 
   // Link a provider (the page navigates to the URL the API gives, the browser comes back to the
   // test page with linked=test), list it, unlink it.

@@ -8,16 +8,8 @@ import { totpCode as code, awayFromStepEdge } from "./support/totp.mjs";
 
 const app = appsClosedAfter(after);
 
-/** A verified, signed-in user with TOTP on: its secret and recovery codes. */
-async function userWithFactor(target, tag) {
-  const user = await target.verifiedUser(tag);
-  const enrolled = await target.request("POST", "/mfa/totp/enroll", { token: user.token, json: { password: user.password } });
-  assert.equal(enrolled.status, 200, enrolled.text);
-  await awayFromStepEdge();
-  const confirmed = await target.request("POST", "/mfa/totp/confirm", { token: user.token, json: { code: code(enrolled.body.secret) } });
-  assert.equal(confirmed.status, 200, confirmed.text);
-  return { ...user, secret: enrolled.body.secret, recovery: confirmed.body.recovery_codes };
-}
+/** A verified, signed-in user with the factor on: its secret and recovery codes. */
+const userWithFactor = (target, tag) => target.userWithFactor(tag, code, awayFromStepEdge);
 
 async function mfaLogin(target, user, value, { ip, headers } = {}) {
   const first = await target.request("POST", "/login", { json: { email: user.email, password: user.password }, ip, headers });

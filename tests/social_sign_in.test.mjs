@@ -146,7 +146,7 @@ test("a one-time code works once and only with the verifier of the app that star
 test("refused before any redirect: a redirect_to off the list, a plain PKCE method, an unknown provider", async () => {
   const { challenge } = pkce();
   const off = await target.request("GET", `/oauth/test/start?${new URLSearchParams({ redirect_to: "https://evil.example/steal", code_challenge: challenge, code_challenge_method: "S256" })}`, { redirect: "manual" });
-  assert.deepEqual([off.status, off.body.fields], [400, { redirect_to: "invalid" }]);
+  assert.deepEqual([off.status, off.body.error], [400, "redirect_not_allowed"]);
   assert.equal(off.headers.get("location"), null, "no open redirect");
   const plain = await target.request("GET", `/oauth/test/start?${new URLSearchParams({ redirect_to: APP_RETURN, code_challenge: challenge, code_challenge_method: "plain" })}`, { redirect: "manual" });
   assert.deepEqual(plain.body.fields, { code_challenge_method: "invalid" });

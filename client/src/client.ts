@@ -6,6 +6,7 @@ import { accountRoutes } from "./routes/account.ts";
 import { authRoutes } from "./routes/auth.ts";
 import { metaRoutes } from "./routes/meta.ts";
 import { mfaRoutes } from "./routes/mfa.ts";
+import { passkeyRoutes } from "./routes/passkeys.ts";
 import { recoveryRoutes } from "./routes/recovery.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
 import { socialRoutes, type FlowStorage } from "./routes/social.ts";
@@ -51,6 +52,7 @@ export function createClient(options: ClientOptions) {
     ...mfaRoutes(context),
     ...sessionRoutes(context),
     ...socialRoutes(context, options.flowStorage),
+    ...passkeyRoutes(context),
 
     /** Settles once the stored session, if any, is loaded. */
     ready: session.ready,

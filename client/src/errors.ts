@@ -21,7 +21,9 @@ export type ErrorCode =
   | "invalid_state"
   | "provider_error"
   | "last_sign_in_method"
-  | "no_password";
+  | "no_password"
+  | "passkey_refused"
+  | "redirect_not_allowed";
 
 /** Why a field of a request was refused (`fields` of a `validation_failed` answer). */
 export type FieldProblem =
@@ -43,6 +45,8 @@ export interface ErrorBody {
   fields?: Record<string, FieldProblem>;
   variable?: string;
   verification_token?: string;
+  /** `passkey_refused`: the rule that refused the ceremony. */
+  reason?: string;
 }
 
 /** The root of everything this client throws. */
@@ -104,6 +108,22 @@ export class EmailNotVerifiedError extends ApiError {
 }
 
 /**
+ * `400 passkey_refused`: the API refused a WebAuthn ceremony; `reason` names the rule
+ * (`origin_mismatch`: the page's origin is not one of the worker's RP_ORIGINS; `rp_id_mismatch`,
+ * `challenge` (unknown, used or expired: ask for new options), `challenge_mismatch`,
+ * `user_not_verified`, `sign_count_regressed` (a cloned authenticator?), `bad_signature`, …).
+ */
+export class PasskeyRefusedError extends ApiError {
+  override name = "PasskeyRefusedError";
+  readonly reason: string;
+
+  constructor(status: number, body: ErrorBody, requestId: string | null) {
+    super(status, body, requestId);
+    this.reason = body.reason ?? "unknown";
+  }
+}
+
+/**
  * Why a social sign-in or link came back without a code: the worker's `error` on the return URL
  * (`access_denied`: the user said no at the provider; `provider_error`: the provider failed or its
  * answer was refused; `account_exists`: an account has this address and it cannot be linked
@@ -159,6 +179,8 @@ export function apiError(status: number, body: ErrorBody, headers: Headers): Api
     }
     case "email_not_verified":
       return new EmailNotVerifiedError(status, body, requestId);
+    case "passkey_refused":
+      return new PasskeyRefusedError(status, body, requestId);
     default:
       return new ApiError(status, body, requestId);
   }

@@ -5,6 +5,7 @@ export {
   EmailNotVerifiedError,
   NetworkError,
   NotSignedInError,
+  PasskeyRefusedError,
   SocialSignInError,
   TooManyAttemptsError,
   ValidationError,
@@ -18,4 +19,16 @@ export type { SessionEvent } from "./session.ts";
 export { localStorageStore, memoryStore, type SessionStore, type StoredSession } from "./storage.ts";
 export { ROUTES, type Route } from "./routes/table.ts";
 export type { FlowStorage } from "./routes/social.ts";
+export {
+  createPasskey,
+  creationOptions,
+  credentialJSON,
+  fromBase64url,
+  getPasskey,
+  passkeysSupported,
+  requestOptions,
+  toBase64url,
+  type AddPasskeyOptions,
+  type PasskeySignInOptions,
+} from "./routes/passkeys.ts";
 export type * from "./types.ts";

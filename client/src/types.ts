@@ -29,6 +29,70 @@ export interface OAuthTokenRequest { code: string; code_verifier: string }
 /** `redirect_to`: one of the worker's OAUTH_REDIRECT_URLS. */
 export interface LinkProviderRequest { redirect_to: string }
 
+/**
+ * The account's `password`, asked again (any string for an account a provider made, which has
+ * none); `mfa_code` is required once the account has a second factor on.
+ */
+export interface PasskeyRegisterOptionsRequest { password: string; mfa_code?: Code }
+/** `credential`: `PublicKeyCredential.toJSON()` of navigator.credentials.create() (base64url fields). */
+export interface PasskeyRegisterRequest { credential: PasskeyCredentialJSON; name?: string }
+/** Without `email`: usernameless (any passkey of this site). */
+export interface PasskeyLoginOptionsRequest { email?: string }
+/** `credential`: `PublicKeyCredential.toJSON()` of navigator.credentials.get(). */
+export interface PasskeyLoginRequest { credential: PasskeyCredentialJSON }
+export interface RenamePasskeyRequest { name: string }
+
+/** A credential in WebAuthn's JSON form: binary fields as base64url. */
+export interface PasskeyCredentialJSON {
+  id: string;
+  rawId: string;
+  type: "public-key";
+  /** Registration: `clientDataJSON`, `attestationObject` (…); sign-in: `clientDataJSON`, `authenticatorData`, `signature`, `userHandle`. */
+  response: Record<string, unknown>;
+  authenticatorAttachment?: string | null;
+  clientExtensionResults?: Record<string, unknown>;
+}
+
+/** PublicKeyCredentialCreationOptions in JSON (`challenge`, `user.id`, `excludeCredentials[].id` base64url). */
+export interface PasskeyCreationOptionsJSON {
+  challenge: string;
+  rp: { id?: string; name: string };
+  user: { id: string; name: string; displayName: string };
+  pubKeyCredParams: { type: "public-key"; alg: number }[];
+  timeout?: number;
+  excludeCredentials?: { type: "public-key"; id: string; transports?: string[] }[];
+  authenticatorSelection?: Record<string, unknown>;
+  attestation?: string;
+  [extra: string]: unknown;
+}
+
+/** PublicKeyCredentialRequestOptions in JSON (`challenge`, `allowCredentials[].id` base64url). */
+export interface PasskeyRequestOptionsJSON {
+  challenge: string;
+  rpId?: string;
+  timeout?: number;
+  userVerification?: string;
+  allowCredentials?: { type: "public-key"; id: string; transports?: string[] }[];
+  [extra: string]: unknown;
+}
+
+/** One of the account's passkeys (`GET /passkeys`). */
+export interface Passkey {
+  id: string;
+  name: string;
+  /** COSE algorithm: -7 ES256, -8 EdDSA, -257 RS256. */
+  algorithm: number;
+  sign_count: number;
+  backup_eligible: boolean;
+  backed_up: boolean;
+  /** RFC 3339 */
+  created_at: string;
+  last_used_at: string | null;
+}
+
+export interface PasskeyAdded { message: "Passkey added"; id: string; name: string }
+export interface PasskeyRenamed { message: "Passkey renamed"; name: string }
+
 /** Every success answer carries a `message`. */
 export interface Message<M extends string = string> { message: M }
 

@@ -1,5 +1,7 @@
 // The example app: every step of an account's life through the web client, without a framework.
-import { createClient, ApiError, EmailNotVerifiedError, SocialSignInError, ValidationError } from "/client/edge-auth-client.js";
+import {
+  createClient, passkeysSupported, ApiError, EmailNotVerifiedError, PasskeyRefusedError, SocialSignInError, ValidationError,
+} from "/client/edge-auth-client.js";
 
 // Settings. PROVIDERS: the "Sign in with …" buttons, each a name of the worker's OIDC_PROVIDERS
 // (or "github"), e.g. ["google", "github"]. `?api=` and `?providers=a,b` override API and
@@ -45,7 +47,11 @@ function describe(error) {
   if (error instanceof ValidationError) {
     return `${error.message}: ${Object.entries(error.fields).map(([f, why]) => `${f} ${why}`).join(", ")}`;
   }
+  if (error instanceof PasskeyRefusedError) return `${error.message} (${error.code}: ${error.reason})`;
   if (error instanceof ApiError) return `${error.message} (${error.code})`;
+  // The browser's own refusals of a passkey ceremony.
+  if (error?.name === "NotAllowedError") return "The passkey request was cancelled or timed out";
+  if (error?.name === "SecurityError") return `This page cannot use passkeys for this site (${error.message})`;
   return error.message;
 }
 
@@ -83,7 +89,7 @@ async function render() {
   $("profile-name").value = me.username ?? "";
   $("enroll-form").hidden = me.mfa_enabled;
   $("disable-form").hidden = !me.mfa_enabled;
-  await Promise.all([renderSessions(), renderIdentities()]);
+  await Promise.all([renderSessions(), renderIdentities(), renderPasskeys()]);
 }
 
 const button = (text, className, action) => {
@@ -119,6 +125,63 @@ async function renderIdentities() {
   $("link-buttons").replaceChildren(...settings.providers.filter((p) => !linked.has(p)).map((provider) =>
     button(`Link ${provider}`, "link", async () => location.assign(await client.linkProvider(provider, RETURN_TO)))));
 }
+
+/** The account's passkeys, each with a name to edit (Rename) and Delete. Nothing when the worker has them off. */
+async function renderPasskeys() {
+  if (!passkeysSupported()) return;
+  let passkeys;
+  try {
+    passkeys = await client.passkeys();
+  } catch (error) {
+    // 404: the worker has no RP_ID, so no passkeys.
+    if (error instanceof ApiError && error.status === 404) return void ($("passkeys-section").hidden = true);
+    throw error;
+  }
+  $("passkeys-section").hidden = false;
+  $("passkeys").replaceChildren(...passkeys.map((passkey) => {
+    const item = document.createElement("li");
+    item.dataset.id = passkey.id;
+    const name = Object.assign(document.createElement("input"), { value: passkey.name, className: "passkey-name", ariaLabel: "Passkey name" });
+    const used = passkey.last_used_at ? `last used ${new Date(passkey.last_used_at).toLocaleString()}` : "never used";
+    item.append(
+      name,
+      Object.assign(document.createElement("span"), {
+        className: "hint",
+        textContent: ` added ${new Date(passkey.created_at).toLocaleString()}, ${used}${passkey.backed_up ? ", synced" : ""} `,
+      }),
+      button("Rename", "rename", async () => {
+        const said = await client.renamePasskey(passkey.id, name.value.trim());
+        await renderPasskeys();
+        return `${said.message}: ${said.name}`;
+      }),
+      button("Delete", "delete", async () => {
+        const said = await client.deletePasskey(passkey.id);
+        await renderPasskeys();
+        return said.message;
+      }),
+    );
+    return item;
+  }));
+}
+
+// Passkeys need WebAuthn (a secure context: https, or http://localhost).
+document.body.classList.toggle("no-passkeys", !passkeysSupported());
+on("passkey-sign-in", "click", async () => {
+  const result = await client.signInWithPasskey();
+  if (result.status === "mfa_required") {
+    mfaToken = result.mfaToken;
+    $("mfa-form").hidden = false;
+    return "Enter the code from your authenticator app";
+  }
+  return "Signed in with a passkey";
+});
+on("passkey-form", "submit", async () => {
+  const added = await client.addPasskey({ password: $("passkey-password").value, ...code("passkey-mfa"),
+    ...(value("passkey-name") && { name: value("passkey-name") }) });
+  $("passkey-form").reset();
+  await renderPasskeys();
+  return `${added.message}: ${added.name}`;
+});
 
 // The signed-out side: a "Sign in with …" button per provider.
 $("social").hidden = settings.providers.length === 0;

@@ -39,3 +39,31 @@ pub fn principal(req: &Request, state: &State, now: i64) -> Result<Principal, Ap
     state.log.set_user(principal.user_id);
     Ok(principal)
 }
+
+/// A signed-in caller whose session was checked live in D1 (one round trip), for the routes
+/// whose own statements do not check it (listing and changing sign-in methods).
+pub struct LiveCaller {
+    pub principal: Principal,
+    pub db: crate::edge::db::Db,
+    pub now: i64,
+    pub account: crate::edge::db::users::Credentials,
+}
+
+/// The caller of `req`: `401` without a valid token or a live session.
+pub async fn live_caller(
+    req: &Request,
+    ctx: &crate::edge::routes::RouteContext,
+) -> Result<LiveCaller, ApiError> {
+    let now = crate::edge::state::now();
+    let principal = principal(req, &ctx.data, now)?;
+    let db = ctx.data.database(&ctx.env)?;
+    let account = crate::edge::db::users::account_by_session(&db, &principal, now)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    Ok(LiveCaller {
+        principal,
+        db,
+        now,
+        account,
+    })
+}

@@ -42,6 +42,8 @@ pub enum ApiError {
     TooManyAttempts {
         retry_after: i64,
     },
+    /// A social sign-in asked to come back to an address off `OAUTH_REDIRECT_URLS`.
+    RedirectNotAllowed,
     /// A social sign-in's callback with no live state of ours (replayed, foreign or expired).
     InvalidOAuthState,
     /// A social sign-in provider failed (discovery, token exchange, its answer).
@@ -131,6 +133,11 @@ impl ApiError {
                 429,
                 "too_many_attempts",
                 "Too many attempts; try again later".into(),
+            ),
+            Self::RedirectNotAllowed => (
+                400,
+                "redirect_not_allowed",
+                "redirect_to is not one of the configured OAUTH_REDIRECT_URLS".into(),
             ),
             Self::InvalidOAuthState => (
                 400,

@@ -6,8 +6,8 @@ use worker::{Env, Method, Request, Response};
 
 use crate::edge::error::ApiError;
 use crate::edge::handlers::{
-    account, credentials, health, jwks, mfa, oauth, openapi, password_reset, profile, session,
-    session_list, verification,
+    account, credentials, health, jwks, mfa, oauth, openapi, passkeys, password_reset, profile,
+    session, session_list, verification,
 };
 use crate::edge::state::State;
 
@@ -65,6 +65,13 @@ pub enum Endpoint {
     OAuthToken,
     ListIdentities,
     Unlink,
+    PasskeyRegisterOptions,
+    PasskeyRegister,
+    PasskeyLoginOptions,
+    PasskeyLogin,
+    ListPasskeys,
+    RenamePasskey,
+    DeletePasskey,
 }
 
 use Endpoint as E;
@@ -112,6 +119,23 @@ const ROUTES: &[(Method, &str, Endpoint, Shield)] = &[
     (Method::Post, "/oauth/token", E::OAuthToken, On),
     (Method::Get, "/identities", E::ListIdentities, Off),
     (Method::Delete, "/identities/{id}", E::Unlink, Off),
+    (
+        Method::Post,
+        "/passkeys/register/options",
+        E::PasskeyRegisterOptions,
+        Off,
+    ),
+    (Method::Post, "/passkeys/register", E::PasskeyRegister, Off),
+    (
+        Method::Post,
+        "/passkeys/login/options",
+        E::PasskeyLoginOptions,
+        On,
+    ),
+    (Method::Post, "/passkeys/login", E::PasskeyLogin, On),
+    (Method::Get, "/passkeys", E::ListPasskeys, Off),
+    (Method::Put, "/passkeys/{id}", E::RenamePasskey, Off),
+    (Method::Delete, "/passkeys/{id}", E::DeletePasskey, Off),
 ];
 
 /// What a path and method resolve to.
@@ -236,6 +260,13 @@ pub async fn call(
         E::OAuthToken => oauth::exchange(req, ctx).await,
         E::ListIdentities => oauth::list(req, ctx).await,
         E::Unlink => oauth::unlink(req, ctx).await,
+        E::PasskeyRegisterOptions => passkeys::register_options(req, ctx).await,
+        E::PasskeyRegister => passkeys::register(req, ctx).await,
+        E::PasskeyLoginOptions => passkeys::login_options(req, ctx).await,
+        E::PasskeyLogin => passkeys::login(req, ctx).await,
+        E::ListPasskeys => passkeys::list(req, ctx).await,
+        E::RenamePasskey => passkeys::rename(req, ctx).await,
+        E::DeletePasskey => passkeys::delete(req, ctx).await,
     }
 }
 

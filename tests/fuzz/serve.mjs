@@ -19,7 +19,20 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const extraArgs = process.argv.slice(2);
 
 const app = await spawnApp({
-  vars: { LOGIN_MAX_FAILURES: "1000000", LOGIN_MAX_FAILURES_PER_ACCOUNT: "1000000" },
+  vars: {
+    LOGIN_MAX_FAILURES: "1000000",
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: "1000000",
+    // Social sign-in and passkeys on, so their routes are fuzzed rather than all 404: GitHub needs
+    // no discovery (its start only builds a URL; the provider is never reached), and passkeys
+    // need only their relying party.
+    GITHUB_CLIENT_ID: "fuzz-client",
+    GITHUB_CLIENT_SECRET: "fuzz-secret",
+    GITHUB_WEB_BASE: "http://127.0.0.1:9",
+    GITHUB_API_BASE: "http://127.0.0.1:9",
+    OAUTH_REDIRECT_URLS: "https://app.example/auth/done",
+    RP_ID: "localhost",
+    RP_ORIGINS: "http://localhost:5173",
+  },
 });
 let code = 1;
 try {

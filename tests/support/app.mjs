@@ -268,6 +268,20 @@ export class TestApp {
     return { email, password, ...login.body };
   }
 
+  /**
+   * A verified, signed-in user with TOTP on: its secret, recovery codes and enrolment answer.
+   * `code(secret, steps)` is the authenticator app (tests/support/totp.mjs's `totpCode`).
+   */
+  async userWithFactor(tag, code, waitForStep) {
+    const user = await this.verifiedUser(tag);
+    const enrolled = await this.request("POST", "/mfa/totp/enroll", { token: user.token, json: { password: user.password } });
+    if (enrolled.status !== 200) throw new Error(`enroll: ${enrolled.status} ${enrolled.text}`);
+    await waitForStep();
+    const confirmed = await this.request("POST", "/mfa/totp/confirm", { token: user.token, json: { code: code(enrolled.body.secret) } });
+    if (confirmed.status !== 200) throw new Error(`confirm: ${confirmed.status} ${confirmed.text}`);
+    return { ...user, secret: enrolled.body.secret, recovery: confirmed.body.recovery_codes, enrolled: enrolled.body };
+  }
+
   /** Like `signedInUser`, with the address verified by the mailed code (needs `mail: true`). */
   async verifiedUser(tag = "user", password = STRONG_PASSWORD) {
     const user = await this.signedInUser(tag, password);

@@ -27,10 +27,12 @@ const CHROMIUM_ARGS = [
 /**
  * A worker, the static site and a browser profile. `vars` go to the worker (an object, or a
  * function of the site's URL, for settings that name the site); its CORS allows exactly the site's
- * origin. `miniflare` adds Miniflare options (e.g. a fixed `port`). Pass node:test's `after` to
- * close it all after the file's tests.
+ * origin. `miniflare` adds Miniflare options (e.g. a fixed `port`). `siteHost: "localhost"` names
+ * the site http://localhost:<port> (still served on 127.0.0.1), the host passkeys need: WebAuthn
+ * refuses an IP address as the RP id. Pass node:test's `after` to close it all after the file's
+ * tests.
  */
-export async function startRig(after, { vars = {}, miniflare = {} } = {}) {
+export async function startRig(after, { vars = {}, miniflare = {}, siteHost } = {}) {
   const scratch = mkdtempSync(join(tmpdir(), "edge-auth-browser-"));
   // Each test file builds its own copy: files run in parallel and must not rewrite each other's.
   await buildClient({ quiet: true, outfile: `${scratch}/client/edge-auth-client.js` });
@@ -41,6 +43,7 @@ export async function startRig(after, { vars = {}, miniflare = {} } = {}) {
       "/test/": `${ROOT}tests/support/browser-page`,
     },
   });
+  if (siteHost) site.url = site.url.replace("//127.0.0.1:", `//${siteHost}:`);
   const extra = typeof vars === "function" ? vars(site.url) : vars;
   const app = await spawnApp({ mail: true, miniflare, vars: { CORS_ALLOWED_ORIGINS: site.url, ...extra } });
   const contexts = [];
@@ -103,6 +106,33 @@ export function artifacts(name) {
   const dir = join(ARTIFACTS, name);
   mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+/**
+ * Chromium's DevTools virtual authenticator on `page` (a platform authenticator with resident keys
+ * and user verification, which says yes by itself): WebAuthn ceremonies run headless. Resolves to
+ * `{cdp, authenticatorId, credentials(), add(credential)}`: the passkeys it holds (rpId, userHandle,
+ * signCount, privateKey…), and one copied in (from another page's authenticator).
+ */
+export async function virtualAuthenticator(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("WebAuthn.enable");
+  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: {
+      protocol: "ctap2",
+      transport: "internal",
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  return {
+    cdp,
+    authenticatorId,
+    credentials: async () => (await cdp.send("WebAuthn.getCredentials", { authenticatorId })).credentials,
+    add: (credential) => cdp.send("WebAuthn.addCredential", { authenticatorId, credential }),
+  };
 }
 
 /** A free local port: the worker's, fixed before it starts, so an OpenID provider can know its callback. */

@@ -64,4 +64,14 @@ export const ROUTES = {
   linkProvider: route<T.LinkProviderRequest>("POST", "/oauth/{provider}/link", true, { redirect_to: R }),
   listIdentities: route("GET", "/identities", true),
   unlinkIdentity: route("DELETE", "/identities/{provider}", true),
+  // Passkeys (routes/passkeys.ts): each ceremony's options, then the browser's answer.
+  passkeyRegisterOptions: route<T.PasskeyRegisterOptionsRequest>("POST", "/passkeys/register/options", true, {
+    password: R, mfa_code: O,
+  }),
+  passkeyRegister: route<T.PasskeyRegisterRequest>("POST", "/passkeys/register", true, { credential: R, name: O }),
+  passkeyLoginOptions: route<T.PasskeyLoginOptionsRequest>("POST", "/passkeys/login/options", false, { email: O }),
+  passkeyLogin: route<T.PasskeyLoginRequest>("POST", "/passkeys/login", false, { credential: R }),
+  listPasskeys: route("GET", "/passkeys", true),
+  renamePasskey: route<T.RenamePasskeyRequest>("PUT", "/passkeys/{id}", true, { name: R }),
+  deletePasskey: route("DELETE", "/passkeys/{id}", true),
 } as const;

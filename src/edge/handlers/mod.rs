@@ -8,6 +8,7 @@ pub mod jwks;
 pub mod mfa;
 pub mod oauth;
 pub mod openapi;
+pub mod passkeys;
 pub mod password_reset;
 pub mod profile;
 pub mod session;

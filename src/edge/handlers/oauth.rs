@@ -13,7 +13,7 @@ use crate::core::oauth_config::{OAuthConfig, Provider, ProviderKind};
 use crate::core::oauth_requests::{Exchange, Link, Start};
 use crate::core::oidc::{self, Expected, Identity};
 use crate::core::{pkce, random};
-use crate::edge::auth::principal;
+use crate::edge::auth::{live_caller, principal, LiveCaller};
 use crate::edge::db::identities::{self, NewIdentity, Unlinked};
 use crate::edge::db::oauth_states::{self, NewState};
 use crate::edge::db::{batch, oauth_codes, rows, users, Db};
@@ -33,6 +33,7 @@ pub async fn start(req: Request, ctx: RouteContext) -> Result<Response, ApiError
     let config = oauth(&ctx.data)?;
     let provider = provider(config, &ctx)?;
     let called = Called::from(&req);
+    refuse_unlisted(config, called.query("redirect_to").as_deref())?;
     let start = Start::parse(|name| called.query(name), |to| config.allows_redirect(to))?;
     let db = ctx.data.database(&ctx.env)?;
     let location = begin(
@@ -56,6 +57,7 @@ pub async fn link(mut req: Request, ctx: RouteContext) -> Result<Response, ApiEr
     let config = oauth(&ctx.data)?;
     let provider = provider(config, &ctx)?;
     let body = read_body(&mut req).await?;
+    refuse_unlisted(config, body.optional_string("redirect_to").ok().flatten())?;
     let link = Link::parse(&body, |to| config.allows_redirect(to))?;
     let db = ctx.data.database(&ctx.env)?;
     users::account_by_session(&db, &principal, now)
@@ -272,12 +274,7 @@ pub async fn exchange(mut req: Request, ctx: RouteContext) -> Result<Response, A
 
 /// `GET /identities`: the caller's linked providers.
 pub async fn list(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
-    let now = now();
-    let principal = principal(&req, &ctx.data, now)?;
-    let db = ctx.data.database(&ctx.env)?;
-    users::account_by_session(&db, &principal, now)
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
+    let LiveCaller { principal, db, .. } = live_caller(&req, &ctx).await?;
     let results = batch(
         &db,
         vec![identities::list(&db, principal.user_id)?],
@@ -301,13 +298,8 @@ pub async fn list(req: Request, ctx: RouteContext) -> Result<Response, ApiError>
 
 /// `DELETE /identities/{provider}`: unlinks one, never the account's last way to sign in.
 pub async fn unlink(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
-    let now = now();
-    let principal = principal(&req, &ctx.data, now)?;
     let name = ctx.id().ok_or(ApiError::NotFound)?.to_owned();
-    let db = ctx.data.database(&ctx.env)?;
-    users::account_by_session(&db, &principal, now)
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
+    let LiveCaller { principal, db, .. } = live_caller(&req, &ctx).await?;
     match identities::unlink(&db, principal.user_id, &name).await? {
         Unlinked::Done => Ok(json(200, &json!({"message": "Unlinked"}))),
         Unlinked::LastWayIn => Err(ApiError::LastSignInMethod),
@@ -370,6 +362,14 @@ async fn verify_identity(
                 ProviderFailure(format!("ID token refused: {e}"))
             })
         }
+    }
+}
+
+/// A `redirect_to` off the allow-list: refused before anything is stored (no open redirect).
+fn refuse_unlisted(config: &OAuthConfig, redirect_to: Option<&str>) -> Result<(), ApiError> {
+    match redirect_to {
+        Some(to) if !config.allows_redirect(to) => Err(ApiError::RedirectNotAllowed),
+        _ => Ok(()),
     }
 }
 

@@ -1,0 +1,425 @@
+//! Passkeys (WebAuthn): `POST /passkeys/register/options`, `/passkeys/register` (signed in),
+//! `/passkeys/login/options`, `/passkeys/login`, and `GET /passkeys`, `PUT`/`DELETE
+//! /passkeys/{id}`. The browser's `navigator.credentials` answers arrive in the JSON form of
+//! `PublicKeyCredential.toJSON()` (base64url fields); `core/webauthn.rs` checks them. A passkey
+//! with user verification is two factors, so its sign-in skips the TOTP step.
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use worker::{Request, Response};
+
+use crate::core::body::Body;
+use crate::core::mfa_requests::SecondFactor;
+use crate::core::passkey_config::PasskeyConfig;
+use crate::core::random::{self, base64url, base64url_decode};
+use crate::core::violation::Violation;
+use crate::core::webauthn::{self, RelyingParty};
+use crate::edge::auth::{live_caller, principal, LiveCaller};
+use crate::edge::db::passkey_challenges::{self, Ceremony as Stored};
+use crate::edge::db::passkeys::{self, Deleted, NewPasskey};
+use crate::edge::db::users;
+use crate::edge::error::ApiError;
+use crate::edge::handlers::session::{start_session, Start};
+use crate::edge::http::{client_address, json, read_body, read_optional_body, rfc3339};
+use crate::edge::log::Level;
+use crate::edge::reauth::{reauthenticate, step_up};
+use crate::edge::routes::RouteContext;
+use crate::edge::state::{now, State};
+
+/// The COSE algorithms we verify, in order of preference: ES256 (every platform), EdDSA, RS256
+/// (Windows Hello).
+const ALGORITHMS: [i64; 3] = [-7, -8, -257];
+
+/// Registration, step 1 (signed in): the options for `navigator.credentials.create()`. The
+/// password is asked again (and a current code once a factor is on), as for every factor, and
+/// the address must be verified (no squatting through a factor).
+pub async fn register_options(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    let rp = relying_party(&ctx.data)?;
+    let now = now();
+    let principal = principal(&req, &ctx.data, now)?;
+    let body = read_optional_body(&mut req).await?;
+    let password = body.optional_string("password")?.map(str::to_owned);
+    let mfa_code = SecondFactor::from_field(&body, "mfa_code")?;
+    let db = ctx.data.database(&ctx.env)?;
+    let account = users::account_by_session(&db, &principal, now)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    if account.email_verified_at.is_none() {
+        return Err(ApiError::FactorNeedsVerifiedEmail);
+    }
+    // Whatever this account signs in with is asked again: its password if it has one, and its
+    // current factor once on (an account a provider made, without either, has its session only).
+    if !account.password_hash.is_empty() {
+        let password = password.ok_or_else(|| ApiError::from(Violation::missing("password")))?;
+        reauthenticate(&req, &ctx.data, &db, &principal, &password, now).await?;
+    }
+    if account.mfa_enabled != 0 {
+        step_up(&ctx.data, &db, principal.user_id, mfa_code.as_ref(), now).await?;
+    }
+    let challenge = base64url(&random::bytes::<32>());
+    passkey_challenges::create(
+        &db,
+        &digest(&challenge),
+        Stored::Register,
+        Some(principal.user_id),
+        None,
+        now,
+    )
+    .await?;
+    let exclude: Vec<Value> = passkeys::ids(&db, principal.user_id)
+        .await?
+        .into_iter()
+        .map(|id| json!({"type": "public-key", "id": id}))
+        .collect();
+    Ok(json(
+        200,
+        &json!({
+            "challenge": challenge,
+            "rp": {"id": rp.rp_id, "name": rp.rp_name},
+            "user": {
+                "id": user_handle(principal.user_id),
+                "name": account.email,
+                "displayName": account.name.unwrap_or_else(|| account.email.clone()),
+            },
+            "pubKeyCredParams": ALGORITHMS.map(|alg| json!({"type": "public-key", "alg": alg})),
+            "timeout": passkey_challenges::TTL_SECONDS * 1000,
+            "excludeCredentials": exclude,
+            "authenticatorSelection": {"residentKey": "required", "userVerification": "required"},
+            "attestation": "none",
+        }),
+    ))
+}
+
+/// Registration, step 2: the authenticator's answer, checked and stored.
+pub async fn register(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    let rp = relying_party(&ctx.data)?;
+    let now = now();
+    let principal = principal(&req, &ctx.data, now)?;
+    let body = read_body(&mut req).await?;
+    let credential = Credential::parse(&body, "attestationObject")?;
+    let name = match body.optional_string("name")? {
+        Some(name) => crate::core::name::Name::parse("name", name)?
+            .into_stored()
+            .unwrap_or_else(|| "Passkey".to_owned()),
+        None => "Passkey".to_owned(),
+    };
+    let db = ctx.data.database(&ctx.env)?;
+    let challenge = credential.challenge()?;
+    passkey_challenges::take(&db, &digest(&challenge), Stored::Register, now)
+        .await?
+        .filter(|taken| taken.user_id == Some(principal.user_id))
+        .ok_or(ApiError::PasskeyRefused {
+            reason: "challenge",
+            message: "The registration challenge is unknown, used or expired; ask for new options"
+                .into(),
+        })?;
+    let verified = webauthn::verify_registration(
+        &credential.client_data_json,
+        &credential.second,
+        &challenge,
+        &rp_of(&rp),
+        true,
+    )
+    .map_err(|e| refused(&ctx.data, e))?;
+    let id = base64url(&verified.credential_id);
+    if id != credential.id {
+        return Err(ApiError::PasskeyRefused {
+            reason: "credential_id",
+            message: "The credential id does not match the authenticator data".into(),
+        });
+    }
+    let aaguid: String = verified.aaguid.iter().map(|b| format!("{b:02x}")).collect();
+    let added = passkeys::add(
+        &db,
+        &NewPasskey {
+            credential_id: &id,
+            user_id: principal.user_id,
+            public_key: &base64url(&verified.public_key),
+            algorithm: verified.algorithm,
+            sign_count: verified.sign_count,
+            backup_eligible: verified.backup_eligible,
+            backed_up: verified.backed_up,
+            aaguid: &aaguid,
+            name: &name,
+        },
+        now,
+    )
+    .await?;
+    if !added {
+        return Err(ApiError::PasskeyRefused {
+            reason: "already_registered",
+            message: "This passkey is registered already".into(),
+        });
+    }
+    Ok(json(
+        201,
+        &json!({"message": "Passkey added", "id": id, "name": name}),
+    ))
+}
+
+/// Sign-in, step 1: the options for `navigator.credentials.get()`. Without an email the browser
+/// offers every passkey of this site (usernameless, conditional UI); with one, the passkey must
+/// turn out to be that account's, and the answer is the same for every email (no enumeration).
+pub async fn login_options(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    let rp = relying_party(&ctx.data)?;
+    let body = read_optional_body(&mut req).await?;
+    let email = match body.optional_string("email")? {
+        Some(raw) => Some(crate::core::email::Email::parse(raw)?),
+        None => None,
+    };
+    let now = now();
+    let db = ctx.data.database(&ctx.env)?;
+    let challenge = base64url(&random::bytes::<32>());
+    passkey_challenges::create(
+        &db,
+        &digest(&challenge),
+        Stored::Login,
+        None,
+        email.as_ref().map(|e| e.as_str()),
+        now,
+    )
+    .await?;
+    Ok(json(
+        200,
+        &json!({
+            "challenge": challenge,
+            "rpId": rp.rp_id,
+            "timeout": passkey_challenges::TTL_SECONDS * 1000,
+            "userVerification": "required",
+            "allowCredentials": [],
+        }),
+    ))
+}
+
+/// Sign-in, step 2: the assertion, checked against the stored key; the counter moves in the
+/// statement that accepts it; then the session, as for every sign-in method.
+pub async fn login(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    let rp = relying_party(&ctx.data)?;
+    let body = read_body(&mut req).await?;
+    let credential = Credential::parse(&body, "authenticatorData")?;
+    let signature = credential.field(&body, "signature")?;
+    let now = now();
+    let db = ctx.data.database(&ctx.env)?;
+    let challenge = credential.challenge()?;
+    let taken = passkey_challenges::take(&db, &digest(&challenge), Stored::Login, now)
+        .await?
+        .ok_or(ApiError::PasskeyRefused {
+            reason: "challenge",
+            message: "The sign-in challenge is unknown, used or expired; ask for new options"
+                .into(),
+        })?;
+    let stored = passkeys::find(&db, &credential.id)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    let public_key = base64url_decode(&stored.public_key)
+        .ok_or_else(|| ApiError::internal("read passkey", "stored key is not base64url"))?;
+    let assertion = webauthn::verify_assertion(
+        &credential.client_data_json,
+        &credential.second,
+        &signature,
+        &public_key,
+        &challenge,
+        &rp_of(&rp),
+        u32::try_from(stored.sign_count).unwrap_or(u32::MAX),
+        true,
+    )
+    .map_err(|e| refused(&ctx.data, e))?;
+    // §7.2 step 18: a credential's backup eligibility never changes.
+    if assertion.backup_eligible != (stored.backup_eligible != 0) {
+        return Err(ApiError::PasskeyRefused {
+            reason: "backup_eligibility_changed",
+            message: "The authenticator reports a backup eligibility other than at registration"
+                .into(),
+        });
+    }
+    let account = users::credentials_by_id(&db, stored.user_id)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    if taken
+        .email
+        .as_deref()
+        .is_some_and(|email| email != account.email)
+    {
+        return Err(ApiError::Unauthorized);
+    }
+    if !passkeys::record_use(&db, &stored, assertion.sign_count, assertion.backed_up, now).await? {
+        // A parallel use of the same assertion moved the counter first.
+        return Err(ApiError::Unauthorized);
+    }
+    ctx.data.log.set_user(account.id);
+    let start = Start {
+        session_id: random::identifier(),
+        client: client_address(&req),
+        extra: Vec::new(),
+        second_factor_done: assertion.user_verified,
+    };
+    start_session(&req, &ctx.data.config, &db, &account, start, now).await
+}
+
+/// `GET /passkeys`: the caller's passkeys.
+pub async fn list(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    let LiveCaller { principal, db, .. } = live_caller(&req, &ctx).await?;
+    let shown: Vec<Value> = passkeys::list(&db, principal.user_id)
+        .await?
+        .into_iter()
+        .map(|p| {
+            json!({
+                "id": p.credential_id,
+                "name": p.name,
+                "algorithm": p.algorithm,
+                "sign_count": p.sign_count,
+                "backup_eligible": p.backup_eligible != 0,
+                "backed_up": p.backed_up != 0,
+                "created_at": rfc3339(p.created_at),
+                "last_used_at": p.last_used_at.and_then(rfc3339),
+            })
+        })
+        .collect();
+    Ok(json(200, &json!({"passkeys": shown})))
+}
+
+/// `PUT /passkeys/{id} {name}`.
+pub async fn rename(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    let now = now();
+    let principal = principal(&req, &ctx.data, now)?;
+    let body = read_body(&mut req).await?;
+    let name = crate::core::name::Name::parse("name", body.string("name")?)?
+        .into_stored()
+        .unwrap_or_else(|| "Passkey".to_owned());
+    let id = ctx.id().ok_or(ApiError::NotFound)?.to_owned();
+    let db = ctx.data.database(&ctx.env)?;
+    users::account_by_session(&db, &principal, now)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    if !passkeys::rename(&db, principal.user_id, &id, &name).await? {
+        return Err(ApiError::NotFound);
+    }
+    Ok(json(
+        200,
+        &json!({"message": "Passkey renamed", "name": name}),
+    ))
+}
+
+/// `DELETE /passkeys/{id}`: never the account's last way to sign in.
+pub async fn delete(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    let id = ctx.id().ok_or(ApiError::NotFound)?.to_owned();
+    let LiveCaller { principal, db, .. } = live_caller(&req, &ctx).await?;
+    match passkeys::delete(&db, principal.user_id, &id).await? {
+        Deleted::Done => Ok(json(200, &json!({"message": "Passkey deleted"}))),
+        Deleted::LastWayIn => Err(ApiError::LastSignInMethod),
+        Deleted::NotFound => Err(ApiError::NotFound),
+    }
+}
+
+/// The fields of a `PublicKeyCredential.toJSON()` that every ceremony has, decoded.
+struct Credential {
+    id: String,
+    client_data_json: Vec<u8>,
+    /// `attestationObject` (registration) or `authenticatorData` (sign-in).
+    second: Vec<u8>,
+}
+
+impl Credential {
+    fn parse(body: &Body, second: &'static str) -> Result<Self, ApiError> {
+        let credential = body
+            .value("credential")
+            .ok_or_else(|| ApiError::from(Violation::missing("credential")))?;
+        let text = |value: &Value, field: &'static str| -> Result<String, ApiError> {
+            value[field].as_str().map(str::to_owned).ok_or_else(|| {
+                ApiError::from(Violation::new(
+                    "credential",
+                    "invalid",
+                    format!("credential.{field} is missing or not a string"),
+                ))
+            })
+        };
+        // A field that is there but not base64url is the authenticator's answer mangled: a
+        // refused ceremony, not a malformed request.
+        let bytes = |value: &Value, field: &'static str| -> Result<Vec<u8>, ApiError> {
+            base64url_decode(&text(value, field)?).ok_or_else(|| ApiError::PasskeyRefused {
+                reason: "malformed",
+                message: format!("credential.response.{field} is not base64url"),
+            })
+        };
+        if credential["type"] != "public-key" {
+            return Err(Violation::new(
+                "credential",
+                "invalid",
+                "credential.type must be public-key",
+            )
+            .into());
+        }
+        let response = &credential["response"];
+        Ok(Self {
+            id: text(credential, "id")?,
+            client_data_json: bytes(response, "clientDataJSON")?,
+            second: bytes(response, second)?,
+        })
+    }
+
+    fn field(&self, body: &Body, field: &'static str) -> Result<Vec<u8>, ApiError> {
+        let text = body
+            .value("credential")
+            .and_then(|c| c["response"][field].as_str())
+            .ok_or_else(|| {
+                ApiError::from(Violation::new(
+                    "credential",
+                    "invalid",
+                    format!("credential.response.{field} is missing or not a string"),
+                ))
+            })?;
+        base64url_decode(text).ok_or_else(|| ApiError::PasskeyRefused {
+            reason: "malformed",
+            message: format!("credential.response.{field} is not base64url"),
+        })
+    }
+
+    /// The challenge the browser signed, read from clientDataJSON to find the ceremony (the
+    /// full check of clientDataJSON is `core/webauthn.rs`'s).
+    fn challenge(&self) -> Result<String, ApiError> {
+        serde_json::from_slice::<Value>(&self.client_data_json)
+            .ok()
+            .and_then(|data| data["challenge"].as_str().map(str::to_owned))
+            .ok_or(ApiError::PasskeyRefused {
+                reason: "client_data",
+                message: "clientDataJSON is not JSON with a challenge".into(),
+            })
+    }
+}
+
+fn relying_party(state: &State) -> Result<PasskeyConfig, ApiError> {
+    match &state.config.passkeys {
+        Ok(Some(rp)) => Ok(rp.clone()),
+        // Passkeys are off: their routes do not exist.
+        Ok(None) => Err(ApiError::NotFound),
+        Err(e) => Err(ApiError::Misconfigured(e.clone())),
+    }
+}
+
+fn rp_of(config: &PasskeyConfig) -> RelyingParty {
+    RelyingParty {
+        id: config.rp_id.clone(),
+        origins: config.origins.clone(),
+    }
+}
+
+/// A refused ceremony: logged with its reason (a sign-count regression is worth an operator's
+/// look: a cloned authenticator), answered with what was expected.
+fn refused(state: &State, error: webauthn::WebAuthnError) -> ApiError {
+    state
+        .log
+        .event(Level::Warn, format!("passkey refused: {error}"));
+    ApiError::PasskeyRefused {
+        reason: error.code(),
+        message: error.to_string(),
+    }
+}
+
+/// The WebAuthn user handle of an account: its id as 8 bytes, base64url (no personal data).
+fn user_handle(user_id: i64) -> String {
+    base64url(&user_id.to_be_bytes())
+}
+
+fn digest(challenge: &str) -> String {
+    base64url(&Sha256::digest(challenge.as_bytes()))
+}
