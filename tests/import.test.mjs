@@ -138,3 +138,18 @@ test("the SQL (every password hash) is written to a new private directory each r
     assert.ok(readdirSync(out).length > 0, "the SQL was written there");
   }
 });
+
+test("the importer's command line: --help names every option; a usage error says what is missing and exits 2", () => {
+  const help = execFileSync(`${ROOT}target/debug/import-flask-users`, ["--help"], { encoding: "utf8" });
+  for (const option of ["--local", "--remote", "--database", "--persist-to", "--sql-out", "--dry-run"]) {
+    assert.match(help, new RegExp(option), option);
+  }
+  let failure;
+  try {
+    execFileSync(`${ROOT}target/debug/import-flask-users`, ["users.db"], { encoding: "utf8", stdio: "pipe" });
+  } catch (e) {
+    failure = e;
+  }
+  assert.equal(failure?.status, 2);
+  assert.match(failure.stderr, /--local\|--remote/);
+});

@@ -1,12 +1,16 @@
 //! `import-flask-users <users.db> (--local | --remote) [--database DB] [--persist-to DIR]
-//! [--sql-out DIR] [--dry-run]`: reviews every row, reports what it skips by row id, writes the
-//! SQL in files of a few thousand rows, and loads them with `wrangler d1 execute`.
+//! [--sql-out DIR] [--dry-run]` (`--help` says it all): reviews every row, reports what it skips
+//! by row id, writes the SQL in files of a few thousand rows, and loads them with `wrangler d1
+//! execute`, with a progress bar on a terminal.
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use clap::{ArgGroup, Parser};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::import::review::{review, Account, EmailOwners};
 use crate::import::source::{for_each_user, open};
@@ -15,57 +19,47 @@ use crate::import::statements::{insert_accounts, ROWS_PER_STATEMENT};
 /// Statements per SQL file handed to one `wrangler d1 execute`.
 const STATEMENTS_PER_FILE: usize = 50;
 
-const USAGE: &str = "usage: import-flask-users <users.db> (--local | --remote) [--database DB] \
-                     [--persist-to DIR] [--sql-out DIR] [--dry-run]";
-
+/// Copies the Flask API's users into D1, bcrypt hashes as they are (each is replaced by argon2id
+/// at its user's first login).
+#[derive(Debug, Parser)]
+#[command(name = "import-flask-users", version, long_about = None)]
+#[command(group(ArgGroup::new("target").required(true).args(["local", "remote"])))]
 struct Options {
+    /// The Flask API's SQLite database (its `user` table).
     users_db: String,
-    target: &'static str,
+    /// Into the local D1 that `npm run dev` serves.
+    #[arg(long)]
+    local: bool,
+    /// Into the deployed D1 (after `npx wrangler login`).
+    #[arg(long)]
+    remote: bool,
+    /// The D1 binding or database name.
+    #[arg(long, default_value = "DB")]
     database: String,
+    /// With --local: the state directory, as for `wrangler dev --persist-to`.
+    #[arg(long, value_name = "DIR")]
     persist_to: Option<String>,
+    /// Keep the generated SQL in DIR (which must not hold an earlier run's files).
+    #[arg(long, value_name = "DIR")]
     sql_out: Option<PathBuf>,
+    /// Review the rows and write the SQL; load nothing.
+    #[arg(long)]
     dry_run: bool,
 }
 
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
-    let mut users_db = None;
-    let mut target = None;
-    let mut database = "DB".to_owned();
-    let mut persist_to = None;
-    let mut sql_out = None;
-    let mut dry_run = false;
-    while let Some(arg) = args.next() {
-        let mut value = |name: &str| args.next().ok_or(format!("{name} needs a value"));
-        match arg.as_str() {
-            "--local" => target = Some("--local"),
-            "--remote" => target = Some("--remote"),
-            "--database" => database = value("--database")?,
-            "--persist-to" => persist_to = Some(value("--persist-to")?),
-            "--sql-out" => sql_out = Some(PathBuf::from(value("--sql-out")?)),
-            "--dry-run" => dry_run = true,
-            other if other.starts_with("--") => return Err(format!("unknown option {other}")),
-            path if users_db.is_none() => users_db = Some(path.to_owned()),
-            extra => return Err(format!("unexpected argument {extra}")),
+impl Options {
+    fn target(&self) -> &'static str {
+        if self.remote {
+            "--remote"
+        } else {
+            "--local"
         }
     }
-    Ok(Options {
-        users_db: users_db.ok_or("the path of users.db is missing")?,
-        target: target.ok_or("say --local or --remote")?,
-        database,
-        persist_to,
-        sql_out,
-        dry_run,
-    })
 }
 
 pub fn main() -> ExitCode {
-    let options = match parse_args(std::env::args().skip(1)) {
-        Ok(options) => options,
-        Err(problem) => {
-            eprintln!("{problem}\n{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+    // clap answers --help and --version, and a usage error with exit code 2.
+    let options = Options::parse();
     match run(&options) {
         Ok(()) => ExitCode::SUCCESS,
         Err(problem) => {
@@ -123,13 +117,17 @@ fn run(options: &Options) -> Result<(), String> {
 
     let wrangler = Wrangler::new(options)?;
     let before = wrangler.count_users()?;
-    for file in &files {
+    let progress = loading_bar(ready as u64);
+    let per_file = STATEMENTS_PER_FILE * ROWS_PER_STATEMENT;
+    for (i, file) in files.iter().enumerate() {
         wrangler.execute_file(file)?;
+        progress.inc(per_file.min(ready - i * per_file) as u64);
     }
+    progress.finish_and_clear();
     let added = wrangler.count_users()? - before;
     println!(
         "D1 ({}) has {added} new users; {} of the {ready} were there already; {:.1} s",
-        options.target.trim_start_matches("--"),
+        options.target().trim_start_matches("--"),
         ready as i64 - added,
         started.elapsed().as_secs_f64()
     );
@@ -137,6 +135,18 @@ fn run(options: &Options) -> Result<(), String> {
         let _ = fs::remove_dir_all(&out_dir);
     }
     Ok(())
+}
+
+/// Rows loaded, their rate and the time left, on standard error; drawn only when it is a terminal
+/// (indicatif hides itself otherwise), so logs and CI see only the summary lines.
+fn loading_bar(rows: u64) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(rows), ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        ProgressStyle::with_template("loading {bar:30} {pos}/{len} rows, {per_sec}, {eta} left")
+    {
+        bar.set_style(style);
+    }
+    bar
 }
 
 /// A new directory under the system's temporary directory that only this user can enter (mode
@@ -262,7 +272,12 @@ impl<'a> Wrangler<'a> {
     fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(&self.bin);
         command
-            .args(["d1", "execute", &self.options.database, self.options.target])
+            .args([
+                "d1",
+                "execute",
+                &self.options.database,
+                self.options.target(),
+            ])
             .args(args)
             .env("PATH", &self.path)
             .env("CI", "true")
