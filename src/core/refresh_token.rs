@@ -27,10 +27,9 @@ impl RefreshToken {
         well_formed.then(|| Self(raw.to_owned()))
     }
 
-    /// What the database keeps: a digest, so a leaked table yields no usable token. A plain hash
-    /// suffices because the token has 256 bits of entropy (no guessing to slow down).
+    /// What the database keeps: a digest, so a leaked table yields no usable token.
     pub fn digest(&self) -> String {
-        base64url(&Sha256::digest(self.0.as_bytes()))
+        digest_of(&self.0)
     }
 
     /// The token that replaces this one at rotation: HMAC(key, token || salt), with a random
@@ -54,6 +53,13 @@ impl std::fmt::Debug for RefreshToken {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("RefreshToken([redacted])")
     }
+}
+
+/// How a random single-use secret we hand out (a refresh token, an OAuth state or one-time code,
+/// a passkey challenge) is kept at rest: base64url of its SHA-256. A plain hash suffices because
+/// each has 256 bits of entropy (no guessing to slow down).
+pub fn digest_of(token: &str) -> String {
+    base64url(&Sha256::digest(token.as_bytes()))
 }
 
 #[cfg(test)]

@@ -5,13 +5,13 @@
 //! answer, second-factor step included (RFC 9700 §2.1.1, §4.3.3).
 
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use worker::{Headers, Request, Response};
 
 use crate::core::email::Email;
 use crate::core::oauth_config::{OAuthConfig, Provider, ProviderKind};
 use crate::core::oauth_requests::{Exchange, Link, Start};
 use crate::core::oidc::{self, Expected, Identity};
+use crate::core::refresh_token::digest_of;
 use crate::core::{pkce, random};
 use crate::edge::auth::{live_caller, principal, LiveCaller};
 use crate::edge::db::identities::{self, NewIdentity, Unlinked};
@@ -104,7 +104,7 @@ async fn begin(
     oauth_states::create(
         db,
         &NewState {
-            digest: &digest(&state_token),
+            digest: &digest_of(&state_token),
             provider: &provider.name,
             nonce: &nonce,
             verifier: &verifier,
@@ -141,7 +141,7 @@ pub async fn callback(req: Request, ctx: RouteContext) -> Result<Response, ApiEr
     let now = now();
     let db = ctx.data.database(&ctx.env)?;
     let taken = match query("state") {
-        Some(state) => oauth_states::take(&db, &digest(&state), &provider.name, now).await?,
+        Some(state) => oauth_states::take(&db, &digest_of(&state), &provider.name, now).await?,
         None => None,
     };
     // Without our state there is nowhere safe to send the browser back to.
@@ -243,7 +243,14 @@ pub async fn callback(req: Request, ctx: RouteContext) -> Result<Response, ApiEr
     };
     ctx.data.log.set_user(user_id);
     let one_time = random::base64url(&random::bytes::<32>());
-    oauth_codes::create(&db, &digest(&one_time), user_id, &taken.app_challenge, now).await?;
+    oauth_codes::create(
+        &db,
+        &digest_of(&one_time),
+        user_id,
+        &taken.app_challenge,
+        now,
+    )
+    .await?;
     back(&[("code", &one_time)])
 }
 
@@ -253,7 +260,7 @@ pub async fn exchange(mut req: Request, ctx: RouteContext) -> Result<Response, A
     let exchange = Exchange::try_from(&read_body(&mut req).await?)?;
     let now = now();
     let db = ctx.data.database(&ctx.env)?;
-    let used = oauth_codes::take(&db, &digest(&exchange.code), now)
+    let used = oauth_codes::take(&db, &digest_of(&exchange.code), now)
         .await?
         .ok_or(ApiError::Unauthorized)?;
     if !pkce::verifies(&exchange.code_verifier, &used.app_challenge) {
@@ -459,9 +466,4 @@ fn redirect(location: &str) -> Response {
         .expect("an empty response always builds")
         .with_status(302)
         .with_headers(headers)
-}
-
-/// A state or code is kept as its SHA-256 digest, like refresh tokens.
-fn digest(token: &str) -> String {
-    random::base64url(&Sha256::digest(token.as_bytes()))
 }

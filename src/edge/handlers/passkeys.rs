@@ -5,13 +5,13 @@
 //! with user verification is two factors, so its sign-in skips the TOTP step.
 
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use worker::{Request, Response};
 
 use crate::core::body::Body;
 use crate::core::mfa_requests::SecondFactor;
 use crate::core::passkey_config::PasskeyConfig;
 use crate::core::random::{self, base64url, base64url_decode};
+use crate::core::refresh_token::digest_of;
 use crate::core::violation::Violation;
 use crate::core::webauthn::{self, RelyingParty};
 use crate::edge::auth::{live_caller, principal, LiveCaller};
@@ -59,7 +59,7 @@ pub async fn register_options(mut req: Request, ctx: RouteContext) -> Result<Res
     let challenge = base64url(&random::bytes::<32>());
     passkey_challenges::create(
         &db,
-        &digest(&challenge),
+        &digest_of(&challenge),
         Stored::Register,
         Some(principal.user_id),
         None,
@@ -105,7 +105,7 @@ pub async fn register(mut req: Request, ctx: RouteContext) -> Result<Response, A
     };
     let db = ctx.data.database(&ctx.env)?;
     let challenge = credential.challenge()?;
-    passkey_challenges::take(&db, &digest(&challenge), Stored::Register, now)
+    passkey_challenges::take(&db, &digest_of(&challenge), Stored::Register, now)
         .await?
         .filter(|taken| taken.user_id == Some(principal.user_id))
         .ok_or(ApiError::PasskeyRefused {
@@ -172,7 +172,7 @@ pub async fn login_options(mut req: Request, ctx: RouteContext) -> Result<Respon
     let challenge = base64url(&random::bytes::<32>());
     passkey_challenges::create(
         &db,
-        &digest(&challenge),
+        &digest_of(&challenge),
         Stored::Login,
         None,
         email.as_ref().map(|e| e.as_str()),
@@ -201,7 +201,7 @@ pub async fn login(mut req: Request, ctx: RouteContext) -> Result<Response, ApiE
     let now = now();
     let db = ctx.data.database(&ctx.env)?;
     let challenge = credential.challenge()?;
-    let taken = passkey_challenges::take(&db, &digest(&challenge), Stored::Login, now)
+    let taken = passkey_challenges::take(&db, &digest_of(&challenge), Stored::Login, now)
         .await?
         .ok_or(ApiError::PasskeyRefused {
             reason: "challenge",
@@ -418,8 +418,4 @@ fn refused(state: &State, error: webauthn::WebAuthnError) -> ApiError {
 /// The WebAuthn user handle of an account: its id as 8 bytes, base64url (no personal data).
 fn user_handle(user_id: i64) -> String {
     base64url(&user_id.to_be_bytes())
-}
-
-fn digest(challenge: &str) -> String {
-    base64url(&Sha256::digest(challenge.as_bytes()))
 }
