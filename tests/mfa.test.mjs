@@ -77,9 +77,10 @@ test("with the factor on, the right password gets an mfa_token and no tokens; a 
   assert.equal(first.body.mfa_required, true);
   assert.equal((await target.login(user.email, "a wrong password")).status, 401, "a wrong password still learns nothing");
 
-  // The code already used to confirm the factor is not accepted again; the next step's is.
+  // The code already used to confirm the factor is not accepted again (the very code, even when the
+  // clock has moved on a step since); the next step's is.
   await awayFromStepEdge();
-  assertInvalidMfaCode(await loginMfa(target, first.body.mfa_token, code(user.secret)));
+  assertInvalidMfaCode(await loginMfa(target, first.body.mfa_token, user.confirmedWith));
   const done = await loginMfa(target, first.body.mfa_token, code(user.secret, 1));
   assert.equal(done.status, 200, done.text);
   assert.equal(done.body.message, "Login successful");

@@ -20,6 +20,9 @@ const settings = {
 };
 sessionStorage.setItem("example.settings", JSON.stringify(settings));
 const client = createClient({ baseUrl: settings.api });
+// For the browser's console (and the browser tests), from the start: a page that renders itself
+// signed in from an event must not find it missing.
+window.edgeAuth = client;
 const $ = (id) => document.getElementById(id);
 const value = (id) => $(id).value.trim();
 let mfaToken = null;
@@ -319,4 +322,3 @@ try {
   notice(describe(error), true);
 }
 await render().catch((error) => notice(describe(error), true));
-window.edgeAuth = client;

@@ -277,9 +277,10 @@ export class TestApp {
     const enrolled = await this.request("POST", "/mfa/totp/enroll", { token: user.token, json: { password: user.password } });
     if (enrolled.status !== 200) throw new Error(`enroll: ${enrolled.status} ${enrolled.text}`);
     await waitForStep();
-    const confirmed = await this.request("POST", "/mfa/totp/confirm", { token: user.token, json: { code: code(enrolled.body.secret) } });
+    const confirmedWith = code(enrolled.body.secret);
+    const confirmed = await this.request("POST", "/mfa/totp/confirm", { token: user.token, json: { code: confirmedWith } });
     if (confirmed.status !== 200) throw new Error(`confirm: ${confirmed.status} ${confirmed.text}`);
-    return { ...user, secret: enrolled.body.secret, recovery: confirmed.body.recovery_codes, enrolled: enrolled.body };
+    return { ...user, secret: enrolled.body.secret, recovery: confirmed.body.recovery_codes, enrolled: enrolled.body, confirmedWith };
   }
 
   /** Like `signedInUser`, with the address verified by the mailed code (needs `mail: true`). */
