@@ -49,7 +49,7 @@ test("every route answers the page through the client, CORS included", async () 
       .replace(/^\/sessions\/[^/]+$/, "/sessions/{id}")
       .replace(/^\/oauth\/(?!token$)[^/]+\//, "/oauth/{provider}/")
       .replace(/^\/identities\/[^/]+$/, "/identities/{provider}")
-      .replace(/^\/passkeys\/(?!register$|login$)[^/]+$/, "/passkeys/{id}");
+      .replace(/^\/passkeys\/(?!register$|login$|signup$)[^/]+$/, "/passkeys/{id}");
     const key = `${request.method()} ${pattern}`;
     answered.set(key, [...(answered.get(key) ?? []), [response.status(), response.headers()["access-control-allow-origin"]]]);
   });
@@ -106,6 +106,20 @@ test("every route answers the page through the client, CORS included", async () 
   const challenge = await step("login", { email, password });
   assert.equal(challenge?.status, "mfa_required", "the second step is a result");
   assert.equal((await step("loginMfa", { mfa_token: challenge.mfaToken, code: recovery[0] }))?.status, "signed_in");
+
+  // A passkey: registered (options, then the authenticator's answer; a code asked again, as the
+  // factor is on), the second step after the password, listed, renamed, signed in with
+  // (options, then the assertion), deleted.
+  const passkey = await step("addPasskey", { password, mfa_code: recovery[1], name: "Routes" });
+  await step("logout");
+  const withPassword = await step("login", { email, password });
+  assert.equal(withPassword?.status, "mfa_required");
+  assert.equal((await step("completeLoginWithPasskey", withPassword?.mfaToken))?.status, "signed_in", "a passkey as the second step");
+  assert.equal((await step("passkeys"))?.[0]?.id, passkey?.id);
+  assert.equal((await step("renamePasskey", passkey?.id, "Renamed"))?.name, "Renamed");
+  await step("logout");
+  assert.equal((await step("signInWithPasskey", { email }))?.status, "signed_in");
+  assert.deepEqual(await step("deletePasskey", passkey?.id), { message: "Passkey deleted" });
   await step("disableTotp", { password, code: totpCode(enrolment.secret, 1) });
 
   await step("refresh");
@@ -114,14 +128,6 @@ test("every route answers the page through the client, CORS included", async () 
   password = `${password} 3`;
   assert.equal((await step("login", { email, password }))?.status, "signed_in");
 
-  // A passkey: registered (options, then the authenticator's answer), listed, renamed, signed in
-  // with (options, then the assertion), deleted.
-  const passkey = await step("addPasskey", { password, name: "Routes" });
-  assert.equal((await step("passkeys"))?.[0]?.id, passkey?.id);
-  assert.equal((await step("renamePasskey", passkey?.id, "Renamed"))?.name, "Renamed");
-  await step("logout");
-  assert.equal((await step("signInWithPasskey", { email }))?.status, "signed_in");
-  assert.deepEqual(await step("deletePasskey", passkey?.id), { message: "Passkey deleted" });
 
   // Link a provider (the page navigates to the URL the API gives, the browser comes back to the
   // test page with linked=test), list it, unlink it.
@@ -148,6 +154,19 @@ test("every route answers the page through the client, CORS included", async () 
   assert.equal(signedIn?.status, "signed_in");
   assert.equal(signedIn?.user.email, social.email);
   assert.equal((await step("me"))?.email, social.email);
+
+  // An account with a passkey and no password: the code mailed, then the code and the new
+  // passkey together (the client's two-step helper; its pending sign-up stays in the page).
+  const passwordless = uniqueEmail("nopass");
+  const pending = await page.evaluate(async (body) => {
+    window.pendingSignUp = await window.client.startPasskeySignUp(body);
+    return { expiresIn: window.pendingSignUp.expiresIn };
+  }, { email: passwordless, name: "No Password" });
+  assert.equal(pending.expiresIn, 300);
+  const signUpCode = await app.mailbox.codeFor(passwordless, { kind: "verification" });
+  const created = await page.evaluate((code) => window.pendingSignUp.finishPasskeySignUp(code, { name: "First" }), signUpCode);
+  assert.deepEqual([created.status, created.user.email, created.user.email_verified], ["signed_in", passwordless, true]);
+  assert.equal((await step("me"))?.email, passwordless);
 
   assert.deepEqual(problems, [], `calls that failed (requests that failed: ${failed.join("; ") || "none"})`);
   const notCovered = documented.filter((route) => !answered.has(route));

@@ -30,5 +30,6 @@ export {
   toBase64url,
   type AddPasskeyOptions,
   type PasskeySignInOptions,
+  type PasskeySignUpOptions,
 } from "./routes/passkeys.ts";
 export type * from "./types.ts";

@@ -41,6 +41,15 @@ export interface PasskeyLoginOptionsRequest { email?: string }
 /** `credential`: `PublicKeyCredential.toJSON()` of navigator.credentials.get(). */
 export interface PasskeyLoginRequest { credential: PasskeyCredentialJSON }
 export interface RenamePasskeyRequest { name: string }
+/** Sign-up with a passkey, step 1: the address (a code is mailed there) and the person's name. */
+export interface PasskeySignUpOptionsRequest { email: string; name?: string }
+/** Step 2: the mailed code and the new passkey; `name` is the passkey's. */
+export interface PasskeySignUpRequest { code: Code; credential: PasskeyCredentialJSON; name?: string }
+/** A passkey after a password: the `mfa_token` of the password step. */
+export interface PasskeyFactorOptionsRequest { mfa_token: string }
+export interface PasskeyFactorRequest { mfa_token: string; credential: PasskeyCredentialJSON }
+/** The creation options of a passkey sign-up, with how long the mailed code lasts. */
+export interface PasskeySignUpOptionsJSON extends PasskeyCreationOptionsJSON { message: string; expires_in: number }
 
 /** A credential in WebAuthn's JSON form: binary fields as base64url. */
 export interface PasskeyCredentialJSON {

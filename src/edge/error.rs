@@ -106,7 +106,7 @@ impl ApiError {
             Self::NoPassword => (
                 403,
                 "no_password",
-                "This account has no password yet (it signs in with a provider); set one with a password reset by email".into(),
+                "This account has no password yet (it signs in with a provider or a passkey); set one with a password reset by email".into(),
             ),
             Self::InvalidPassword => (403, "invalid_password", "The password is wrong".into()),
             Self::InvalidMfaCode => (

@@ -6,8 +6,8 @@ use worker::{Env, Method, Request, Response};
 
 use crate::edge::error::ApiError;
 use crate::edge::handlers::{
-    account, credentials, health, jwks, mfa, oauth, openapi, passkeys, password_reset, profile,
-    session, session_list, verification,
+    account, credentials, health, jwks, mfa, oauth, openapi, passkey_factor, passkey_sign_up,
+    passkeys, password_reset, profile, session, session_list, verification,
 };
 use crate::edge::state::State;
 
@@ -69,6 +69,10 @@ pub enum Endpoint {
     PasskeyRegister,
     PasskeyLoginOptions,
     PasskeyLogin,
+    PasskeySignUpOptions,
+    PasskeySignUp,
+    PasskeyFactorOptions,
+    PasskeyFactor,
     ListPasskeys,
     RenamePasskey,
     DeletePasskey,
@@ -133,6 +137,20 @@ const ROUTES: &[(Method, &str, Endpoint, Shield)] = &[
         On,
     ),
     (Method::Post, "/passkeys/login", E::PasskeyLogin, On),
+    (
+        Method::Post,
+        "/passkeys/signup/options",
+        E::PasskeySignUpOptions,
+        On,
+    ),
+    (Method::Post, "/passkeys/signup", E::PasskeySignUp, On),
+    (
+        Method::Post,
+        "/login/mfa/passkey/options",
+        E::PasskeyFactorOptions,
+        On,
+    ),
+    (Method::Post, "/login/mfa/passkey", E::PasskeyFactor, On),
     (Method::Get, "/passkeys", E::ListPasskeys, Off),
     (Method::Put, "/passkeys/{id}", E::RenamePasskey, Off),
     (Method::Delete, "/passkeys/{id}", E::DeletePasskey, Off),
@@ -264,6 +282,10 @@ pub async fn call(
         E::PasskeyRegister => passkeys::register(req, ctx).await,
         E::PasskeyLoginOptions => passkeys::login_options(req, ctx).await,
         E::PasskeyLogin => passkeys::login(req, ctx).await,
+        E::PasskeySignUpOptions => passkey_sign_up::options(req, ctx).await,
+        E::PasskeySignUp => passkey_sign_up::complete(req, ctx).await,
+        E::PasskeyFactorOptions => passkey_factor::options(req, ctx).await,
+        E::PasskeyFactor => passkey_factor::complete(req, ctx).await,
         E::ListPasskeys => passkeys::list(req, ctx).await,
         E::RenamePasskey => passkeys::rename(req, ctx).await,
         E::DeletePasskey => passkeys::delete(req, ctx).await,

@@ -58,6 +58,8 @@ pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) 
                     "pending_totp_factors": p.pending_factors,
                     "oauth_states": p.oauth_states,
                     "oauth_codes": p.oauth_codes,
+                    "passkey_challenges": p.passkey_challenges,
+                    "passkey_signups": p.passkey_signups,
                 }),
             );
             fields.insert("d1".into(), json!(d1));

@@ -138,6 +138,12 @@ export interface PasskeySignInOptions {
   signal?: AbortSignal;
 }
 
+export interface PasskeySignUpOptions {
+  /** The name the passkey is listed under (default "Passkey"). */
+  name?: string;
+  signal?: AbortSignal;
+}
+
 export function passkeyRoutes(context: Context) {
   const { http, session } = context;
   const call = authorizedCall(context);
@@ -149,6 +155,14 @@ export function passkeyRoutes(context: Context) {
     http.call<T.PasskeyRequestOptionsJSON, T.PasskeyLoginOptionsRequest>(ROUTES.passkeyLoginOptions, body);
   const login = async (body: T.PasskeyLoginRequest) =>
     signInResult(session, await http.call<T.LoginAnswer | T.MfaChallenge, T.PasskeyLoginRequest>(ROUTES.passkeyLogin, body));
+  const signUpOptions = (body: T.PasskeySignUpOptionsRequest) =>
+    http.call<T.PasskeySignUpOptionsJSON, T.PasskeySignUpOptionsRequest>(ROUTES.passkeySignUpOptions, body);
+  const signUp = async (body: T.PasskeySignUpRequest) =>
+    signInResult(session, await http.call<T.LoginAnswer, T.PasskeySignUpRequest>(ROUTES.passkeySignUp, body));
+  const factorOptions = (body: T.PasskeyFactorOptionsRequest) =>
+    http.call<T.PasskeyRequestOptionsJSON, T.PasskeyFactorOptionsRequest>(ROUTES.loginMfaPasskeyOptions, body);
+  const factor = async (body: T.PasskeyFactorRequest) =>
+    signInResult(session, await http.call<T.LoginAnswer, T.PasskeyFactorRequest>(ROUTES.loginMfaPasskey, body));
 
   return {
     /**
@@ -172,6 +186,44 @@ export function passkeyRoutes(context: Context) {
       const credential = await getPasskey(options, { ...(signal && { signal }), ...(mediation && { mediation }) });
       return login({ credential });
     },
+
+    /**
+     * Sign-up without a password, in two steps. `startPasskeySignUp({email, name?})` mails a code
+     * to the address and keeps the ceremony's options (the answer is the same for every address:
+     * one that has an account gets a notice, and no code works for it); `finishPasskeySignUp`
+     * takes the code the person typed, runs the browser's ceremony and creates the account,
+     * verified and signed in. A wrong or expired code throws ApiError `invalid_code`.
+     */
+    async startPasskeySignUp(body: T.PasskeySignUpOptionsRequest) {
+      const options = await signUpOptions(body);
+      return {
+        expiresIn: options.expires_in,
+        finishPasskeySignUp: async (code: T.Code, { name, signal }: PasskeySignUpOptions = {}): Promise<T.SignInResult> => {
+          const credential = await createPasskey(options, signal ? { signal } : {});
+          return signUp({ code, credential, ...(name !== undefined && { name }) });
+        },
+      };
+    },
+
+    /**
+     * The second step of a password sign-in with a passkey in place of a code: the `mfaToken` of
+     * `login`'s `mfa_required`, the browser's ceremony with the account's passkeys, signed in.
+     * An account without a passkey throws PasskeyRefusedError `no_passkey`.
+     */
+    async completeLoginWithPasskey(mfaToken: string, { signal }: { signal?: AbortSignal } = {}): Promise<T.SignInResult> {
+      const options = await factorOptions({ mfa_token: mfaToken });
+      const credential = await getPasskey(options, signal ? { signal } : {});
+      return factor({ mfa_token: mfaToken, credential });
+    },
+
+    /** `POST /passkeys/signup/options`: mails the code, answers the creation options. */
+    passkeySignUpOptions: signUpOptions,
+    /** `POST /passkeys/signup` with `{code, credential, name?}`: creates the account, signed in. */
+    passkeySignUp: signUp,
+    /** `POST /login/mfa/passkey/options` with `{mfa_token}`. */
+    loginMfaPasskeyOptions: factorOptions,
+    /** `POST /login/mfa/passkey` with `{mfa_token, credential}`: signs in as `loginMfa` does. */
+    loginMfaPasskey: factor,
 
     /** The steps apart, for apps that run the ceremony themselves. `POST /passkeys/register/options`. */
     passkeyRegisterOptions: registerOptions,

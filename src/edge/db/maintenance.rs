@@ -48,6 +48,13 @@ const PRUNE_OAUTH_STATES_SQL: &str = "DELETE FROM oauth_states WHERE rowid IN \
 const PRUNE_OAUTH_CODES_SQL: &str = "DELETE FROM oauth_codes WHERE rowid IN \
     (SELECT rowid FROM oauth_codes WHERE expires_at <= ?1 LIMIT ?4)";
 
+/// Passkey ceremonies expired (they last minutes), and passkey sign-ups older than the longest
+/// window their per-address caps count in.
+const PRUNE_PASSKEY_CHALLENGES_SQL: &str = "DELETE FROM passkey_challenges WHERE rowid IN \
+    (SELECT rowid FROM passkey_challenges WHERE expires_at <= ?1 LIMIT ?4)";
+const PRUNE_PASSKEY_SIGNUPS_SQL: &str = "DELETE FROM passkey_signups WHERE rowid IN \
+    (SELECT rowid FROM passkey_signups WHERE created_at <= ?1 - ?6 LIMIT ?4)";
+
 /// Every statement of this module, for the query-plan check.
 pub const STATEMENTS: &[&str] = &[
     PRUNE_REFRESH_TOKENS_SQL,
@@ -60,6 +67,8 @@ pub const STATEMENTS: &[&str] = &[
     PRUNE_PENDING_FACTORS_SQL,
     PRUNE_OAUTH_STATES_SQL,
     PRUNE_OAUTH_CODES_SQL,
+    PRUNE_PASSKEY_CHALLENGES_SQL,
+    PRUNE_PASSKEY_SIGNUPS_SQL,
 ];
 
 /// What the cleanup keeps, in seconds.
@@ -84,6 +93,8 @@ pub struct Pruned {
     pub pending_factors: usize,
     pub oauth_states: usize,
     pub oauth_codes: usize,
+    pub passkey_challenges: usize,
+    pub passkey_signups: usize,
 }
 
 /// Deletes, in one transaction, at most `SLICE` rows of each kind.
@@ -116,5 +127,7 @@ pub async fn prune(db: &Db, now: i64, keep: Retention) -> Result<Pruned, ApiErro
         pending_factors: changes[7],
         oauth_states: changes[8],
         oauth_codes: changes[9],
+        passkey_challenges: changes[10],
+        passkey_signups: changes[11],
     })
 }

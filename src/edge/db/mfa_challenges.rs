@@ -25,6 +25,15 @@ const COMPLETE_SQL: &str = "UPDATE mfa_challenges SET used_by = ?2 \
     WHERE digest = ?1 AND used_by IS NULL AND expires_at > ?3 \
     AND EXISTS (SELECT 1 FROM totp_factors f \
       WHERE f.user_id = mfa_challenges.user_id AND f.last_used_by = ?2)";
+/// The challenge is used by this request (`?2`), whose passkey assertion its caller verified and
+/// whose passkey challenge it took (single use) in the same request.
+const COMPLETE_BY_PASSKEY_SQL: &str = "UPDATE mfa_challenges SET used_by = ?2 \
+    WHERE digest = ?1 AND used_by IS NULL AND expires_at > ?3";
+/// The account of a live, unused challenge with tries left, for the client that made it (asking
+/// for passkey options counts no try; the completion does).
+const PEEK_SQL: &str = "SELECT user_id FROM mfa_challenges \
+    WHERE digest = ?1 AND used_by IS NULL AND expires_at > ?2 AND tries < ?3 \
+      AND client = ?4 AND user_agent IS ?5";
 /// Its session starts, if this request used it and the password is still the one verified.
 const START_SESSION_SQL: &str =
     "INSERT INTO sessions (id, user_id, created_at, expires_at, user_agent) \
@@ -44,6 +53,8 @@ pub const STATEMENTS: &[&str] = &[
     CREATE_SQL,
     TRY_SQL,
     COMPLETE_SQL,
+    COMPLETE_BY_PASSKEY_SQL,
+    PEEK_SQL,
     START_SESSION_SQL,
     GIVE_BACK_SQL,
 ];
@@ -118,11 +129,45 @@ pub async fn try_once(
     Ok(rows(&results[0], "read mfa challenge")?.into_iter().next())
 }
 
+/// The account of the live challenge of `digest` made by `client`, without counting a try.
+pub async fn peek(
+    db: &Db,
+    digest: &str,
+    now: i64,
+    max_tries: i64,
+    client: &TryingClient<'_>,
+) -> Result<Option<i64>, ApiError> {
+    #[derive(Deserialize)]
+    struct Peeked {
+        user_id: i64,
+    }
+    let args = [
+        text(digest),
+        int(now),
+        int(max_tries),
+        text(client.address),
+        nullable_text(client.user_agent),
+    ];
+    let peeked: Option<Peeked> =
+        super::first(db, statement(db, PEEK_SQL, &args)?, "peek mfa challenge").await?;
+    Ok(peeked.map(|p| p.user_id))
+}
+
+/// How a completion proved the second factor.
+#[derive(Debug, Clone, Copy)]
+pub enum Proved {
+    /// A TOTP or recovery code, recorded under the marker in the same batch.
+    Code,
+    /// A passkey assertion, verified and its challenge taken before the batch.
+    Passkey,
+}
+
 /// The statements that use the challenge and start its session, for the batch that holds the
 /// proof made under `marker`; the second one's result has the session when it started.
 pub fn complete(
     db: &Db,
     digest: &str,
+    proved: Proved,
     marker: &str,
     now: i64,
     session_expires_at: i64,
@@ -133,8 +178,12 @@ pub fn complete(
         int(now),
         int(session_expires_at),
     ];
+    let using = match proved {
+        Proved::Code => COMPLETE_SQL,
+        Proved::Passkey => COMPLETE_BY_PASSKEY_SQL,
+    };
     Ok([
-        statement(db, COMPLETE_SQL, &args[..3])?,
+        statement(db, using, &args[..3])?,
         statement(db, START_SESSION_SQL, &args)?,
     ])
 }

@@ -12,6 +12,7 @@ pub mod mfa_challenges;
 pub mod oauth_codes;
 pub mod oauth_states;
 pub mod passkey_challenges;
+pub mod passkey_signups;
 pub mod passkeys;
 pub mod password_resets;
 pub mod sessions;
@@ -29,7 +30,7 @@ pub use d1::{batch, first, int, nullable_text, rows, statement, text, D1Figures,
 pub fn catalog() -> Vec<(&'static str, &'static str)> {
     let [issue, redeem] = password_resets::STATEMENTS;
     let [code_issue, notice, verify, change] = email_codes::STATEMENTS;
-    let modules: [(&'static str, &[&'static str]); 18] = [
+    let modules: [(&'static str, &[&'static str]); 19] = [
         ("account_deletion", account_deletion::STATEMENTS),
         ("email_codes", code_issue),
         ("email_codes", notice),
@@ -42,6 +43,7 @@ pub fn catalog() -> Vec<(&'static str, &'static str)> {
         ("oauth_codes", oauth_codes::STATEMENTS),
         ("oauth_states", oauth_states::STATEMENTS),
         ("passkey_challenges", passkey_challenges::STATEMENTS),
+        ("passkey_signups", passkey_signups::STATEMENTS),
         ("passkeys", passkeys::STATEMENTS),
         ("password_resets", issue),
         ("password_resets", redeem),

@@ -27,6 +27,8 @@ pub const TTL_SECONDS: i64 = 300;
 pub enum Ceremony {
     Register,
     Login,
+    /// The second step of a password sign-in (`/login/mfa/passkey`), for its account.
+    SecondFactor,
 }
 
 impl Ceremony {
@@ -34,6 +36,7 @@ impl Ceremony {
         match self {
             Self::Register => "register",
             Self::Login => "login",
+            Self::SecondFactor => "second_factor",
         }
     }
 }

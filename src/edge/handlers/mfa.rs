@@ -1,18 +1,19 @@
 //! `POST /mfa/totp/enroll`, `/mfa/totp/confirm`, `/mfa/totp/disable` and `POST /login/mfa`: an
 //! authenticator app as a second factor (RFC 6238), with recovery codes.
 
-use serde_json::{json, Value};
-use worker::{Request, Response};
+use serde_json::{json, Map, Value};
+use worker::{D1PreparedStatement, D1Result, Request, Response};
 
+use crate::core::config::Config;
 use crate::core::mfa_requests::{MfaConfirmation, MfaEnrollment, MfaLogin, MfaRemoval};
 use crate::core::recovery_code::{self, RecoveryCode};
 use crate::core::refresh_token::RefreshToken;
 use crate::core::totp::TotpSecret;
 use crate::core::{account_mail, random};
 use crate::edge::auth::principal;
-use crate::edge::db::mfa_challenges::TryingClient;
+use crate::edge::db::mfa_challenges::{Proved, Tried, TryingClient};
 use crate::edge::db::users::{self, Shown};
-use crate::edge::db::{batch, login_attempts, mfa_challenges, rows, sessions, totp_factors};
+use crate::edge::db::{batch, login_attempts, mfa_challenges, rows, sessions, totp_factors, Db};
 use crate::edge::error::ApiError;
 use crate::edge::handlers::session::user_agent;
 use crate::edge::handlers::session::{login_answer, Signed};
@@ -215,39 +216,90 @@ pub async fn login_mfa(mut req: Request, ctx: RouteContext) -> Result<Response, 
         .into_iter()
         .next()
         .ok_or(ApiError::Unauthorized)?;
+    let mut after = Vec::new();
+    if proof.recovery {
+        after.push(mfa_challenges::give_back(&db, &digest, &proof.marker)?);
+        after.push(totp_factors::recovery_left(&db, challenge.user_id)?);
+    }
+    let finish = TwoStep {
+        digest: &digest,
+        challenge: &challenge,
+        account: &account,
+        proved: Proved::Code,
+        marker: &proof.marker,
+    };
+    let (mut answer, results) = finish_two_step(config, &db, &finish, proof.statements, after, now)
+        .await?
+        // A wrong recovery code, a code taken in parallel, or a password reset meanwhile.
+        .ok_or(ApiError::InvalidMfaCode)?;
+    if proof.recovery {
+        let left = results.last().map(totp_factors::left).transpose()?;
+        answer.insert("recovery_codes_left".into(), Value::from(left.unwrap_or(0)));
+    }
+    Ok(json(200, &Value::Object(answer)))
+}
+
+/// A two-step sign-in whose second step was just proved.
+pub struct TwoStep<'a> {
+    pub digest: &'a str,
+    pub challenge: &'a Tried,
+    pub account: &'a Shown,
+    pub proved: Proved,
+    /// This request's marker: what its proof was recorded under, and what uses the challenge.
+    pub marker: &'a str,
+}
+
+/// The end of a two-step sign-in, however its second step was proved: in one batch after
+/// `before` (the proof's own statements) and before `after`, the challenge is used, its session
+/// starts with a first refresh token and the login's attempt count is released. The login answer
+/// and the results of `after`; `None` when the session did not start (the challenge used in
+/// parallel, the code not this request's, or the password reset meanwhile).
+pub async fn finish_two_step(
+    config: &Config,
+    db: &Db,
+    two_step: &TwoStep<'_>,
+    before: Vec<D1PreparedStatement>,
+    after: Vec<D1PreparedStatement>,
+    now: i64,
+) -> Result<Option<(Map<String, Value>, Vec<D1Result>)>, ApiError> {
+    let TwoStep {
+        digest,
+        challenge,
+        account,
+        proved,
+        marker,
+    } = two_step;
     let email = crate::core::email::Email::parse(&account.email)
         .map_err(|e| ApiError::internal("read account email", e.message))?;
     let client = crate::core::client_address::ClientAddress::from_stored(&challenge.client);
     let refresh = RefreshToken::generate();
-    let mut statements = proof.statements;
+    let mut statements = before;
     let started_at = statements.len() + 1;
     statements.extend(mfa_challenges::complete(
-        &db,
-        &digest,
-        &proof.marker,
+        db,
+        digest,
+        *proved,
+        marker,
         now,
         now + config.refresh_token_ttl,
     )?);
     statements.push(sessions::add_refresh_token(
-        &db,
+        db,
         &refresh.digest(),
         &challenge.session_id,
         now,
     )?);
     statements.extend(login_attempts::record_success(
-        &db,
+        db,
         &email,
         &client,
         &challenge.session_id,
     )?);
-    if proof.recovery {
-        statements.push(mfa_challenges::give_back(&db, &digest, &proof.marker)?);
-        statements.push(totp_factors::recovery_left(&db, challenge.user_id)?);
-    }
-    let results = batch(&db, statements, "complete mfa login").await?;
+    let tail = after.len();
+    statements.extend(after);
+    let mut results = batch(db, statements, "complete two-step sign-in").await?;
     if !mfa_challenges::started(&results[started_at])? {
-        // A wrong recovery code, a code taken in parallel, or a password reset meanwhile.
-        return Err(ApiError::InvalidMfaCode);
+        return Ok(None);
     }
     let signed = Signed {
         user_id: account.id,
@@ -255,18 +307,15 @@ pub async fn login_mfa(mut req: Request, ctx: RouteContext) -> Result<Response, 
         name: account.name.as_deref(),
         email_verified: account.email_verified_at.is_some(),
     };
-    let mut answer = login_answer(
+    let answer = login_answer(
         config,
         &signed,
         &challenge.session_id,
         refresh.expose(),
         now,
     );
-    if proof.recovery {
-        let left = results.last().map(totp_factors::left).transpose()?;
-        answer.insert("recovery_codes_left".into(), Value::from(left.unwrap_or(0)));
-    }
-    Ok(json(200, &Value::Object(answer)))
+    let after_results = results.split_off(results.len() - tail);
+    Ok(Some((answer, after_results)))
 }
 
 /// The URI as an SVG QR code (error correction M), for the page that shows it; `None` if the

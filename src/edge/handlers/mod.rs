@@ -8,6 +8,8 @@ pub mod jwks;
 pub mod mfa;
 pub mod oauth;
 pub mod openapi;
+pub mod passkey_factor;
+pub mod passkey_sign_up;
 pub mod passkeys;
 pub mod password_reset;
 pub mod profile;

@@ -4,7 +4,7 @@
 //! `PublicKeyCredential.toJSON()` (base64url fields); `core/webauthn.rs` checks them. A passkey
 //! with user verification is two factors, so its sign-in skips the TOTP step.
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use worker::{Request, Response};
 
 use crate::core::body::Body;
@@ -28,7 +28,7 @@ use crate::edge::state::{now, State};
 
 /// The COSE algorithms we verify, in order of preference: ES256 (every platform), EdDSA, RS256
 /// (Windows Hello).
-const ALGORITHMS: [i64; 3] = [-7, -8, -257];
+pub const ALGORITHMS: [i64; 3] = [-7, -8, -257];
 
 /// Registration, step 1 (signed in): the options for `navigator.credentials.create()`. The
 /// password is asked again (and a current code once a factor is on), as for every factor, and
@@ -71,22 +71,14 @@ pub async fn register_options(mut req: Request, ctx: RouteContext) -> Result<Res
         .into_iter()
         .map(|id| json!({"type": "public-key", "id": id}))
         .collect();
+    let user = json!({
+        "id": user_handle(principal.user_id),
+        "name": account.email,
+        "displayName": account.name.unwrap_or_else(|| account.email.clone()),
+    });
     Ok(json(
         200,
-        &json!({
-            "challenge": challenge,
-            "rp": {"id": rp.rp_id, "name": rp.rp_name},
-            "user": {
-                "id": user_handle(principal.user_id),
-                "name": account.email,
-                "displayName": account.name.unwrap_or_else(|| account.email.clone()),
-            },
-            "pubKeyCredParams": ALGORITHMS.map(|alg| json!({"type": "public-key", "alg": alg})),
-            "timeout": passkey_challenges::TTL_SECONDS * 1000,
-            "excludeCredentials": exclude,
-            "authenticatorSelection": {"residentKey": "required", "userVerification": "required"},
-            "attestation": "none",
-        }),
+        &Value::Object(creation_options(&rp, &challenge, user, exclude)),
     ))
 }
 
@@ -97,12 +89,7 @@ pub async fn register(mut req: Request, ctx: RouteContext) -> Result<Response, A
     let principal = principal(&req, &ctx.data, now)?;
     let body = read_body(&mut req).await?;
     let credential = Credential::parse(&body, "attestationObject")?;
-    let name = match body.optional_string("name")? {
-        Some(name) => crate::core::name::Name::parse("name", name)?
-            .into_stored()
-            .unwrap_or_else(|| "Passkey".to_owned()),
-        None => "Passkey".to_owned(),
-    };
+    let name = passkey_name(&body)?;
     let db = ctx.data.database(&ctx.env)?;
     let challenge = credential.challenge()?;
     passkey_challenges::take(&db, &digest_of(&challenge), Stored::Register, now)
@@ -113,22 +100,11 @@ pub async fn register(mut req: Request, ctx: RouteContext) -> Result<Response, A
             message: "The registration challenge is unknown, used or expired; ask for new options"
                 .into(),
         })?;
-    let verified = webauthn::verify_registration(
-        &credential.client_data_json,
-        &credential.second,
-        &challenge,
-        &rp_of(&rp),
-        true,
-    )
-    .map_err(|e| refused(&ctx.data, e))?;
-    let id = base64url(&verified.credential_id);
-    if id != credential.id {
-        return Err(ApiError::PasskeyRefused {
-            reason: "credential_id",
-            message: "The credential id does not match the authenticator data".into(),
-        });
-    }
-    let aaguid: String = verified.aaguid.iter().map(|b| format!("{b:02x}")).collect();
+    let Registered {
+        id,
+        verified,
+        aaguid,
+    } = check_registration(&ctx.data, &rp, &credential, &challenge)?;
     let added = passkeys::add(
         &db,
         &NewPasskey {
@@ -211,27 +187,15 @@ pub async fn login(mut req: Request, ctx: RouteContext) -> Result<Response, ApiE
     let stored = passkeys::find(&db, &credential.id)
         .await?
         .ok_or(ApiError::Unauthorized)?;
-    let public_key = base64url_decode(&stored.public_key)
-        .ok_or_else(|| ApiError::internal("read passkey", "stored key is not base64url"))?;
-    let assertion = webauthn::verify_assertion(
-        &credential.client_data_json,
-        &credential.second,
+    let assertion = check_assertion(
+        &ctx.data,
+        &rp,
+        &credential,
         &signature,
-        &public_key,
+        &stored,
         &challenge,
-        &rp_of(&rp),
-        u32::try_from(stored.sign_count).unwrap_or(u32::MAX),
         true,
-    )
-    .map_err(|e| refused(&ctx.data, e))?;
-    // §7.2 step 18: a credential's backup eligibility never changes.
-    if assertion.backup_eligible != (stored.backup_eligible != 0) {
-        return Err(ApiError::PasskeyRefused {
-            reason: "backup_eligibility_changed",
-            message: "The authenticator reports a backup eligibility other than at registration"
-                .into(),
-        });
-    }
+    )?;
     let account = users::credentials_by_id(&db, stored.user_id)
         .await?
         .ok_or(ApiError::Unauthorized)?;
@@ -254,6 +218,114 @@ pub async fn login(mut req: Request, ctx: RouteContext) -> Result<Response, ApiE
         second_factor_done: assertion.user_verified,
     };
     start_session(&req, &ctx.data.config, &db, &account, start, now).await
+}
+
+/// A registration response checked: the credential's id (base64url), what the authenticator
+/// said, and its AAGUID in hex.
+pub struct Registered {
+    pub id: String,
+    pub verified: webauthn::NewCredential,
+    pub aaguid: String,
+}
+
+/// Checks a registration response to `challenge`, with user verification required (the passkey
+/// stands for two factors).
+pub fn check_registration(
+    state: &State,
+    rp: &PasskeyConfig,
+    credential: &Credential,
+    challenge: &str,
+) -> Result<Registered, ApiError> {
+    let verified = webauthn::verify_registration(
+        &credential.client_data_json,
+        &credential.second,
+        challenge,
+        &rp_of(rp),
+        true,
+    )
+    .map_err(|e| refused(state, e))?;
+    let id = base64url(&verified.credential_id);
+    if id != credential.id {
+        return Err(ApiError::PasskeyRefused {
+            reason: "credential_id",
+            message: "The credential id does not match the authenticator data".into(),
+        });
+    }
+    let aaguid = verified.aaguid.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(Registered {
+        id,
+        verified,
+        aaguid,
+    })
+}
+
+/// The name a new passkey is stored under: the body's `name`, or "Passkey".
+pub fn passkey_name(body: &Body) -> Result<String, ApiError> {
+    Ok(match body.optional_string("name")? {
+        Some(name) => crate::core::name::Name::parse("name", name)?
+            .into_stored()
+            .unwrap_or_else(|| DEFAULT_NAME.to_owned()),
+        None => DEFAULT_NAME.to_owned(),
+    })
+}
+
+const DEFAULT_NAME: &str = "Passkey";
+
+/// The creation options of `navigator.credentials.create()` for `user`.
+pub fn creation_options(
+    rp: &PasskeyConfig,
+    challenge: &str,
+    user: Value,
+    exclude: Vec<Value>,
+) -> Map<String, Value> {
+    let Value::Object(map) = json!({
+        "challenge": challenge,
+        "rp": {"id": rp.rp_id, "name": rp.rp_name},
+        "user": user,
+        "pubKeyCredParams": ALGORITHMS.map(|alg| json!({"type": "public-key", "alg": alg})),
+        "timeout": passkey_challenges::TTL_SECONDS * 1000,
+        "excludeCredentials": exclude,
+        "authenticatorSelection": {"residentKey": "required", "userVerification": "required"},
+        "attestation": "none",
+    }) else {
+        unreachable!("a JSON object literal")
+    };
+    map
+}
+
+/// Checks an assertion against its stored credential (`user_verified`: whether the ceremony asked
+/// for user verification); the counter is the caller's to record.
+pub fn check_assertion(
+    state: &State,
+    rp: &PasskeyConfig,
+    credential: &Credential,
+    signature: &[u8],
+    stored: &passkeys::Stored,
+    challenge: &str,
+    user_verified: bool,
+) -> Result<webauthn::Assertion, ApiError> {
+    let public_key = base64url_decode(&stored.public_key)
+        .ok_or_else(|| ApiError::internal("read passkey", "stored key is not base64url"))?;
+    let assertion = webauthn::verify_assertion(
+        &credential.client_data_json,
+        &credential.second,
+        signature,
+        &public_key,
+        challenge,
+        &rp_of(rp),
+        u32::try_from(stored.sign_count).unwrap_or(u32::MAX),
+        user_verified,
+    )
+    .map_err(|e| refused(state, e))?;
+    // §7.2 step 18: a credential's backup eligibility never changes.
+    if assertion.backup_eligible != (stored.backup_eligible != 0) {
+        return Err(ApiError::PasskeyRefused {
+            reason: "backup_eligibility_changed",
+            message: "The authenticator reports a backup eligibility other than at registration"
+                .into(),
+        });
+    }
+    Ok(assertion)
 }
 
 /// `GET /passkeys`: the caller's passkeys.
@@ -285,7 +357,7 @@ pub async fn rename(mut req: Request, ctx: RouteContext) -> Result<Response, Api
     let body = read_body(&mut req).await?;
     let name = crate::core::name::Name::parse("name", body.string("name")?)?
         .into_stored()
-        .unwrap_or_else(|| "Passkey".to_owned());
+        .unwrap_or_else(|| DEFAULT_NAME.to_owned());
     let id = ctx.id().ok_or(ApiError::NotFound)?.to_owned();
     let db = ctx.data.database(&ctx.env)?;
     users::account_by_session(&db, &principal, now)
@@ -312,15 +384,15 @@ pub async fn delete(req: Request, ctx: RouteContext) -> Result<Response, ApiErro
 }
 
 /// The fields of a `PublicKeyCredential.toJSON()` that every ceremony has, decoded.
-struct Credential {
-    id: String,
-    client_data_json: Vec<u8>,
+pub struct Credential {
+    pub id: String,
+    pub client_data_json: Vec<u8>,
     /// `attestationObject` (registration) or `authenticatorData` (sign-in).
-    second: Vec<u8>,
+    pub second: Vec<u8>,
 }
 
 impl Credential {
-    fn parse(body: &Body, second: &'static str) -> Result<Self, ApiError> {
+    pub fn parse(body: &Body, second: &'static str) -> Result<Self, ApiError> {
         let credential = body
             .value("credential")
             .ok_or_else(|| ApiError::from(Violation::missing("credential")))?;
@@ -357,7 +429,7 @@ impl Credential {
         })
     }
 
-    fn field(&self, body: &Body, field: &'static str) -> Result<Vec<u8>, ApiError> {
+    pub fn field(&self, body: &Body, field: &'static str) -> Result<Vec<u8>, ApiError> {
         let text = body
             .value("credential")
             .and_then(|c| c["response"][field].as_str())
@@ -376,7 +448,7 @@ impl Credential {
 
     /// The challenge the browser signed, read from clientDataJSON to find the ceremony (the
     /// full check of clientDataJSON is `core/webauthn.rs`'s).
-    fn challenge(&self) -> Result<String, ApiError> {
+    pub fn challenge(&self) -> Result<String, ApiError> {
         serde_json::from_slice::<Value>(&self.client_data_json)
             .ok()
             .and_then(|data| data["challenge"].as_str().map(str::to_owned))
@@ -387,7 +459,7 @@ impl Credential {
     }
 }
 
-fn relying_party(state: &State) -> Result<PasskeyConfig, ApiError> {
+pub fn relying_party(state: &State) -> Result<PasskeyConfig, ApiError> {
     match &state.config.passkeys {
         Ok(Some(rp)) => Ok(rp.clone()),
         // Passkeys are off: their routes do not exist.
@@ -396,7 +468,7 @@ fn relying_party(state: &State) -> Result<PasskeyConfig, ApiError> {
     }
 }
 
-fn rp_of(config: &PasskeyConfig) -> RelyingParty {
+pub fn rp_of(config: &PasskeyConfig) -> RelyingParty {
     RelyingParty {
         id: config.rp_id.clone(),
         origins: config.origins.clone(),
@@ -405,7 +477,7 @@ fn rp_of(config: &PasskeyConfig) -> RelyingParty {
 
 /// A refused ceremony: logged with its reason (a sign-count regression is worth an operator's
 /// look: a cloned authenticator), answered with what was expected.
-fn refused(state: &State, error: webauthn::WebAuthnError) -> ApiError {
+pub fn refused(state: &State, error: webauthn::WebAuthnError) -> ApiError {
     state
         .log
         .event(Level::Warn, format!("passkey refused: {error}"));
@@ -416,6 +488,6 @@ fn refused(state: &State, error: webauthn::WebAuthnError) -> ApiError {
 }
 
 /// The WebAuthn user handle of an account: its id as 8 bytes, base64url (no personal data).
-fn user_handle(user_id: i64) -> String {
+pub fn user_handle(user_id: i64) -> String {
     base64url(&user_id.to_be_bytes())
 }

@@ -1,0 +1,158 @@
+//! `POST /login/mfa/passkey/options` and `POST /login/mfa/passkey`: a passkey as the second step
+//! of a password sign-in, in place of a TOTP code. The `mfa_token` of the password step binds
+//! it, with its rules (single use, tries, expiry, the client that made it); the passkey
+//! challenge is bound to the token's account and taken once. Presence is enough here (the
+//! password was the first factor), so user verification is preferred, not required.
+
+use serde_json::{json, Value};
+use worker::{Request, Response};
+
+use crate::core::random::{self, base64url};
+use crate::core::refresh_token::{digest_of, RefreshToken};
+use crate::core::violation::Violation;
+use crate::edge::db::mfa_challenges::{self, Proved, TryingClient};
+use crate::edge::db::passkey_challenges::{self, Ceremony};
+use crate::edge::db::{passkeys, users, Db};
+use crate::edge::error::ApiError;
+use crate::edge::handlers::mfa::{finish_two_step, TwoStep};
+use crate::edge::handlers::passkeys::{check_assertion, relying_party, Credential};
+use crate::edge::handlers::session::user_agent;
+use crate::edge::http::{client_address, json, read_body};
+use crate::edge::routes::RouteContext;
+use crate::edge::state::now;
+
+/// Step 1, `{mfa_token}`: the options for `navigator.credentials.get()`, listing the account's
+/// passkeys. Counts no try at the token.
+pub async fn options(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    let rp = relying_party(&ctx.data)?;
+    let body = read_body(&mut req).await?;
+    let digest = mfa_digest(body.string("mfa_token")?)?;
+    let now = now();
+    let db = ctx.data.database(&ctx.env)?;
+    let address = client_address(&req);
+    let agent = user_agent(&req);
+    let trying = TryingClient {
+        address: address.as_str(),
+        user_agent: agent.as_deref(),
+    };
+    let max_tries = ctx.data.config.otp_max_attempts;
+    let user_id = mfa_challenges::peek(&db, &digest, now, max_tries, &trying)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    ctx.data.log.set_user(user_id);
+    let ids = passkeys::ids(&db, user_id).await?;
+    if ids.is_empty() {
+        return Err(ApiError::PasskeyRefused {
+            reason: "no_passkey",
+            message: "This account has no passkey; use a code from the authenticator app".into(),
+        });
+    }
+    let challenge = base64url(&random::bytes::<32>());
+    let stored = digest_of(&challenge);
+    passkey_challenges::create(
+        &db,
+        &stored,
+        Ceremony::SecondFactor,
+        Some(user_id),
+        None,
+        now,
+    )
+    .await?;
+    let allow: Vec<Value> = ids
+        .into_iter()
+        .map(|id| json!({"type": "public-key", "id": id}))
+        .collect();
+    Ok(json(
+        200,
+        &json!({
+            "challenge": challenge,
+            "rpId": rp.rp_id,
+            "timeout": passkey_challenges::TTL_SECONDS * 1000,
+            "userVerification": "preferred",
+            "allowCredentials": allow,
+        }),
+    ))
+}
+
+/// Step 2, `{mfa_token, credential}`: the assertion of one of the account's passkeys completes
+/// the sign-in, as a code would at `/login/mfa`.
+pub async fn complete(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    let rp = relying_party(&ctx.data)?;
+    let config = &ctx.data.config;
+    let body = read_body(&mut req).await?;
+    let digest = mfa_digest(body.string("mfa_token")?)?;
+    let credential = Credential::parse(&body, "authenticatorData")?;
+    let signature = credential.field(&body, "signature")?;
+    let challenge = credential.challenge()?;
+    let now = now();
+    let db = ctx.data.database(&ctx.env)?;
+    let address = client_address(&req);
+    let agent = user_agent(&req);
+    let trying = TryingClient {
+        address: address.as_str(),
+        user_agent: agent.as_deref(),
+    };
+    let tried = mfa_challenges::try_once(&db, &digest, now, config.otp_max_attempts, &trying)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    ctx.data.log.set_user(tried.user_id);
+    passkey_challenges::take(&db, &digest_of(&challenge), Ceremony::SecondFactor, now)
+        .await?
+        .filter(|taken| taken.user_id == Some(tried.user_id))
+        .ok_or(ApiError::PasskeyRefused {
+            reason: "challenge",
+            message: "The sign-in challenge is unknown, used or expired; ask for new options"
+                .into(),
+        })?;
+    let stored = passkeys::find(&db, &credential.id)
+        .await?
+        .filter(|stored| stored.user_id == tried.user_id)
+        .ok_or(ApiError::PasskeyRefused {
+            reason: "unknown_credential",
+            message: "This passkey is not one of this account's".into(),
+        })?;
+    let assertion = check_assertion(
+        &ctx.data,
+        &rp,
+        &credential,
+        &signature,
+        &stored,
+        &challenge,
+        false,
+    )?;
+    if !passkeys::record_use(&db, &stored, assertion.sign_count, assertion.backed_up, now).await? {
+        // A parallel use of the same assertion moved the counter first.
+        return Err(ApiError::Unauthorized);
+    }
+    let account = shown(&db, tried.user_id).await?;
+    let marker = random::identifier();
+    let two_step = TwoStep {
+        digest: &digest,
+        challenge: &tried,
+        account: &account,
+        proved: Proved::Passkey,
+        marker: &marker,
+    };
+    let (answer, _) = finish_two_step(config, &db, &two_step, Vec::new(), Vec::new(), now)
+        .await?
+        // Used in parallel, or the password reset meanwhile.
+        .ok_or(ApiError::Unauthorized)?;
+    Ok(json(200, &Value::Object(answer)))
+}
+
+/// The stored digest of an `mfa_token` (an opaque token of the refresh token's shape).
+fn mfa_digest(raw: &str) -> Result<String, ApiError> {
+    if raw.is_empty() {
+        return Err(Violation::missing("mfa_token").into());
+    }
+    Ok(RefreshToken::parse(raw)
+        .ok_or(ApiError::Unauthorized)?
+        .digest())
+}
+
+async fn shown(db: &Db, user_id: i64) -> Result<users::Shown, ApiError> {
+    let statement = users::shown(db, user_id)?;
+    crate::edge::db::first(db, statement, "read account")
+        .await?
+        .ok_or(ApiError::Unauthorized)
+}
