@@ -4,7 +4,7 @@
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { createServer } from "node:net";
+import { freePort } from "./support/ports.mjs";
 import { appsClosedAfter, uniqueEmail, STRONG_PASSWORD } from "./support/app.mjs";
 import { startOidcProvider } from "./support/oidc.mjs";
 import { startGitHubStandIn } from "./support/github.mjs";
@@ -15,16 +15,6 @@ const APP_RETURN = "https://app.example/auth/done";
 const stopping = [];
 after(() => Promise.all(stopping.map((s) => s.close())));
 
-/** A free local port, so the provider can know our callback before the worker starts. */
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const pkce = () => {
   const verifier = randomBytes(32).toString("base64url");

@@ -120,6 +120,44 @@ pub fn second_factor_changed(to: &Email, on: bool) -> Message {
     )
 }
 
+/// Sent when the service's operator removed the account's second factors (a lost phone).
+pub fn factors_removed_by_operator(to: &Email, passkeys: bool) -> Message {
+    let what = if passkeys {
+        "its two-step sign-in and its passkeys were removed"
+    } else {
+        "its two-step sign-in was turned off"
+    };
+    notice(
+        to,
+        "Support removed your second factor",
+        &[
+            format!(
+                "At your request to support, the account {}: {what}.",
+                to.as_str()
+            ),
+            "Sign in with your password, and turn two-step sign-in on again from your account."
+                .to_owned(),
+            "If you did not ask for this, reply to this mail or contact support at once."
+                .to_owned(),
+        ],
+    )
+}
+
+/// Sent after the service's operator deleted an account.
+pub fn account_deleted_by_operator(to: &Email) -> Message {
+    notice(
+        to,
+        "Your account was deleted",
+        &[
+            format!(
+                "The service's operator deleted the account {} and everything stored with it.",
+                to.as_str()
+            ),
+            "You can sign up again with this address.".to_owned(),
+        ],
+    )
+}
+
 fn with_code(
     to: &Email,
     subject: String,

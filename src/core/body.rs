@@ -39,6 +39,11 @@ impl Body {
         self.0.get(field).filter(|v| !v.is_null())
     }
 
+    /// The field's value as sent, `null` included (for fields where `null` means "clear").
+    pub fn raw(&self, field: &str) -> Option<&Value> {
+        self.0.get(field)
+    }
+
     pub fn optional_string(&self, field: &'static str) -> Result<Option<&str>, Violation> {
         match self.value(field) {
             None => Ok(None),

@@ -1,5 +1,6 @@
 //! Configuration: every setting of `API.md`, read once from the worker's bindings into a typed value.
 
+use crate::core::admin_keys::AdminKeys;
 use crate::core::keys::Keyring;
 use crate::core::login_lockout::LockoutLimits;
 use crate::core::oauth_config::OAuthConfig;
@@ -97,6 +98,11 @@ pub struct Config {
     /// The issuer authenticator apps show beside a TOTP code (`TOTP_ISSUER`).
     pub totp_issuer: String,
     pub hibp_api_base: String,
+    /// The operator's API keys (`ADMIN_API_KEYS`); `None`: the admin routes do not exist. A bad
+    /// setting fails only the admin routes.
+    pub admin_keys: Result<Option<AdminKeys>, ConfigError>,
+    /// How long the security event trail is kept (`EVENT_RETENTION_DAYS`), in seconds.
+    pub event_retention: i64,
 }
 
 /// A setting that is missing or wrong. Names the variable, never its value.
@@ -228,6 +234,8 @@ impl Config {
                 .text("HIBP_API_BASE", "https://api.pwnedpasswords.com")
                 .trim_end_matches('/')
                 .to_owned(),
+            admin_keys: AdminKeys::parse(setting.get("ADMIN_API_KEYS").as_deref()),
+            event_retention: setting.seconds("EVENT_RETENTION_DAYS", 90, 1)? * 86_400,
         })
     }
 }

@@ -44,6 +44,15 @@ impl LockoutLimits {
     }
 }
 
+impl LockoutLimits {
+    /// Whether this refused attempt is the one that started a lockout (the first over a limit),
+    /// so the event trail records a lockout once, not every refusal during it.
+    pub fn begins(&self, pair: &AttemptCount, account: Option<&AttemptCount>) -> bool {
+        pair.attempts == self.per_client + 1
+            || account.is_some_and(|a| a.attempts == self.per_account + 1)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

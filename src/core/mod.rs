@@ -3,6 +3,8 @@
 pub mod access_token;
 pub mod account_mail;
 pub mod account_requests;
+pub mod admin_keys;
+pub mod admin_requests;
 pub mod body;
 pub mod breached;
 pub mod client_address;
@@ -27,6 +29,7 @@ pub mod refresh_token;
 pub mod requests;
 pub mod secret;
 pub mod secret_box;
+pub mod security_event;
 pub mod token_keys;
 pub mod totp;
 pub mod user_agent;

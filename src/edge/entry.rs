@@ -1,6 +1,8 @@
 //! The `fetch` entry: configuration, the request log, the flood shield, CORS, and routing
 //! (`routes.rs`).
 
+use std::rc::Rc;
+
 use worker::{event, Context, Env, Method, Request, Response};
 
 use crate::edge::error::ApiError;
@@ -34,8 +36,9 @@ pub async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
             } else {
                 let state = State {
                     config: config.clone(),
-                    ctx,
+                    ctx: Rc::new(ctx),
                     log: log.clone(),
+                    events: Rc::default(),
                 };
                 route(req, env, state, &log).await
             };
@@ -82,7 +85,18 @@ async fn route(req: Request, env: Env, state: State, log: &RequestLog) -> Respon
             };
             match refused {
                 Some(refused) => Err(refused),
-                None => routes::call(endpoint, req, state, env, param).await,
+                None => {
+                    let events = state.events.clone();
+                    let ctx = state.ctx.clone();
+                    let answer = routes::call(endpoint, req, state, env.clone(), param).await;
+                    // After the answer: its timing tells nothing (a failed login of a known
+                    // account writes an event, an unknown email's does not), and nothing waits.
+                    if events.any() {
+                        let db = state::database(&env, log.d1()).ok();
+                        ctx.wait_until(async move { events.flush(db).await });
+                    }
+                    answer
+                }
             }
         }
         Found::WrongMethod { allow } => Err(ApiError::MethodNotAllowed { allow }),

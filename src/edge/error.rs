@@ -19,6 +19,8 @@ pub enum ApiError {
     InvalidOtp,
     /// An emailed verification or email-change code that is wrong, used, expired or spent.
     InvalidCode,
+    /// An operator disabled the account (the admin API).
+    AccountDisabled,
     /// The right password, but the address is unverified and `REQUIRE_EMAIL_VERIFICATION` is on;
     /// the answer carries a `verification_token` (`core/verification_token.rs`).
     EmailNotVerified {
@@ -93,6 +95,11 @@ impl ApiError {
             ),
             Self::InvalidOtp => (400, "invalid_otp", "Invalid or expired OTP".into()),
             Self::InvalidCode => (400, "invalid_code", "Invalid or expired code".into()),
+            Self::AccountDisabled => (
+                403,
+                "account_disabled",
+                "This account is disabled; its operator can enable it".into(),
+            ),
             Self::EmailNotVerified { .. } => (
                 403,
                 "email_not_verified",

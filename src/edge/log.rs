@@ -98,6 +98,8 @@ pub struct RequestLog {
     started_ms: f64,
     route: Cell<&'static str>,
     user_id: Cell<Option<i64>>,
+    /// The id of the admin key that authenticated the request (never the key).
+    admin_key: RefCell<Option<String>>,
     failure: RefCell<Option<(&'static str, Option<String>)>>,
     d1: Rc<D1Meter>,
 }
@@ -117,6 +119,7 @@ impl RequestLog {
             started_ms: Date::now().as_millis() as f64,
             route: Cell::new("unmatched"),
             user_id: Cell::new(None),
+            admin_key: RefCell::new(None),
             failure: RefCell::new(None),
             d1: Rc::new(D1Meter::default()),
         })
@@ -139,6 +142,10 @@ impl RequestLog {
     /// The user the request acts for, once a token or a password proved it.
     pub fn set_user(&self, user_id: i64) {
         self.user_id.set(Some(user_id));
+    }
+
+    pub fn set_admin_key(&self, id: &str) {
+        *self.admin_key.borrow_mut() = Some(id.to_owned());
     }
 
     /// Remembers the error the request was answered with: its code, and for a server error its
@@ -168,6 +175,9 @@ impl RequestLog {
         fields.insert("duration_ms".into(), json!(duration.max(0.0) as u64));
         if let Some(user_id) = self.user_id.get() {
             fields.insert("user_id".into(), json!(user_id));
+        }
+        if let Some(key) = self.admin_key.borrow().as_ref() {
+            fields.insert("admin_key".into(), Value::String(key.clone()));
         }
         if let Some((code, cause)) = self.failure.borrow().as_ref() {
             fields.insert("error".into(), Value::String((*code).into()));

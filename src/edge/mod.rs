@@ -5,6 +5,7 @@ pub mod breach_check;
 pub mod db;
 pub mod entry;
 pub mod error;
+pub mod events;
 pub mod handlers;
 pub mod http;
 pub mod log;

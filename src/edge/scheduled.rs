@@ -35,6 +35,7 @@ pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) 
                 login_idle: THROTTLE_IDLE_SECONDS,
                 login_lockout: config.login_lockout,
                 code_events: FAILURE_WINDOW_SECONDS,
+                security_events: config.event_retention,
             };
             prune(&db, now(), keep).await
         }
@@ -60,6 +61,7 @@ pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) 
                     "oauth_codes": p.oauth_codes,
                     "passkey_challenges": p.passkey_challenges,
                     "passkey_signups": p.passkey_signups,
+                    "security_events": p.security_events,
                 }),
             );
             fields.insert("d1".into(), json!(d1));

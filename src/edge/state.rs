@@ -8,6 +8,7 @@ use worker::{Context, Date, Env};
 use crate::core::config::{AllowedOrigins, Config, ConfigError};
 use crate::edge::db::{D1Meter, Db};
 use crate::edge::error::ApiError;
+use crate::edge::events::Events;
 use crate::edge::log::RequestLog;
 
 thread_local! {
@@ -41,9 +42,12 @@ pub fn allowed_origins(env: &Env) -> AllowedOrigins {
 /// The data every route handler receives.
 pub struct State {
     pub config: Rc<Config>,
-    pub ctx: Context,
+    /// Shared with the entry, which hands the request's security events to `wait_until` too.
+    pub ctx: Rc<Context>,
     /// This request's log line, which the handlers add to (user id, D1 work).
     pub log: Rc<RequestLog>,
+    /// This request's security events, stored once the handler has answered.
+    pub events: Rc<Events>,
 }
 
 impl State {

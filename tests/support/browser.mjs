@@ -3,13 +3,13 @@
 // origin the worker's CORS allows: the built web client, a test page, and the example app.
 import { chromium } from "playwright-core";
 import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildClient } from "../../client/build.mjs";
 import { startStatic } from "../../scripts/static-server.mjs";
 import { spawnApp } from "./app.mjs";
+export { freePort } from "./ports.mjs";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const ARTIFACTS = `${ROOT}tests/artifacts`;
@@ -136,16 +136,6 @@ export async function virtualAuthenticator(page) {
 }
 
 /** A free local port: the worker's, fixed before it starts, so an OpenID provider can know its callback. */
-export function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /**
  * Clicks through the test OpenID provider's pages (tests/support/oidc.mjs) in `page`: signs in as
  * `login` when it asks, then allows (or with `consent: false` cancels). A provider that remembers

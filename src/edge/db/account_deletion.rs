@@ -4,6 +4,8 @@
 
 use serde::Deserialize;
 
+use wasm_bindgen::JsValue;
+
 use super::{batch, int, rows, statement, text, Db};
 use crate::core::access_token::Principal;
 use crate::edge::error::ApiError;
@@ -57,8 +59,16 @@ const DELETE_PASSKEYS_SQL: &str = "DELETE FROM passkeys WHERE user_id = ?2 \
 const DELETE_PASSKEY_CHALLENGES_SQL: &str = "DELETE FROM passkey_challenges WHERE user_id = ?2 \
     AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?2)";
 
-const DELETE_BATCH: [&str; 15] = [
-    DELETE_ACCOUNT_SQL,
+/// 11. Its security events, except webhook events not yet on the queue (they still go out).
+const DELETE_SECURITY_EVENTS_SQL: &str = "DELETE FROM security_events WHERE user_id = ?2 \
+    AND (webhook IS NULL OR queued_at IS NOT NULL) \
+    AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?2)";
+
+/// 1, for the admin API: the account, whatever its sessions and password.
+const ADMIN_DELETE_ACCOUNT_SQL: &str = "DELETE FROM users WHERE id = ?2 RETURNING id";
+
+/// Steps 2 to 11, after either first step.
+const CHILDREN: [&str; 15] = [
     DELETE_REFRESH_TOKENS_SQL,
     DELETE_SESSIONS_SQL,
     DELETE_PASSWORD_RESETS_SQL,
@@ -73,10 +83,29 @@ const DELETE_BATCH: [&str; 15] = [
     DELETE_OAUTH_STATES_SQL,
     DELETE_PASSKEYS_SQL,
     DELETE_PASSKEY_CHALLENGES_SQL,
+    DELETE_SECURITY_EVENTS_SQL,
 ];
 
 /// Every statement of this module, for the query-plan check.
-pub const STATEMENTS: &[&str] = &DELETE_BATCH;
+pub const STATEMENTS: &[&str] = &[
+    DELETE_ACCOUNT_SQL,
+    ADMIN_DELETE_ACCOUNT_SQL,
+    DELETE_REFRESH_TOKENS_SQL,
+    DELETE_SESSIONS_SQL,
+    DELETE_PASSWORD_RESETS_SQL,
+    DELETE_EMAIL_CODES_SQL,
+    DELETE_CODE_EVENTS_SQL,
+    DELETE_TOTP_FACTORS_SQL,
+    DELETE_RECOVERY_CODES_SQL,
+    DELETE_MFA_CHALLENGES_SQL,
+    DELETE_LOGIN_ATTEMPTS_SQL,
+    DELETE_IDENTITIES_SQL,
+    DELETE_OAUTH_CODES_SQL,
+    DELETE_OAUTH_STATES_SQL,
+    DELETE_PASSKEYS_SQL,
+    DELETE_PASSKEY_CHALLENGES_SQL,
+    DELETE_SECURITY_EVENTS_SQL,
+];
 
 /// Deletes the caller's account and everything it owns, provided the session is live and the
 /// password hash is still `verified_hash`. Returns whether the account was deleted. One batch:
@@ -88,11 +117,6 @@ pub async fn delete(
     verified_hash: &str,
     now: i64,
 ) -> Result<bool, ApiError> {
-    #[derive(Deserialize)]
-    struct Deleted {
-        #[allow(dead_code)]
-        id: i64,
-    }
     let args = [
         text(&principal.session_id),
         int(principal.user_id),
@@ -100,9 +124,29 @@ pub async fn delete(
         text(verified_hash),
         text(email),
     ];
-    let statements = DELETE_BATCH
-        .into_iter()
-        .map(|sql| statement(db, sql, &args))
+    delete_with(db, DELETE_ACCOUNT_SQL, &args).await
+}
+
+/// Deletes account `user_id` and everything it owns, for the admin API; whether it existed.
+pub async fn delete_by_admin(
+    db: &Db,
+    user_id: i64,
+    email: &str,
+    now: i64,
+) -> Result<bool, ApiError> {
+    let args = [text(""), int(user_id), int(now), text(""), text(email)];
+    delete_with(db, ADMIN_DELETE_ACCOUNT_SQL, &args).await
+}
+
+async fn delete_with(db: &Db, first: &'static str, args: &[JsValue; 5]) -> Result<bool, ApiError> {
+    #[derive(Deserialize)]
+    struct Deleted {
+        #[allow(dead_code)]
+        id: i64,
+    }
+    let statements = std::iter::once(first)
+        .chain(CHILDREN)
+        .map(|sql| statement(db, sql, args))
         .collect::<Result<Vec<_>, _>>()?;
     let results = batch(db, statements, "delete account").await?;
     Ok(!rows::<Deleted>(&results[0], "read deleted account")?.is_empty())

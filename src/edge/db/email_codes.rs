@@ -173,7 +173,6 @@ pub const STATEMENTS: [&[&str]; 4] = [
 /// The account a statement touched (`RETURNING user_id`); only its presence matters.
 #[derive(Deserialize)]
 struct Account {
-    #[allow(dead_code)]
     user_id: i64,
 }
 
@@ -254,7 +253,8 @@ pub fn sign_up_notice(
 }
 
 /// Checks a verification code and, if right, marks the address verified: one batch, so of
-/// parallel tries exactly one uses the code and wrong tries are counted exactly.
+/// parallel tries exactly one uses the code and wrong tries are counted exactly. The account's
+/// id when this request verified it.
 pub async fn verify(
     db: &Db,
     email: &Email,
@@ -263,7 +263,7 @@ pub async fn verify(
     policy: &OtpPolicy,
     marker: &str,
     purpose: Purpose,
-) -> Result<bool, ApiError> {
+) -> Result<Option<i64>, ApiError> {
     let args = [
         text(email.as_str()),
         text(code_hash),
@@ -282,7 +282,9 @@ pub async fn verify(
     let outcome = results
         .last()
         .ok_or_else(|| ApiError::internal("verify email", "no outcome"))?;
-    Ok(!rows::<Account>(outcome, "read verification outcome")?.is_empty())
+    Ok(rows::<Account>(outcome, "read verification outcome")?
+        .first()
+        .map(|account| account.user_id))
 }
 
 /// What a confirmation of an email change did.

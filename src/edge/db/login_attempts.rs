@@ -104,6 +104,19 @@ pub fn judge(
         .map_err(|retry_after| ApiError::TooManyAttempts { retry_after })
 }
 
+/// Whether the refused attempt judged from these rows began its lockout.
+pub fn lockout_begins(
+    pair: &D1Result,
+    account_wide: &D1Result,
+    limits: LockoutLimits,
+) -> Result<bool, ApiError> {
+    let pair: Option<AttemptCount> = rows(pair, "read login attempts")?.into_iter().next();
+    let account_wide: Option<AttemptCount> = rows(account_wide, "read account-wide attempts")?
+        .into_iter()
+        .next();
+    Ok(pair.is_some_and(|pair| limits.begins(&pair, account_wide.as_ref())))
+}
+
 /// After a successful login (gated on its session having been created in the same batch).
 pub fn record_success(
     db: &Db,

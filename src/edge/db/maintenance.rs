@@ -55,6 +55,10 @@ const PRUNE_PASSKEY_CHALLENGES_SQL: &str = "DELETE FROM passkey_challenges WHERE
 const PRUNE_PASSKEY_SIGNUPS_SQL: &str = "DELETE FROM passkey_signups WHERE rowid IN \
     (SELECT rowid FROM passkey_signups WHERE created_at <= ?1 - ?6 LIMIT ?4)";
 
+/// Security events older than `EVENT_RETENTION_DAYS`.
+const PRUNE_SECURITY_EVENTS_SQL: &str = "DELETE FROM security_events WHERE rowid IN \
+    (SELECT rowid FROM security_events WHERE at <= ?1 - ?7 LIMIT ?4)";
+
 /// Every statement of this module, for the query-plan check.
 pub const STATEMENTS: &[&str] = &[
     PRUNE_REFRESH_TOKENS_SQL,
@@ -69,6 +73,7 @@ pub const STATEMENTS: &[&str] = &[
     PRUNE_OAUTH_CODES_SQL,
     PRUNE_PASSKEY_CHALLENGES_SQL,
     PRUNE_PASSKEY_SIGNUPS_SQL,
+    PRUNE_SECURITY_EVENTS_SQL,
 ];
 
 /// What the cleanup keeps, in seconds.
@@ -78,6 +83,7 @@ pub struct Retention {
     pub login_idle: i64,
     pub login_lockout: i64,
     pub code_events: i64,
+    pub security_events: i64,
 }
 
 /// What one cleanup removed.
@@ -95,6 +101,7 @@ pub struct Pruned {
     pub oauth_codes: usize,
     pub passkey_challenges: usize,
     pub passkey_signups: usize,
+    pub security_events: usize,
 }
 
 /// Deletes, in one transaction, at most `SLICE` rows of each kind.
@@ -106,6 +113,7 @@ pub async fn prune(db: &Db, now: i64, keep: Retention) -> Result<Pruned, ApiErro
         int(SLICE),
         int(keep.login_lockout),
         int(keep.code_events),
+        int(keep.security_events),
     ];
     let statements = STATEMENTS
         .iter()
@@ -129,5 +137,6 @@ pub async fn prune(db: &Db, now: i64, keep: Retention) -> Result<Pruned, ApiErro
         oauth_codes: changes[9],
         passkey_challenges: changes[10],
         passkey_signups: changes[11],
+        security_events: changes[12],
     })
 }

@@ -40,6 +40,7 @@ const START_SESSION_SQL: &str =
     SELECT c.session_id, c.user_id, ?3, ?4, c.user_agent FROM mfa_challenges c \
     JOIN users u ON u.id = c.user_id AND u.password_hash = c.password_hash \
     WHERE c.digest = ?1 AND c.used_by = ?2 \
+      AND NOT (u.disabled_at IS NOT NULL AND (u.disabled_until IS NULL OR u.disabled_until > ?3)) \
     RETURNING id";
 
 /// A recovery code this request spent is given back when the challenge was not its to use (a

@@ -3,6 +3,7 @@
 //! transaction).
 
 pub mod account_deletion;
+pub mod admin_users;
 mod d1;
 pub mod email_codes;
 pub mod identities;
@@ -15,6 +16,7 @@ pub mod passkey_challenges;
 pub mod passkey_signups;
 pub mod passkeys;
 pub mod password_resets;
+pub mod security_events;
 pub mod sessions;
 pub mod totp_factors;
 pub mod users;
@@ -30,8 +32,9 @@ pub use d1::{batch, first, int, nullable_text, rows, statement, text, D1Figures,
 pub fn catalog() -> Vec<(&'static str, &'static str)> {
     let [issue, redeem] = password_resets::STATEMENTS;
     let [code_issue, notice, verify, change] = email_codes::STATEMENTS;
-    let modules: [(&'static str, &[&'static str]); 19] = [
+    let modules: [(&'static str, &[&'static str]); 21] = [
         ("account_deletion", account_deletion::STATEMENTS),
+        ("admin_users", admin_users::STATEMENTS),
         ("email_codes", code_issue),
         ("email_codes", notice),
         ("email_codes", verify),
@@ -47,6 +50,7 @@ pub fn catalog() -> Vec<(&'static str, &'static str)> {
         ("passkeys", passkeys::STATEMENTS),
         ("password_resets", issue),
         ("password_resets", redeem),
+        ("security_events", security_events::STATEMENTS),
         ("sessions", sessions::STATEMENTS),
         ("totp_factors", totp_factors::STATEMENTS),
         ("users", users::STATEMENTS),

@@ -100,7 +100,7 @@ const REDEEM_BATCH: [&str; 8] = [
 /// Every statement of this module, for the query-plan check.
 pub const STATEMENTS: [&[&str]; 2] = [&ISSUE_BATCH, &REDEEM_BATCH];
 
-/// The account a statement touched (`RETURNING user_id`); only its presence matters.
+/// The account a statement touched (`RETURNING user_id`).
 #[derive(Deserialize)]
 struct Account {
     user_id: i64,
@@ -138,8 +138,8 @@ pub async fn issue(
 /// What a redemption did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Redeemed {
-    /// The code was used: the password is changed.
-    Accepted,
+    /// The code was used: the password of this account is changed.
+    Accepted { user_id: i64 },
     /// The code is right, but the account has a second factor and no proof of it was given (or
     /// the proof did not hold): nothing was used or counted.
     NeedsSecondFactor { user_id: i64 },
@@ -213,8 +213,10 @@ pub async fn redeem(
             .into_iter()
             .next())
     };
-    let redeemed = if outcome(REDEEM_BATCH.len() - 2)?.is_some() {
-        Redeemed::Accepted
+    let redeemed = if let Some(used) = outcome(REDEEM_BATCH.len() - 2)? {
+        Redeemed::Accepted {
+            user_id: used.user_id,
+        }
     } else if let Some(waiting) = outcome(REDEEM_BATCH.len() - 1)? {
         Redeemed::NeedsSecondFactor {
             user_id: waiting.user_id,

@@ -10,8 +10,11 @@ use crate::edge::error::ApiError;
 /// A new session for `?2`, only if the account's password hash is still `?5`, the one the
 /// login verified: a reset that commits while the login hashes leaves no session made with the
 /// old password (OWASP Session Management: sessions end when the password changes).
+/// Nor for an account an operator disabled.
 const CREATE_SQL: &str = "INSERT INTO sessions (id, user_id, created_at, expires_at, user_agent) \
-    SELECT ?1, id, ?3, ?4, ?6 FROM users WHERE id = ?2 AND password_hash = ?5 RETURNING id";
+    SELECT ?1, id, ?3, ?4, ?6 FROM users WHERE id = ?2 AND password_hash = ?5 \
+      AND NOT (disabled_at IS NOT NULL AND (disabled_until IS NULL OR disabled_until > ?3)) \
+    RETURNING id";
 /// The first refresh token of a session, if the session was created.
 const ADD_REFRESH_TOKEN_SQL: &str = "INSERT INTO refresh_tokens (digest, session_id, issued_at) \
     SELECT ?1, id, ?3 FROM sessions WHERE id = ?2";

@@ -11,17 +11,19 @@ use crate::edge::error::ApiError;
 const INSERT_SQL: &str = "INSERT INTO users (email, password_hash, name, created_at, updated_at) \
     VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (email) DO NOTHING RETURNING id";
 const FIND_CREDENTIALS_SQL: &str =
-    "SELECT id, email, name, password_hash, email_verified_at, EXISTS (SELECT 1 FROM totp_factors f \
+    "SELECT id, email, name, password_hash, email_verified_at, disabled_at, disabled_until, \
+      EXISTS (SELECT 1 FROM totp_factors f \
       WHERE f.user_id = users.id AND f.enabled_at IS NOT NULL) AS mfa_enabled FROM users WHERE email = ?1";
 /// The caller's account, if their session `?1` is live: for a change that asks the password again.
 const ACCOUNT_BY_SESSION_SQL: &str = "SELECT u.id, u.email, u.name, u.password_hash, \
-      u.email_verified_at, EXISTS (SELECT 1 FROM totp_factors f \
+      u.email_verified_at, u.disabled_at, u.disabled_until, EXISTS (SELECT 1 FROM totp_factors f \
         WHERE f.user_id = u.id AND f.enabled_at IS NOT NULL) AS mfa_enabled \
     FROM users u JOIN sessions s ON s.user_id = u.id \
     WHERE s.id = ?1 AND u.id = ?2 AND s.revoked_at IS NULL AND s.expires_at > ?3";
 /// The credentials of account `?1`, for a sign-in that proved the user another way (a provider).
 const CREDENTIALS_BY_ID_SQL: &str =
-    "SELECT id, email, name, password_hash, email_verified_at, EXISTS (SELECT 1 FROM totp_factors f \
+    "SELECT id, email, name, password_hash, email_verified_at, disabled_at, disabled_until, \
+      EXISTS (SELECT 1 FROM totp_factors f \
       WHERE f.user_id = users.id AND f.enabled_at IS NOT NULL) AS mfa_enabled FROM users WHERE id = ?1";
 /// The account `?1`, for the answer of a login completed by a second factor.
 const ACCOUNT_BY_ID_SQL: &str =
@@ -66,6 +68,17 @@ pub struct Credentials {
     pub email_verified_at: Option<i64>,
     /// 1 when a second factor is on (SQLite has no boolean).
     pub mfa_enabled: i64,
+    /// Set by an operator (the admin API), until `disabled_until` or until enabled.
+    pub disabled_at: Option<i64>,
+    pub disabled_until: Option<i64>,
+}
+
+impl Credentials {
+    /// Whether an operator disabled the account, at `now` (the SQL that starts a session applies
+    /// the same rule, so a disable racing a sign-in leaves no session).
+    pub fn disabled(&self, now: i64) -> bool {
+        self.disabled_at.is_some() && self.disabled_until.is_none_or(|until| until > now)
+    }
 }
 
 /// What `GET /me` shows.
@@ -98,14 +111,15 @@ pub fn insert(
     statement(db, INSERT_SQL, &args)
 }
 
-/// Whether the sign-up's insert created the account.
-pub fn inserted(result: &D1Result) -> Result<bool, ApiError> {
+/// The id of the account the sign-up's insert created, if it did.
+pub fn inserted(result: &D1Result) -> Result<Option<i64>, ApiError> {
     #[derive(Deserialize)]
     struct Inserted {
-        #[allow(dead_code)]
         id: i64,
     }
-    Ok(!rows::<Inserted>(result, "read new account")?.is_empty())
+    Ok(rows::<Inserted>(result, "read new account")?
+        .first()
+        .map(|row| row.id))
 }
 
 /// The account with this email, for a login (run in the login's first batch).

@@ -6,6 +6,7 @@ use worker::{Request, Response};
 use crate::core::account_requests::AccountDeletion;
 use crate::core::otp::OtpCode;
 use crate::core::requests::Registration;
+use crate::core::security_event::{Actor, Detail, EventKind};
 use crate::core::{account_mail, password_hash, random};
 use crate::edge::breach_check::refuse_breached;
 use crate::edge::db::email_codes::{self, NewCode, Purpose};
@@ -66,7 +67,15 @@ pub async fn register(mut req: Request, ctx: RouteContext) -> Result<Response, A
         )?);
     }
     let results = batch(&db, statements, "register").await?;
-    let created = users::inserted(&results[0])?;
+    let created_id = users::inserted(&results[0])?;
+    let created = created_id.is_some();
+    if let Some(user_id) = created_id {
+        ctx.data.log.set_user(user_id);
+        let detail = Detail::new().with("method", "password");
+        ctx.data
+            .events
+            .by_user(&req, user_id, EventKind::AccountCreated, detail, now);
+    }
     if created && can_mail && email_codes::took_effect(&results[1])? {
         let message = account_mail::verification_code(email, code.expose(), policy.ttl_seconds);
         send_later(&ctx.data, &ctx.env, message);
@@ -115,6 +124,16 @@ pub async fn delete_me(mut req: Request, ctx: RouteContext) -> Result<Response, 
     if !deleted {
         return Err(ApiError::Unauthorized);
     }
+    // The trail of a deleted account goes with it; this one event stays, without client data.
+    let events = &ctx.data.events;
+    events.record(
+        None,
+        principal.user_id,
+        EventKind::AccountDeleted,
+        Actor::User,
+        Detail::new(),
+        now,
+    );
     send_later(
         &ctx.data,
         &ctx.env,

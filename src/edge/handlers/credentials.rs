@@ -8,6 +8,7 @@ use crate::core::account_requests::{EmailChange, EmailChangeConfirmation, Passwo
 use crate::core::email::Email;
 use crate::core::keys::KeySet;
 use crate::core::otp::OtpCode;
+use crate::core::security_event::{Detail, EventKind};
 use crate::core::violation::Violation;
 use crate::core::{account_mail, password_hash, random};
 use crate::edge::auth::principal;
@@ -61,6 +62,14 @@ pub async fn change_password(mut req: Request, ctx: RouteContext) -> Result<Resp
         &ctx.data,
         &ctx.env,
         account_mail::password_changed_signed_in(&checked.email),
+    );
+    let events = &ctx.data.events;
+    events.by_user(
+        &req,
+        principal.user_id,
+        EventKind::PasswordChanged,
+        Detail::new(),
+        now,
     );
     Ok(json(200, &json!({"message": "Password changed"})))
 }
@@ -160,6 +169,14 @@ pub async fn confirm_email_change(
     if let (Some(Ok(old)), Ok(new)) = (old, Email::parse(&new_email)) {
         send_later(&ctx.data, &ctx.env, account_mail::email_changed(&old, &new));
     }
+    let events = &ctx.data.events;
+    events.by_user(
+        &req,
+        principal.user_id,
+        EventKind::EmailChanged,
+        Detail::new(),
+        now,
+    );
     Ok(json(
         200,
         &json!({"message": "Email changed", "email": new_email}),

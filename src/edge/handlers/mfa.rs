@@ -8,6 +8,7 @@ use crate::core::config::Config;
 use crate::core::mfa_requests::{MfaConfirmation, MfaEnrollment, MfaLogin, MfaRemoval};
 use crate::core::recovery_code::{self, RecoveryCode};
 use crate::core::refresh_token::RefreshToken;
+use crate::core::security_event::{Detail, EventKind};
 use crate::core::totp::TotpSecret;
 use crate::core::{account_mail, random};
 use crate::edge::auth::principal;
@@ -127,6 +128,10 @@ pub async fn confirm(mut req: Request, ctx: RouteContext) -> Result<Response, Ap
             account_mail::second_factor_changed(&email, true),
         );
     }
+    let detail = Detail::new().with("factor", "totp");
+    ctx.data
+        .events
+        .by_user(&req, principal.user_id, EventKind::FactorAdded, detail, now);
     let shown: Vec<String> = codes.iter().map(RecoveryCode::display).collect();
     Ok(json(
         200,
@@ -177,6 +182,14 @@ pub async fn disable(mut req: Request, ctx: RouteContext) -> Result<Response, Ap
         &ctx.env,
         account_mail::second_factor_changed(&checked.email, false),
     );
+    let detail = Detail::new().with("factor", "totp");
+    ctx.data.events.by_user(
+        &req,
+        principal.user_id,
+        EventKind::FactorRemoved,
+        detail,
+        now,
+    );
     Ok(json(200, &json!({"message": "Two-step sign-in is off"})))
 }
 
@@ -202,7 +215,7 @@ pub async fn login_mfa(mut req: Request, ctx: RouteContext) -> Result<Response, 
         .await?
         .ok_or(ApiError::Unauthorized)?;
     ctx.data.log.set_user(challenge.user_id);
-    let (proof, extra) = prove(
+    let proved = prove(
         &ctx.data,
         &db,
         challenge.user_id,
@@ -211,7 +224,18 @@ pub async fn login_mfa(mut req: Request, ctx: RouteContext) -> Result<Response, 
         now,
         vec![users::shown(&db, challenge.user_id)?],
     )
-    .await?;
+    .await;
+    if let Err(ApiError::InvalidMfaCode) = &proved {
+        let detail = Detail::new().with("reason", "mfa_code");
+        ctx.data.events.by_user(
+            &req,
+            challenge.user_id,
+            EventKind::SignInFailed,
+            detail,
+            now,
+        );
+    }
+    let (proof, extra) = proved?;
     let account: Shown = rows(&extra[0], "read account")?
         .into_iter()
         .next()
@@ -236,7 +260,30 @@ pub async fn login_mfa(mut req: Request, ctx: RouteContext) -> Result<Response, 
         let left = results.last().map(totp_factors::left).transpose()?;
         answer.insert("recovery_codes_left".into(), Value::from(left.unwrap_or(0)));
     }
+    let second = if proof.recovery {
+        "recovery_code"
+    } else {
+        "totp"
+    };
+    signed_in_two_steps(&ctx, &req, &challenge, second, now);
     Ok(json(200, &Value::Object(answer)))
+}
+
+/// Records a completed two-step sign-in in the trail.
+pub fn signed_in_two_steps(
+    ctx: &RouteContext,
+    req: &Request,
+    challenge: &Tried,
+    second: &'static str,
+    now: i64,
+) {
+    let detail = Detail::new()
+        .with("method", "password")
+        .with("second_factor", second)
+        .with("session", challenge.session_id.as_str());
+    ctx.data
+        .events
+        .by_user(req, challenge.user_id, EventKind::SignedIn, detail, now);
 }
 
 /// A two-step sign-in whose second step was just proved.

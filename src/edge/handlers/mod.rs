@@ -2,7 +2,9 @@
 //! into the JSON of `API.md`.
 
 pub mod account;
+pub mod admin;
 pub mod credentials;
+pub mod events;
 pub mod health;
 pub mod jwks;
 pub mod mfa;

@@ -12,6 +12,7 @@ use crate::core::oauth_config::{OAuthConfig, Provider, ProviderKind};
 use crate::core::oauth_requests::{Exchange, Link, Start};
 use crate::core::oidc::{self, Expected, Identity};
 use crate::core::refresh_token::digest_of;
+use crate::core::security_event::{Detail, EventKind};
 use crate::core::{pkce, random};
 use crate::edge::auth::{live_caller, principal, LiveCaller};
 use crate::edge::db::identities::{self, NewIdentity, Unlinked};
@@ -196,6 +197,12 @@ pub async fn callback(req: Request, ctx: RouteContext) -> Result<Response, ApiEr
             None => "already_linked",
         };
         return if outcome == "linked" {
+            let detail = Detail::new()
+                .with("factor", "provider")
+                .with("provider", provider.name.as_str());
+            ctx.data
+                .events
+                .by_user(&req, user_id, EventKind::FactorAdded, detail, now);
             back(&[("linked", &provider.name)])
         } else {
             back(&[("error", outcome)])
@@ -215,6 +222,12 @@ pub async fn callback(req: Request, ctx: RouteContext) -> Result<Response, ApiEr
             if !identities::link(&db, &new, user_id, now).await? {
                 return back(&[("error", "account_exists")]);
             }
+            let detail = Detail::new()
+                .with("factor", "provider")
+                .with("provider", provider.name.as_str());
+            ctx.data
+                .events
+                .by_user(&req, user_id, EventKind::FactorAdded, detail, now);
             user_id
         }
         (None, None) => {
@@ -238,6 +251,12 @@ pub async fn callback(req: Request, ctx: RouteContext) -> Result<Response, ApiEr
             let Some(user_id) = created else {
                 return back(&[("error", "account_exists")]);
             };
+            let detail = Detail::new()
+                .with("method", "provider")
+                .with("provider", provider.name.as_str());
+            ctx.data
+                .events
+                .by_user(&req, user_id, EventKind::AccountCreated, detail, now);
             user_id
         }
     };
@@ -275,8 +294,9 @@ pub async fn exchange(mut req: Request, ctx: RouteContext) -> Result<Response, A
         client: client_address(&req),
         extra: Vec::new(),
         second_factor_done: false,
+        method: "provider",
     };
-    start_session(&req, &ctx.data.config, &db, &account, start, now).await
+    start_session(&req, &ctx.data, &db, &account, start, now).await
 }
 
 /// `GET /identities`: the caller's linked providers.
@@ -308,7 +328,20 @@ pub async fn unlink(req: Request, ctx: RouteContext) -> Result<Response, ApiErro
     let name = ctx.id().ok_or(ApiError::NotFound)?.to_owned();
     let LiveCaller { principal, db, .. } = live_caller(&req, &ctx).await?;
     match identities::unlink(&db, principal.user_id, &name).await? {
-        Unlinked::Done => Ok(json(200, &json!({"message": "Unlinked"}))),
+        Unlinked::Done => {
+            let detail = Detail::new()
+                .with("factor", "provider")
+                .with("provider", name.as_str());
+            let events = &ctx.data.events;
+            events.by_user(
+                &req,
+                principal.user_id,
+                EventKind::FactorRemoved,
+                detail,
+                now(),
+            );
+            Ok(json(200, &json!({"message": "Unlinked"})))
+        }
         Unlinked::LastWayIn => Err(ApiError::LastSignInMethod),
         Unlinked::NotLinked => Err(ApiError::NotFound),
     }

@@ -14,7 +14,7 @@ use crate::edge::db::mfa_challenges::{self, Proved, TryingClient};
 use crate::edge::db::passkey_challenges::{self, Ceremony};
 use crate::edge::db::{passkeys, users, Db};
 use crate::edge::error::ApiError;
-use crate::edge::handlers::mfa::{finish_two_step, TwoStep};
+use crate::edge::handlers::mfa::{finish_two_step, signed_in_two_steps, TwoStep};
 use crate::edge::handlers::passkeys::{check_assertion, relying_party, Credential};
 use crate::edge::handlers::session::user_agent;
 use crate::edge::http::{client_address, json, read_body};
@@ -137,6 +137,7 @@ pub async fn complete(mut req: Request, ctx: RouteContext) -> Result<Response, A
         .await?
         // Used in parallel, or the password reset meanwhile.
         .ok_or(ApiError::Unauthorized)?;
+    signed_in_two_steps(&ctx, &req, &tried, "passkey", now);
     Ok(json(200, &Value::Object(answer)))
 }
 

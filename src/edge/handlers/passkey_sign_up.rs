@@ -15,6 +15,7 @@ use crate::core::otp::OtpCode;
 use crate::core::random::{self, base64url};
 use crate::core::refresh_token::digest_of;
 use crate::core::requests::code_field;
+use crate::core::security_event::{Detail, EventKind};
 use crate::edge::db::passkey_signups::{self, Completed, FirstPasskey, NewSignup, Started};
 use crate::edge::db::{passkeys, users, NO_CANDIDATES};
 use crate::edge::error::ApiError;
@@ -148,6 +149,12 @@ pub async fn complete(mut req: Request, ctx: RouteContext) -> Result<Response, A
         client: client_address(&req),
         extra: Vec::new(),
         second_factor_done: true,
+        method: "passkey",
     };
-    start_session(&req, config, &db, &account, start, now).await
+    let events = &ctx.data.events;
+    let detail = Detail::new().with("method", "passkey");
+    events.by_user(&req, user_id, EventKind::AccountCreated, detail, now);
+    let detail = Detail::new().with("factor", "passkey");
+    events.by_user(&req, user_id, EventKind::FactorAdded, detail, now);
+    start_session(&req, &ctx.data, &db, &account, start, now).await
 }

@@ -12,6 +12,7 @@ use crate::core::mfa_requests::SecondFactor;
 use crate::core::passkey_config::PasskeyConfig;
 use crate::core::random::{self, base64url, base64url_decode};
 use crate::core::refresh_token::digest_of;
+use crate::core::security_event::{Detail, EventKind};
 use crate::core::violation::Violation;
 use crate::core::webauthn::{self, RelyingParty};
 use crate::edge::auth::{live_caller, principal, LiveCaller};
@@ -127,6 +128,12 @@ pub async fn register(mut req: Request, ctx: RouteContext) -> Result<Response, A
             message: "This passkey is registered already".into(),
         });
     }
+    let detail = Detail::new()
+        .with("factor", "passkey")
+        .with("passkey", id.as_str());
+    ctx.data
+        .events
+        .by_user(&req, principal.user_id, EventKind::FactorAdded, detail, now);
     Ok(json(
         201,
         &json!({"message": "Passkey added", "id": id, "name": name}),
@@ -216,8 +223,9 @@ pub async fn login(mut req: Request, ctx: RouteContext) -> Result<Response, ApiE
         client: client_address(&req),
         extra: Vec::new(),
         second_factor_done: assertion.user_verified,
+        method: "passkey",
     };
-    start_session(&req, &ctx.data.config, &db, &account, start, now).await
+    start_session(&req, &ctx.data, &db, &account, start, now).await
 }
 
 /// A registration response checked: the credential's id (base64url), what the authenticator
@@ -375,9 +383,24 @@ pub async fn rename(mut req: Request, ctx: RouteContext) -> Result<Response, Api
 /// `DELETE /passkeys/{id}`: never the account's last way to sign in.
 pub async fn delete(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let id = ctx.id().ok_or(ApiError::NotFound)?.to_owned();
-    let LiveCaller { principal, db, .. } = live_caller(&req, &ctx).await?;
+    let LiveCaller {
+        principal, db, now, ..
+    } = live_caller(&req, &ctx).await?;
     match passkeys::delete(&db, principal.user_id, &id).await? {
-        Deleted::Done => Ok(json(200, &json!({"message": "Passkey deleted"}))),
+        Deleted::Done => {
+            let detail = Detail::new()
+                .with("factor", "passkey")
+                .with("passkey", id.as_str());
+            let events = &ctx.data.events;
+            events.by_user(
+                &req,
+                principal.user_id,
+                EventKind::FactorRemoved,
+                detail,
+                now,
+            );
+            Ok(json(200, &json!({"message": "Passkey deleted"})))
+        }
         Deleted::LastWayIn => Err(ApiError::LastSignInMethod),
         Deleted::NotFound => Err(ApiError::NotFound),
     }

@@ -3,14 +3,16 @@
 use serde_json::json;
 use worker::{Request, Response};
 
+use crate::core::email::Email;
 use crate::core::otp::OtpCode;
 use crate::core::requests::{PasswordUpdate, ResetRequest};
+use crate::core::security_event::{Detail, EventKind};
 use crate::core::violation::Violation;
 use crate::core::{mail, password_hash, random};
 use crate::edge::breach_check::refuse_breached;
 use crate::edge::db::password_resets::{self, FactorProof, Redeemed, Redemption};
 use crate::edge::db::totp_factors;
-use crate::edge::db::NO_CANDIDATES;
+use crate::edge::db::{Db, NO_CANDIDATES};
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body};
 use crate::edge::mailer::send_later;
@@ -26,25 +28,36 @@ pub async fn request_code(mut req: Request, ctx: RouteContext) -> Result<Respons
     // Before anything is stored: a code that cannot be mailed must not exist.
     config.mail_transport().map_err(ApiError::Misconfigured)?;
     let request = ResetRequest::try_from(&read_body(&mut req).await?)?;
-    let policy = config.otp_policy();
-    let now = now();
-    let code = OtpCode::generate();
     let db = ctx.data.database(&ctx.env)?;
+    mail_reset_code(&ctx, &db, &request.email, now()).await?;
+    Ok(json(200, &json!({"message": "OTP sent successfully"})))
+}
+
+/// Issues a reset code for `email` within the cooldown, mail cap and budget, and mails it after
+/// the response; whether one was issued (never for an unknown email). The admin API's "mail a
+/// reset code" is this too.
+pub async fn mail_reset_code(
+    ctx: &RouteContext,
+    db: &Db,
+    email: &Email,
+    now: i64,
+) -> Result<bool, ApiError> {
+    let config = &ctx.data.config;
+    let policy = config.otp_policy();
+    let code = OtpCode::generate();
     let issued = password_resets::issue(
-        &db,
-        &request.email,
-        &config
-            .keys
-            .stamp(|keys| code.keyed_hash(&keys.otp, &request.email)),
+        db,
+        email,
+        &config.keys.stamp(|keys| code.keyed_hash(&keys.otp, email)),
         now,
         &policy,
     )
     .await?;
     if issued {
-        let message = mail::reset_code(&request.email, code.expose(), policy.ttl_seconds);
+        let message = mail::reset_code(email, code.expose(), policy.ttl_seconds);
         send_later(&ctx.data, &ctx.env, message);
     }
-    Ok(json(200, &json!({"message": "OTP sent successfully"})))
+    Ok(issued)
 }
 
 /// Sets a new password with the account's newest code: checked, counted and used in one D1
@@ -77,8 +90,8 @@ pub async fn update_password(mut req: Request, ctx: RouteContext) -> Result<Resp
         marker: &marker,
     };
     let (first, _) = password_resets::redeem(&db, &redemption, now, &policy, None, None).await?;
-    let recovery_left = match first {
-        Redeemed::Accepted => None,
+    let (user_id, recovery_left) = match first {
+        Redeemed::Accepted { user_id } => (user_id, None),
         Redeemed::Refused => return Err(ApiError::InvalidOtp),
         // The emailed code is right (so only the mailbox's holder gets here) and the account
         // has a second factor: the code is not spent, and the factor is asked for.
@@ -113,13 +126,20 @@ pub async fn update_password(mut req: Request, ctx: RouteContext) -> Result<Resp
                 password_resets::redeem(&db, &redemption, now, &policy, Some(factor_proof), after)
                     .await?;
             match second {
-                Redeemed::Accepted => left.as_ref().map(totp_factors::left).transpose()?,
+                Redeemed::Accepted { user_id } => {
+                    (user_id, left.as_ref().map(totp_factors::left).transpose()?)
+                }
                 Redeemed::NeedsSecondFactor { .. } => return Err(ApiError::InvalidMfaCode),
                 Redeemed::Refused => return Err(ApiError::InvalidOtp),
             }
         }
     };
     send_later(&ctx.data, &ctx.env, mail::password_changed(&update.email));
+    ctx.data.log.set_user(user_id);
+    let detail = Detail::new().with("method", "emailed_code");
+    ctx.data
+        .events
+        .by_user(&req, user_id, EventKind::PasswordReset, detail, now);
     let mut answer = json!({"message": "Password updated successfully"});
     if let Some(left) = recovery_left {
         answer["recovery_codes_left"] = left.into();

@@ -4,6 +4,7 @@ use serde_json::json;
 use worker::{Request, Response};
 
 use crate::core::requests::ProfileUpdate;
+use crate::core::security_event::{Detail, EventKind};
 use crate::edge::auth::principal;
 use crate::edge::db::users;
 use crate::edge::error::ApiError;
@@ -39,6 +40,14 @@ pub async fn update_profile(mut req: Request, ctx: RouteContext) -> Result<Respo
     if !users::rename(&db, &principal, update.name.as_deref(), now).await? {
         return Err(ApiError::Unauthorized);
     }
+    let detail = Detail::new().with("fields", "name");
+    ctx.data.events.by_user(
+        &req,
+        principal.user_id,
+        EventKind::ProfileUpdated,
+        detail,
+        now,
+    );
     Ok(json(
         200,
         &json!({"message": "Profile updated successfully"}),

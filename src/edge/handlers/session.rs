@@ -8,6 +8,7 @@ use crate::core::client_address::ClientAddress;
 use crate::core::config::Config;
 use crate::core::refresh_token::RefreshToken;
 use crate::core::requests::{Login, LogoutRequest, RefreshRequest};
+use crate::core::security_event::{Detail, EventKind};
 use crate::core::verification_token;
 use crate::core::violation::Violation;
 use crate::core::{password_hash, random};
@@ -23,6 +24,7 @@ use crate::edge::http::{json, read_body, read_optional_body};
 use crate::edge::log::Level;
 use crate::edge::routes::RouteContext;
 use crate::edge::state::now;
+use crate::edge::state::State;
 
 /// Two round trips on success (reserve the attempt and read the account; start the session),
 /// one on failure. An unknown email costs one dummy verification, like a wrong password
@@ -41,8 +43,17 @@ pub async fn login(mut req: Request, ctx: RouteContext) -> Result<Response, ApiE
         users::find_credentials(&db, &login.email)?,
     ];
     let results = batch(&db, first, "start login").await?;
-    login_attempts::judge(&results[0], &results[1], limits, now)?;
     let account: Option<Credentials> = rows(&results[2], "read account")?.into_iter().next();
+    if let Err(locked) = login_attempts::judge(&results[0], &results[1], limits, now) {
+        let begins = login_attempts::lockout_begins(&results[0], &results[1], limits)?;
+        if let Some(account) = account.as_ref().filter(|_| begins) {
+            let detail = Detail::new().with("reason", "too_many_failures");
+            ctx.data
+                .events
+                .by_user(&req, account.id, EventKind::LockedOut, detail, now);
+        }
+        return Err(locked);
+    }
     let password = login.password.expose();
     let verified = match &account {
         // An account a provider made has no password: answered like an unknown email.
@@ -58,7 +69,17 @@ pub async fn login(mut req: Request, ctx: RouteContext) -> Result<Response, ApiE
         }
         None => password_hash::verify_dummy(password),
     };
-    let Some(account) = account.filter(|_| verified) else {
+    if !verified {
+        // The trail of a known account records the failure's class, never what was typed.
+        if let Some(account) = &account {
+            let detail = Detail::new().with("reason", "password");
+            ctx.data
+                .events
+                .by_user(&req, account.id, EventKind::SignInFailed, detail, now);
+        }
+        return Err(ApiError::Unauthorized);
+    }
+    let Some(account) = account else {
         return Err(ApiError::Unauthorized);
     };
     ctx.data.log.set_user(account.id);
@@ -80,8 +101,9 @@ pub async fn login(mut req: Request, ctx: RouteContext) -> Result<Response, ApiE
         client,
         extra,
         second_factor_done: false,
+        method: "password",
     };
-    start_session(&req, config, &db, &account, start, now).await
+    start_session(&req, &ctx.data, &db, &account, start, now).await
 }
 
 /// The session a sign-in would start: its id (chosen first, so `extra` can be gated on its
@@ -92,6 +114,8 @@ pub struct Start {
     pub extra: Vec<D1PreparedStatement>,
     /// The sign-in proved two factors itself (a passkey with user verification): no TOTP step.
     pub second_factor_done: bool,
+    /// How the user proved who they are, for the event trail: `password`, `passkey`, `provider`.
+    pub method: &'static str,
 }
 
 /// How every sign-in method ends, once it proved who the user is (a password, a provider):
@@ -102,19 +126,24 @@ pub struct Start {
 /// count, upgrading its hash).
 pub async fn start_session(
     req: &Request,
-    config: &Config,
+    state: &State,
     db: &Db,
     account: &Credentials,
     start: Start,
     now: i64,
 ) -> Result<Response, ApiError> {
+    let config = &state.config;
     let Start {
         session_id,
         client,
         extra,
         second_factor_done,
+        method,
     } = start;
     // Only after the identity was proven, so the answer tells nothing to someone who lacks it.
+    if account.disabled(now) {
+        return Err(ApiError::AccountDisabled);
+    }
     if config.require_email_verification && account.email_verified_at.is_none() {
         let verification_token = verification_token::issue(
             &config.keys.current().verification_token,
@@ -152,6 +181,12 @@ pub async fn start_session(
         email_verified: account.email_verified_at.is_some(),
     };
     let answer = login_answer(config, &signed, &session_id, refresh.expose(), now);
+    let detail = Detail::new()
+        .with("method", method)
+        .with("session", session_id.as_str());
+    state
+        .events
+        .by_user(req, account.id, EventKind::SignedIn, detail, now);
     Ok(json(200, &Value::Object(answer)))
 }
 
@@ -250,16 +285,28 @@ pub async fn refresh(mut req: Request, ctx: RouteContext) -> Result<Response, Ap
         salt: &salt,
         key_id: &keys.id,
     };
-    let rotation = sessions::rotate(
-        &db,
-        &presented.digest(),
-        &derived,
-        now,
-        config.refresh_reuse_grace,
-    )
-    .await?
-    .filter(|rotation| rotation.granted(now, config.refresh_reuse_grace))
-    .ok_or(ApiError::Unauthorized)?;
+    let grace = config.refresh_reuse_grace;
+    let rotation = sessions::rotate(&db, &presented.digest(), &derived, now, grace)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    if !rotation.granted(now, grace) {
+        // A token spent before the grace window, presented again: its session was just ended
+        // (RFC 9700 §4.14.2). Worth the owner's and the operator's eye.
+        if rotation.revoked_at == Some(now)
+            && rotation.rotated_at.is_some_and(|at| at < now - grace)
+        {
+            let detail = Detail::new().with("session", rotation.session_id.as_str());
+            let events = &ctx.data.events;
+            events.by_user(
+                &req,
+                rotation.user_id,
+                EventKind::RefreshReuseDetected,
+                detail,
+                now,
+            );
+        }
+        return Err(ApiError::Unauthorized);
+    }
     // A repeat within the grace window: the successor the spending request derived, again.
     let successor = match (&rotation.successor_salt, &rotation.successor_key) {
         (Some(stored), _) if *stored == salt => successor,
@@ -309,6 +356,14 @@ pub async fn logout(mut req: Request, ctx: RouteContext) -> Result<Response, Api
     if !sessions::revoke(&db, &principal, everywhere, refresh_digest.as_deref(), now).await? {
         return Err(ApiError::Unauthorized);
     }
+    let detail = Detail::new().with("scope", if everywhere { "all" } else { "session" });
+    ctx.data.events.by_user(
+        &req,
+        principal.user_id,
+        EventKind::SessionEnded,
+        detail,
+        now,
+    );
     Ok(json(200, &json!({"message": "Logout successful"})))
 }
 

@@ -3,6 +3,7 @@
 use serde_json::{json, Value};
 use worker::{Request, Response};
 
+use crate::core::security_event::{Detail, EventKind};
 use crate::edge::auth::principal;
 use crate::edge::db::sessions::{self, EndById};
 use crate::edge::error::ApiError;
@@ -41,7 +42,17 @@ pub async fn end_session(req: Request, ctx: RouteContext) -> Result<Response, Ap
     let id = ctx.id().unwrap_or_default();
     let db = ctx.data.database(&ctx.env)?;
     match sessions::end_by_id(&db, &principal, id, now).await? {
-        EndById::Ended => Ok(json(200, &json!({"message": "Session ended"}))),
+        EndById::Ended => {
+            let detail = Detail::new().with("scope", "one");
+            ctx.data.events.by_user(
+                &req,
+                principal.user_id,
+                EventKind::SessionEnded,
+                detail,
+                now,
+            );
+            Ok(json(200, &json!({"message": "Session ended"})))
+        }
         EndById::NotFound => Err(ApiError::NotFound),
         EndById::CallerNotLive => Err(ApiError::Unauthorized),
     }

@@ -7,6 +7,7 @@ use crate::core::account_requests::{EmailVerification, VerificationResend};
 use crate::core::config::Config;
 use crate::core::email::Email;
 use crate::core::otp::OtpCode;
+use crate::core::security_event::{Detail, EventKind};
 use crate::core::violation::Violation;
 use crate::core::{account_mail, random, verification_token};
 use crate::edge::db::email_codes::{self, NewCode, Purpose};
@@ -50,9 +51,10 @@ pub async fn verify_email(mut req: Request, ctx: RouteContext) -> Result<Respons
         purpose,
     )
     .await?;
-    if !verified {
-        return Err(ApiError::InvalidCode);
-    }
+    let user_id = verified.ok_or(ApiError::InvalidCode)?;
+    ctx.data.log.set_user(user_id);
+    let events = &ctx.data.events;
+    events.by_user(&req, user_id, EventKind::EmailVerified, Detail::new(), now);
     Ok(json(200, &json!({"message": "Email verified"})))
 }
 
