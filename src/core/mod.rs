@@ -35,3 +35,4 @@ pub mod violation;
 pub mod webauthn;
 pub mod webhook;
 pub mod webhook_config;
+pub mod webhook_delivery;

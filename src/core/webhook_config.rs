@@ -11,7 +11,8 @@
 //! ```
 
 use crate::core::config::ConfigError;
-use crate::core::webhook::{Backoff, SigningSecret};
+use crate::core::webhook::SigningSecret;
+use crate::core::webhook_delivery::Backoff;
 
 const ENDPOINTS: &str = "WEBHOOK_ENDPOINTS";
 const RETRY_BASE: &str = "WEBHOOK_RETRY_BASE_SECONDS";

@@ -98,14 +98,14 @@ pub fn insert(
     statement(db, INSERT_SQL, &args)
 }
 
-/// Whether the sign-up's insert created the account.
-pub fn inserted(result: &D1Result) -> Result<bool, ApiError> {
+/// The id of the account the sign-up's insert created, if it created one.
+pub fn inserted(result: &D1Result) -> Result<Option<i64>, ApiError> {
     #[derive(Deserialize)]
     struct Inserted {
-        #[allow(dead_code)]
         id: i64,
     }
-    Ok(!rows::<Inserted>(result, "read new account")?.is_empty())
+    let created = rows::<Inserted>(result, "read new account")?;
+    Ok(created.first().map(|row| row.id))
 }
 
 /// The account with this email, for a login (run in the login's first batch).

@@ -6,6 +6,7 @@ use worker::{Request, Response};
 use crate::core::account_requests::AccountDeletion;
 use crate::core::otp::OtpCode;
 use crate::core::requests::Registration;
+use crate::core::webhook::{Event, EventType};
 use crate::core::{account_mail, password_hash, random};
 use crate::edge::breach_check::refuse_breached;
 use crate::edge::db::email_codes::{self, NewCode, Purpose};
@@ -16,6 +17,7 @@ use crate::edge::mailer::send_later;
 use crate::edge::reauth::{confirm_password_and_factor, Confirmed};
 use crate::edge::routes::RouteContext;
 use crate::edge::state::now;
+use crate::edge::webhooks;
 
 /// Creates the account and its verification code in one batch; the code is mailed after the
 /// response. With `REQUIRE_EMAIL_VERIFICATION`, a taken email gets the very answer of a new one
@@ -66,7 +68,13 @@ pub async fn register(mut req: Request, ctx: RouteContext) -> Result<Response, A
         )?);
     }
     let results = batch(&db, statements, "register").await?;
-    let created = users::inserted(&results[0])?;
+    let created_id = users::inserted(&results[0])?;
+    let created = created_id.is_some();
+    // The webhooks spike's trigger, until the events are wired in where they happen.
+    if let Some(id) = created_id {
+        let event = Event::new(EventType::UserCreated, now, json!({ "id": id }));
+        webhooks::publish(&ctx.data, &ctx.env, event).await;
+    }
     if created && can_mail && email_codes::took_effect(&results[1])? {
         let message = account_mail::verification_code(email, code.expose(), policy.ttl_seconds);
         send_later(&ctx.data, &ctx.env, message);
