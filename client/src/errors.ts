@@ -23,7 +23,8 @@ export type ErrorCode =
   | "last_sign_in_method"
   | "no_password"
   | "passkey_refused"
-  | "redirect_not_allowed";
+  | "redirect_not_allowed"
+  | "account_disabled";
 
 /** Why a field of a request was refused (`fields` of a `validation_failed` answer). */
 export type FieldProblem =

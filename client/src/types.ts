@@ -153,6 +153,25 @@ export interface SessionEntry {
   current: boolean;
 }
 
+/** One event of the account's security trail (`GET /me/events`): never a secret or a code. */
+export interface SecurityEvent {
+  id: string;
+  /** `sign_in.succeeded`, `sign_in.failed`, `password.changed`, `factor.added`, … */
+  type: string;
+  at: string;
+  /** `user`, or `admin:<key id>` for the operator's actions. */
+  actor: string;
+  client: string | null;
+  user_agent: string | null;
+  detail: Record<string, string>;
+}
+
+/** A page of the trail, newest first; `next_cursor` fetches the older ones. */
+export interface EventsPage {
+  events: SecurityEvent[];
+  next_cursor: string | null;
+}
+
 /** A provider linked to the account (`GET /identities`). */
 export interface Identity {
   provider: string;

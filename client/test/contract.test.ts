@@ -21,14 +21,18 @@ const AHEAD: Record<string, string[]> = {
 };
 
 interface Operation {
-  security?: { bearer?: string[] }[];
+  security?: { bearer?: string[]; adminKey?: string[] }[];
   requestBody?: { content: { "application/json": { schema: { properties: Record<string, unknown>; required?: string[] } } } };
 }
+
+/** The admin API is for the operator's backend, with a key no web page may hold: not the client's. */
+const isAdmin = (operation: Operation) => (operation.security ?? []).some((s) => "adminKey" in s);
 
 function documentRoutes(): Map<string, Operation> {
   const routes = new Map<string, Operation>();
   for (const [path, operations] of Object.entries(doc.paths as Record<string, Record<string, Operation>>)) {
     for (const [method, operation] of Object.entries(operations)) {
+      if (isAdmin(operation)) continue;
       if (["get", "post", "put", "delete", "patch"].includes(method)) routes.set(`${method.toUpperCase()} ${path}`, operation);
     }
   }

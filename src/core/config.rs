@@ -8,6 +8,7 @@ use crate::core::otp::OtpPolicy;
 use crate::core::passkey_config::PasskeyConfig;
 use crate::core::secret::Secret;
 use crate::core::token_keys::{TokenKeys, SIGNING_KEY_VARIABLE, VERIFY_KEYS_VARIABLE};
+use crate::core::webhook_config::WebhookConfig;
 
 /// The worker's name: the default issuer and audience of its tokens.
 pub const SERVICE_NAME: &str = "edge-auth";
@@ -91,6 +92,8 @@ pub struct Config {
     pub oauth: Result<OAuthConfig, ConfigError>,
     /// Passkeys (`passkey_config.rs`), when `RP_ID` is set; a bad setting fails only their routes.
     pub passkeys: Result<Option<PasskeyConfig>, ConfigError>,
+    /// Webhook endpoints (`webhook_config.rs`); a bad setting stops only the deliveries.
+    pub webhooks: Result<WebhookConfig, ConfigError>,
     pub hibp_check: bool,
     /// Login refuses accounts whose address is unverified, and sign-up answers alike for taken
     /// and new addresses (`REQUIRE_EMAIL_VERIFICATION`).
@@ -227,6 +230,7 @@ impl Config {
             allowed_origins: AllowedOrigins::parse(setting.get("CORS_ALLOWED_ORIGINS").as_deref()),
             oauth: OAuthConfig::parse(|name| setting.get(name).map(|v| v.trim().to_owned())),
             passkeys: PasskeyConfig::parse(|name| setting.get(name).map(|v| v.trim().to_owned())),
+            webhooks: WebhookConfig::parse(|name| setting.get(name)),
             hibp_check: setting.flag("HIBP_CHECK")?,
             require_email_verification: setting.flag("REQUIRE_EMAIL_VERIFICATION")?,
             totp_issuer: setting.text("TOTP_ISSUER", SERVICE_NAME),
@@ -386,6 +390,17 @@ mod tests {
                 name
             );
         }
+    }
+
+    #[test]
+    fn a_bad_webhook_setting_stops_only_the_webhooks() {
+        let config = parse(&[SECRET, SIGNING, ("WEBHOOK_ENDPOINTS", "http://a.example")]).unwrap();
+        assert_eq!(config.webhooks.unwrap_err().variable, "WEBHOOK_ENDPOINTS");
+        let off = parse(&[SECRET, SIGNING]).unwrap();
+        assert!(
+            off.webhooks.unwrap().endpoints.is_empty(),
+            "off unless configured"
+        );
     }
 
     #[test]

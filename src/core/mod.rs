@@ -36,3 +36,6 @@ pub mod user_agent;
 pub mod verification_token;
 pub mod violation;
 pub mod webauthn;
+pub mod webhook;
+pub mod webhook_config;
+pub mod webhook_delivery;

@@ -6,6 +6,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::core::webhook::EventType;
+
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
@@ -54,20 +56,20 @@ impl EventKind {
         }
     }
 
-    /// The webhook this event is sent as, if any (issue 25's list).
-    pub fn webhook_type(self) -> Option<&'static str> {
+    /// The webhook this event is sent as, if any.
+    pub fn webhook_type(self) -> Option<EventType> {
         Some(match self {
-            Self::AccountCreated => "user.created",
+            Self::AccountCreated => EventType::UserCreated,
             Self::ProfileUpdated
             | Self::AccountUpdated
             | Self::EmailVerified
-            | Self::AccountEnabled => "user.updated",
-            Self::AccountDeleted => "user.deleted",
-            Self::AccountDisabled => "user.disabled",
-            Self::SignedIn => "session.created",
-            Self::PasswordChanged | Self::PasswordReset => "password.changed",
-            Self::EmailChanged => "email.changed",
-            Self::FactorAdded | Self::FactorRemoved => "factor.changed",
+            | Self::AccountEnabled => EventType::UserUpdated,
+            Self::AccountDeleted => EventType::UserDeleted,
+            Self::AccountDisabled => EventType::UserDisabled,
+            Self::SignedIn => EventType::SessionCreated,
+            Self::PasswordChanged | Self::PasswordReset => EventType::PasswordChanged,
+            Self::EmailChanged => EventType::EmailChanged,
+            Self::FactorAdded | Self::FactorRemoved => EventType::FactorChanged,
             Self::SignInFailed
             | Self::PasswordResetMailed
             | Self::LockedOut
@@ -124,14 +126,22 @@ mod tests {
     #[test]
     fn names_and_webhook_types() {
         assert_eq!(EventKind::SignedIn.as_str(), "sign_in.succeeded");
-        assert_eq!(EventKind::SignedIn.webhook_type(), Some("session.created"));
+        assert_eq!(
+            EventKind::SignedIn.webhook_type(),
+            Some(EventType::SessionCreated)
+        );
+        assert_eq!(
+            EventType::parse("factor.changed"),
+            Some(EventType::FactorChanged)
+        );
+        assert_eq!(EventType::parse("nope"), None);
         assert_eq!(
             EventKind::PasswordReset.webhook_type(),
-            Some("password.changed")
+            Some(EventType::PasswordChanged)
         );
         assert_eq!(
             EventKind::FactorRemoved.webhook_type(),
-            Some("factor.changed")
+            Some(EventType::FactorChanged)
         );
         assert_eq!(
             EventKind::SignInFailed.webhook_type(),

@@ -88,12 +88,14 @@ async fn route(req: Request, env: Env, state: State, log: &RequestLog) -> Respon
                 None => {
                     let events = state.events.clone();
                     let ctx = state.ctx.clone();
+                    let config = state.config.clone();
                     let answer = routes::call(endpoint, req, state, env.clone(), param).await;
                     // After the answer: its timing tells nothing (a failed login of a known
                     // account writes an event, an unknown email's does not), and nothing waits.
                     if events.any() {
                         let db = state::database(&env, log.d1()).ok();
-                        ctx.wait_until(async move { events.flush(db).await });
+                        let env = env.clone();
+                        ctx.wait_until(async move { events.flush(db, &config, &env).await });
                     }
                     answer
                 }

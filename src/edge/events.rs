@@ -5,11 +5,14 @@
 
 use std::cell::RefCell;
 
-use worker::Request;
+use serde_json::{json, Value};
+use worker::{Env, Request};
 
+use crate::core::config::Config;
 use crate::core::random;
 use crate::core::security_event::{Actor, Detail, EventKind};
-use crate::edge::db::security_events::{self, NewEvent};
+use crate::core::webhook::{Event, EventType};
+use crate::edge::db::security_events::{self, NewEvent, Outgoing};
 use crate::edge::db::{batch, Db};
 use crate::edge::handlers::session::user_agent;
 use crate::edge::http::client_address;
@@ -71,9 +74,10 @@ impl Events {
         std::mem::take(&mut *self.pending.borrow_mut())
     }
 
-    /// Stores the recorded events (one batch).
-    /// A failure is logged, never the request's: the change it records has happened.
-    pub async fn flush(&self, db: Option<Db>) {
+    /// Stores the recorded events (one batch), then queues those of a webhook type and marks
+    /// them queued. A failure is logged, never the request's: the change it records has happened;
+    /// an event stored but not queued is queued by the hourly cleanup (`requeue`).
+    pub async fn flush(&self, db: Option<Db>, config: &Config, env: &Env) {
         let pending = self.take();
         if pending.is_empty() {
             return;
@@ -87,6 +91,9 @@ impl Events {
             .map(|event| event.detail.clone().into_json().to_string())
             .collect();
         let actors: Vec<String> = pending.iter().map(|event| event.actor.stored()).collect();
+        // Without endpoints no event is a webhook: none waits in the outbox for a queue.
+        let hooks_on = matches!(&config.webhooks, Ok(hooks) if !hooks.endpoints.is_empty());
+        let webhook = |event: &Pending| event.kind.webhook_type().filter(|_| hooks_on);
         let statements = pending
             .iter()
             .zip(details.iter().zip(&actors))
@@ -102,7 +109,7 @@ impl Events {
                         client: event.client.as_deref(),
                         user_agent: event.user_agent.as_deref(),
                         detail,
-                        webhook: event.kind.webhook_type(),
+                        webhook: webhook(event).map(EventType::as_str),
                     },
                 )
             })
@@ -119,6 +126,66 @@ impl Events {
                     e.cause().unwrap_or_default()
                 ),
             );
+            return;
         }
+        let outgoing: Vec<Outgoing> = pending
+            .iter()
+            .zip(details)
+            .filter_map(|(event, detail)| {
+                let kind = webhook(event)?;
+                Some(Outgoing {
+                    public_id: event.public_id.clone(),
+                    user_id: event.user_id,
+                    kind: event.kind.as_str().to_owned(),
+                    at: event.at,
+                    detail,
+                    webhook: kind.as_str().to_owned(),
+                })
+            })
+            .collect();
+        if !outgoing.is_empty() {
+            queue(&db, config, env, &outgoing).await;
+        }
+    }
+}
+
+/// Queues webhook events (stored already) and marks the ones the queue took. The webhook's
+/// `data`: the account, the trail's event id and type, who did it, and the detail.
+pub async fn queue(db: &Db, config: &Config, env: &Env, events: &[Outgoing]) {
+    let mut queued = Vec::new();
+    for event in events {
+        let Some(kind) = EventType::parse(&event.webhook) else {
+            continue;
+        };
+        let detail: Value = serde_json::from_str(&event.detail).unwrap_or_else(|_| json!({}));
+        let data = json!({"user_id": event.user_id, "event": event.kind, "detail": detail});
+        match crate::edge::webhooks::publish(
+            config,
+            env,
+            &event.public_id,
+            &Event::new(kind, event.at, data),
+        )
+        .await
+        {
+            Ok(_) => queued.push(event.public_id.as_str()),
+            Err(e) => log::event(
+                Level::Error,
+                format!("webhook {} not queued: {e}", event.public_id),
+            ),
+        }
+    }
+    if queued.is_empty() {
+        return;
+    }
+    let now = crate::edge::state::now();
+    if let Err(e) = security_events::mark_queued(db, &queued, now).await {
+        // Queued twice at worst (by the cleanup): receivers de-duplicate by webhook-id.
+        log::event(
+            Level::Error,
+            format!(
+                "webhook events not marked queued: {}",
+                e.cause().unwrap_or_default()
+            ),
+        );
     }
 }

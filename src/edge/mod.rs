@@ -16,3 +16,4 @@ pub mod routes;
 pub mod scheduled;
 pub mod second_factor;
 pub mod state;
+pub mod webhooks;

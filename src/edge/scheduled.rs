@@ -6,11 +6,16 @@ use std::rc::Rc;
 use serde_json::{json, Map, Value};
 use worker::{event, Env, ScheduleContext, ScheduledEvent};
 
+use crate::core::config::Config;
 use crate::core::otp::FAILURE_WINDOW_SECONDS;
 use crate::edge::db::maintenance::{prune, Retention};
-use crate::edge::db::D1Meter;
+use crate::edge::db::{security_events, D1Meter};
+use crate::edge::events;
 use crate::edge::log::{self, Level};
 use crate::edge::state::{self, database, now};
+
+/// The most webhook events one cleanup queues again.
+const REQUEUE_SLICE: i64 = 500;
 
 /// How long a login-attempt count without a lockout is kept after its last attempt.
 const THROTTLE_IDLE_SECONDS: i64 = 30 * 24 * 3600;
@@ -70,6 +75,30 @@ pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) 
         Err(e) => log::event(
             Level::Error,
             format!("cleanup failed: {}", e.cause().unwrap_or_default()),
+        ),
+    }
+    requeue(&env, &config, meter).await;
+}
+
+/// Webhook events stored but never queued (the queue refused, or the isolate ended between the
+/// two) are queued now: at least once, whatever happened after their request answered.
+async fn requeue(env: &Env, config: &Config, meter: Rc<D1Meter>) {
+    let Ok(db) = database(env, meter) else {
+        return;
+    };
+    // A minute's margin: a request's own flush may still be queueing them.
+    match security_events::unqueued(&db, now() - 60, REQUEUE_SLICE).await {
+        Ok(left) if left.is_empty() => {}
+        Ok(left) => {
+            log::event(
+                Level::Warn,
+                format!("webhook events queued late: {}", left.len()),
+            );
+            events::queue(&db, config, env, &left).await;
+        }
+        Err(e) => log::event(
+            Level::Error,
+            format!("webhook requeue failed: {}", e.cause().unwrap_or_default()),
         ),
     }
 }

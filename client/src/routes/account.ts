@@ -6,7 +6,7 @@ import { ROUTES } from "./table.ts";
 
 /** A call with the session's bearer token, refreshed and retried once on a 401. */
 export function authorizedCall({ http, session }: Context) {
-  return <A, B = never>(route: Route<B>, body?: B, options: { id?: string } = {}) =>
+  return <A, B = never>(route: Route<B>, body?: B, options: { id?: string; query?: Record<string, string> } = {}) =>
     session.authorized((token) => http.call<A, B>(route, body, { ...options, token }));
 }
 

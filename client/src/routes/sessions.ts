@@ -11,5 +11,10 @@ export function sessionRoutes(context: Context) {
     listSessions: async () => (await call<{ sessions: T.SessionEntry[] }>(ROUTES.listSessions)).sessions,
     /** `DELETE /sessions/{id}`: ends one (ending the current one signs out at its next refresh). */
     endSession: (id: string) => call<T.Message>(ROUTES.endSession, undefined, { id }),
+    /** `GET /me/events`: the account's security trail, newest first (`cursor`: the previous page's `next_cursor`). */
+    myEvents: ({ cursor, limit }: { cursor?: string; limit?: number } = {}) =>
+      call<T.EventsPage>(ROUTES.myEvents, undefined, {
+        query: { ...(cursor !== undefined && { cursor }), ...(limit !== undefined && { limit: String(limit) }) },
+      }),
   };
 }

@@ -55,6 +55,7 @@ export const ROUTES = {
   confirmTotp: route<T.ConfirmTotpRequest>("POST", "/mfa/totp/confirm", true, { code: R }),
   disableTotp: route<T.DisableTotpRequest>("POST", "/mfa/totp/disable", true, { password: R, code: R }),
   listSessions: route("GET", "/sessions", true),
+  myEvents: route("GET", "/me/events", true),
   endSession: route("DELETE", "/sessions/{id}", true),
   // Social sign-in: the browser navigates to `start` (see routes/social.ts); the provider sends it
   // to `callback`, which sends it on to the app. Neither is called with fetch.
