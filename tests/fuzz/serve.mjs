@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { spawnApp, uniqueEmail, STRONG_PASSWORD } from "../support/app.mjs";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const ADMIN_KEY = "fuzz-admin-key-0123456789-abcdefghij";
 const extraArgs = process.argv.slice(2);
 
 const app = await spawnApp({
@@ -32,6 +33,8 @@ const app = await spawnApp({
     OAUTH_REDIRECT_URLS: "https://app.example/auth/done",
     RP_ID: "localhost",
     RP_ORIGINS: "http://localhost:5173",
+    // The admin API on, with a key the hooks send on its routes (tests/fuzz/hooks.py, AdminKey).
+    ADMIN_API_KEYS: `fuzz:${ADMIN_KEY}`,
   },
 });
 let code = 1;
@@ -47,6 +50,9 @@ try {
     FUZZ_TOKEN: main.token,
     FUZZ_SESSIONS_EMAIL: sessions.email,
     FUZZ_SESSIONS_PASSWORD: sessions.password,
+    FUZZ_ADMIN_KEY: ADMIN_KEY,
+    // The admin API must not disable, delete or sign out the run's own users.
+    FUZZ_PROTECTED_IDS: (await (await app.database()).prepare("SELECT id FROM users").all()).results.map((r) => r.id).join(","),
   };
   const args = [
     "--config-file", "tests/fuzz/schemathesis.toml",
