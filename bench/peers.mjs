@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { cpuSeconds } from "./workerd.mjs";
-import { inWorkerd, inWranglerDev } from "./peers/servers.mjs";
+import { inWorkerd, inWranglerDev, workerdVersion } from "./peers/servers.mjs";
 import { peersMarkdown } from "./peers/report.mjs";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -143,7 +143,7 @@ async function measure(scratch, { servers }) {
 /** The whole comparison: both ways of serving, one after the other. Returns { results, markdown }. */
 export async function comparePeers() {
   const scratch = mkdtempSync(`${tmpdir()}/edge-auth-peers-wrk-`);
-  const results = { concurrency: CONCURRENCY, duration: DURATION, login_duration: LOGIN_DURATION, rounds: ROUNDS };
+  const results = { concurrency: CONCURRENCY, duration: DURATION, login_duration: LOGIN_DURATION, rounds: ROUNDS, workerd_version: workerdVersion };
   try {
     for (const [mode, start] of [["workerd", inWorkerd], ["wrangler_dev", inWranglerDev]]) {
       console.log(`[bench] peers: ${mode}`);

@@ -59,7 +59,7 @@ export function peersMarkdown(results, pairs) {
   return [
     `## Peers: better-auth ${PEER_VERSION} and the floor`,
     "",
-    `wrk -t1 -c${results.concurrency} -d${results.duration} (logins and the bare hash -d${results.login_duration}), ${results.rounds} interleaved rounds per route, pooled. CPU per request: user + system of that server's own workerd process (from /proc) over its runs, divided by the requests completed; under \`wrangler dev\`, wrangler's own processes (its proxy, its log printer) in brackets. better-auth (\`bench/peers/better-auth\`): email and password, its bearer plugin, its default password hash, scrypt N = 2^14, r = 16, p = 1 (32 MiB; OWASP's 32 MiB row asks p = 3), through node:crypto. Ours: argon2id m = 19456 KiB, t = 2, p = 1 (OWASP's).`,
+    `wrk -t1 -c${results.concurrency} -d${results.duration} (logins and the bare hash -d${results.login_duration}), ${results.rounds} interleaved rounds per route, pooled; workerd ${results.workerd_version} (wrangler's) both ways. CPU per request: user + system of that server's own workerd process (from /proc) over its runs, divided by the requests completed; under \`wrangler dev\`, wrangler's own processes (its proxy, its log printer) in brackets. better-auth (\`bench/peers/better-auth\`): email and password, its bearer plugin, its default password hash, scrypt N = 2^14, r = 16, p = 1 (32 MiB; OWASP's 32 MiB row asks p = 3), through node:crypto. Ours: argon2id m = 19456 KiB, t = 2, p = 1 (OWASP's).`,
     "",
     ...modes.flatMap((m) => [...modeTable(results[m], m, pairs), ""]),
     "### Against issue 26's targets",

@@ -3,7 +3,9 @@
 //
 // - `inWorkerd`: by Miniflare (the root package.json's, as tests/support runs the worker), whose
 //   URL is workerd's own listening socket: no `wrangler dev` proxy in front, and each server is its
-//   own workerd process, a child of this one, so /proc gives each server's CPU alone;
+//   own workerd process, a child of this one, so /proc gives each server's CPU alone. The workerd
+//   binary is wrangler's own (newer than the root Miniflare's), so the two ways differ by wrangler
+//   alone;
 // - `inWranglerDev`: by plain `wrangler dev`, each in a process group of its own: its workerd,
 //   and wrangler's processes (the proxy, the log printer) measured apart.
 //
@@ -12,6 +14,7 @@ import { Miniflare } from "miniflare";
 import { spawn, execFileSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { spawnApp } from "../../tests/support/app.mjs";
@@ -21,6 +24,9 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const PEER = `${ROOT}bench/peers/better-auth/`;
 const FLOOR = `${ROOT}bench/floor/`;
 const ARGON2_WASM = `${ROOT}bench/argon2/target/wasm32-unknown-unknown/release/argon2_bench.wasm`;
+/** The workerd that `wrangler dev` runs (its own Miniflare's), which Miniflare here runs too. */
+const { default: WRANGLER_WORKERD, version: workerdVersion } = createRequire(`${ROOT}node_modules/wrangler/package.json`)("workerd");
+export { workerdVersion };
 const env = { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false", NO_COLOR: "1" };
 /** As `npm run bench` serves ours: logins never lock out, one refresh token may be presented again. */
 const OUR_VARS = { LOGIN_MAX_FAILURES: "1000000", REFRESH_REUSE_GRACE_SECONDS: "86400" };
@@ -62,6 +68,7 @@ function bundlePeer(dir) {
 
 /** The four servers on workerd's own ports: ours, the floor, better-auth and a bare argon2 hash. */
 export async function inWorkerd() {
+  process.env.MINIFLARE_WORKERD_PATH = WRANGLER_WORKERD; // read by Miniflare as it starts workerd
   const scratch = mkdtempSync(`${tmpdir()}/edge-auth-peers-`);
   const servers = {};
   servers.ours = await ownWorkerd("edge-auth", async () => {
