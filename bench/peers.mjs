@@ -6,7 +6,8 @@
 // the ratios against the issue's targets; reports only, asserts nothing.
 //
 // `npm run bench` calls comparePeers(); `npm run bench:peers` (node bench/peers.mjs) runs it alone
-// and writes its part of bench/results/latest.{json,md}, keeping the rest.
+// and writes its part of bench/results/latest.{json,md}, keeping the rest. PEER_DURATION (2s),
+// PEER_LOGIN_DURATION (4s) and PEER_ROUNDS (2) set each wrk run's length and the rounds.
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,11 +18,11 @@ import { peersMarkdown } from "./peers/report.mjs";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const CONCURRENCY = 16;
-const DURATION = process.env.PEER_DURATION ?? "3s";
+const DURATION = process.env.PEER_DURATION ?? "2s";
 // A login costs one password hash (tens of ms, one at a time per isolate): a longer run completes
 // enough of them that the few still in flight when wrk stops (their CPU counted, not them) weigh
 // little; and wrk waits for a queued one rather than dropping it after its default 2 s.
-const LOGIN_DURATION = process.env.PEER_LOGIN_DURATION ?? "5s";
+const LOGIN_DURATION = process.env.PEER_LOGIN_DURATION ?? "4s";
 const TIMEOUT = "30s";
 const ROUNDS = Number(process.env.PEER_ROUNDS ?? 2);
 const credentials = { email: "bench@example.com", password: "benchmark passphrase" };
