@@ -138,6 +138,7 @@ async function measure(scratch, { servers }) {
   }
   const result = {};
   jobs.forEach(([key, who], i) => ((result[key] ??= {})[who] = pooled(runs[i])));
+  result.workerd_processes = Object.fromEntries(Object.values(servers).map((server) => [server.label, server.workerd().length]));
   return result;
 }
 

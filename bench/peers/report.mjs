@@ -41,7 +41,9 @@ function modeTable(r, mode, pairs) {
     ...rows,
     alone("the floor: `bench/floor`, a JS worker answering a constant", r.trivial.floor),
     alone("one argon2id hash alone (`bench/engines`' bare worker, `GET /hash`)", r.login.hash),
-  ].filter(Boolean);
+    "",
+    `workerd processes measured per server: ${Object.entries(r.workerd_processes).map(([who, n]) => `${who} ${n}`).join(", ")}.`,
+  ].filter((line) => line != null && line !== false);
 }
 
 /** The section `## Peers` of bench/results/latest.md. */
