@@ -87,7 +87,7 @@ const wrk = (args) => new Promise((resolve, reject) => {
   child.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`wrk exited with ${code}`))));
 });
 
-/** wrk on one request for DURATION; the CPU of the server's workerd and wrangler processes meanwhile. */
+/** wrk on one request for `duration`; the CPU of the server's processes meanwhile. */
 async function load(scratch, server, { method, path, headers = {}, body }, duration) {
   const script = `${scratch}/request.lua`;
   writeFileSync(script, [
@@ -95,14 +95,17 @@ async function load(scratch, server, { method, path, headers = {}, body }, durat
     body ? `wrk.body = '${JSON.stringify(body)}'` : "",
     ...Object.entries(headers).map(([k, v]) => `wrk.headers["${k}"] = "${v}"`),
   ].join("\n"));
-  const before = { workerd: cpuSeconds(server.workerd()), wrangler: cpuSeconds(server.wrangler()) };
+  const cpu = () => ({ workerd: cpuSeconds(server.workerd()), proxy: cpuSeconds(server.proxy()), wrangler: cpuSeconds(server.wrangler()) });
+  const before = cpu();
   const out = await wrk(["-t1", `-c${CONCURRENCY}`, `-d${duration}`, `--timeout=${TIMEOUT}`, "-s", script, `${server.base}${path}`]);
+  const after = cpu();
   return {
     requests: Number(out.match(/(\d+) requests in/)[1]),
     seconds: Number(out.match(/requests in ([\d.]+)s/)[1]),
     non2xx: Number(out.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] ?? 0),
-    workerd_s: cpuSeconds(server.workerd()) - before.workerd,
-    wrangler_s: cpuSeconds(server.wrangler()) - before.wrangler,
+    workerd_s: after.workerd - before.workerd,
+    proxy_s: after.proxy - before.proxy,
+    wrangler_s: after.wrangler - before.wrangler,
   };
 }
 
@@ -114,6 +117,7 @@ function pooled(runs) {
   return {
     rps: Number((requests / sum("seconds")).toFixed(1)),
     workerd_ms: perRequest("workerd_s"),
+    proxy_ms: perRequest("proxy_s"),
     wrangler_ms: perRequest("wrangler_s"),
     requests,
     non2xx: sum("non2xx"),

@@ -9,7 +9,7 @@ const MODES = { workerd: "workerd's own port (Miniflare, no wrangler proxy)", wr
 const ratio = (a, b) => (a && b ? Number((a / b).toFixed(2)) : null);
 const times = (x) => (x == null ? "–" : `**${x}×**`);
 const ms = (figure, mode) => (figure.workerd_ms == null ? "none completed"
-  : `${figure.workerd_ms} ms${mode === "wrangler_dev" ? ` (+${figure.wrangler_ms} wrangler)` : ""}`);
+  : `${figure.workerd_ms} ms${mode === "wrangler_dev" ? ` (+${figure.proxy_ms} proxy, +${figure.wrangler_ms} node)` : ""}`);
 
 /** Issue 26's targets: each reads one way of serving's results, null where it was not measured. */
 const TARGETS = [
@@ -61,7 +61,7 @@ export function peersMarkdown(results, pairs) {
   return [
     `## Peers: better-auth ${PEER_VERSION} and the floor`,
     "",
-    `wrk -t1 -c${results.concurrency} -d${results.duration} (logins and the bare hash -d${results.login_duration}), ${results.rounds} interleaved rounds per route, pooled; workerd ${results.workerd_version} (wrangler's) both ways. CPU per request: user + system of that server's own workerd process (from /proc) over its runs, divided by the requests completed; under \`wrangler dev\`, wrangler's own processes (its proxy, its log printer) in brackets. better-auth (\`bench/peers/better-auth\`): email and password, its bearer plugin, its default password hash, scrypt N = 2^14, r = 16, p = 1 (32 MiB; OWASP's 32 MiB row asks p = 3), through node:crypto. Ours: argon2id m = 19456 KiB, t = 2, p = 1 (OWASP's).`,
+    `wrk -t1 -c${results.concurrency} -d${results.duration} (logins and the bare hash -d${results.login_duration}), ${results.rounds} interleaved rounds per route, pooled; workerd ${results.workerd_version} (wrangler's) both ways. CPU per request: user + system of that server's own workerd process (from /proc) over its runs, divided by the requests completed; under \`wrangler dev\`, the worker's workerd (the one with the inspector), and in brackets wrangler's: its proxy's workerd and its node processes (which print the log). \`npm run bench\`'s own table above counts both workerd processes as workerd. better-auth (\`bench/peers/better-auth\`): email and password, its bearer plugin, its default password hash, scrypt N = 2^14, r = 16, p = 1 (32 MiB; OWASP's 32 MiB row asks p = 3), through node:crypto. Ours: argon2id m = 19456 KiB, t = 2, p = 1 (OWASP's).`,
     "",
     ...modes.flatMap((m) => [...modeTable(results[m], m, pairs), ""]),
     "### Against issue 26's targets",

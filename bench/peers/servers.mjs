@@ -6,10 +6,11 @@
 //   own workerd process, a child of this one, so /proc gives each server's CPU alone. The workerd
 //   binary is wrangler's own (newer than the root Miniflare's), so the two ways differ by wrangler
 //   alone;
-// - `inWranglerDev`: by plain `wrangler dev`, each in a process group of its own: its workerd,
-//   and wrangler's processes (the proxy, the log printer) measured apart.
+// - `inWranglerDev`: by plain `wrangler dev`, each in a process group of its own. It runs two
+//   workerd processes: the worker's (with its inspector, on a port of its own) and its proxy's (on
+//   the port asked for), and its node processes print the log: the three measured apart.
 //
-// Every server is { label, base, workerd(): pids, wrangler(): pids, stop() }.
+// Every server is { label, base, workerd(), proxy(), wrangler(): pids, stop() }.
 import { Miniflare } from "miniflare";
 import { spawn, execFileSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -51,7 +52,7 @@ async function ownWorkerd(label, start) {
   const { base, dispose } = await start();
   const pids = workerdChildPids(process.pid).filter((pid) => !before.has(pid));
   if (pids.length === 0) throw new Error(`no workerd process of its own for ${label}`);
-  return { label, base, workerd: () => pids, wrangler: () => [], stop: dispose };
+  return { label, base, workerd: () => pids, proxy: () => [], wrangler: () => [], stop: dispose };
 }
 
 const miniflare = async (options) => {
@@ -115,6 +116,15 @@ const freePort = () => new Promise((resolve) => {
   });
 });
 
+/** Of `wrangler dev`'s two workerd processes, the worker's is the one with the inspector. */
+const isWorkersWorkerd = (pid) => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("--inspector-addr");
+  } catch {
+    return false;
+  }
+};
+
 /** `wrangler dev` in `cwd` with `args`, in a process group of its own; resolves once `path` answers. */
 async function wranglerDev(label, cwd, args, path) {
   const [port, inspectorPort] = [await freePort(), await freePort()];
@@ -129,7 +139,8 @@ async function wranglerDev(label, cwd, args, path) {
   }
   return {
     label, base,
-    workerd: () => groupPids(child.pid, { workerd: true }),
+    workerd: () => groupPids(child.pid, { workerd: true }).filter(isWorkersWorkerd),
+    proxy: () => groupPids(child.pid, { workerd: true }).filter((pid) => !isWorkersWorkerd(pid)),
     wrangler: () => groupPids(child.pid, { workerd: false }),
     stop: async () => {
       try { process.kill(-child.pid, "SIGTERM"); } catch {}
