@@ -1,11 +1,12 @@
 // Drives the benchmark: see bench/run.sh. Prints a markdown table and writes bench/results/.
 import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync, readdirSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { tmpdir, cpus, totalmem } from "node:os";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
-import { workerdPids, workerdRssKiB } from "./workerd.mjs";
+import { cpuSeconds, groupPids, workerdPids, workerdRssKiB } from "./workerd.mjs";
+import { comparePeers } from "./peers.mjs";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const CONCURRENCY = 16;
@@ -61,29 +62,9 @@ for (let i = 0; ; i++) {
 }
 
 // ---- memory and CPU of the worker's processes, from /proc --------------------------------------
-/** CPU seconds (user + system) that the processes `pids` have used so far. */
-function cpuSeconds(pids) {
-  return pids.reduce((sum, pid) => {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-      return sum + (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-    } catch {
-      return sum;
-    }
-  }, 0);
-}
-const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }));
 /** wrangler's own processes (they proxy every request and print every log line): the process
  *  group `wrangler dev` was started in, less workerd. */
-const groupPids = (group) => readdirSync("/proc").filter((p) => /^\d+$/.test(p)).filter((pid) => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return Number(stat.split(") ")[1].split(" ")[2]) === group && !stat.includes("(workerd)");
-  } catch {
-    return false;
-  }
-});
-const wranglerPids = () => groupPids(server.pid);
+const wranglerPids = () => groupPids(server.pid, { workerd: false });
 const rss = () => workerdRssKiB() * 1024;
 // Before any password was hashed: the worker has served /health only.
 const idleRss = rss();
@@ -220,7 +201,7 @@ for (let i = 0; ; i++) {
   await new Promise((r) => setTimeout(r, 200));
 }
 const floorRounds = [0, 1, 2].map(() => wrk("floor: a JS worker answering a constant", {
-  path: "/", target: `http://127.0.0.1:${floorPort}`, pids: { workerd: workerdPids, wrangler: () => groupPids(floorServer.pid) },
+  path: "/", target: `http://127.0.0.1:${floorPort}`, pids: { workerd: workerdPids, wrangler: () => groupPids(floorServer.pid, { workerd: false }) },
 }));
 const floor = medianRound(floorRounds);
 try { process.kill(-floorServer.pid, "SIGTERM"); } catch {}
@@ -332,6 +313,9 @@ const d1 = {
   "POST /update-password": "7 in 1 batch",
 };
 
+// ---- beside better-auth and the floor, on workerd's own port and under `wrangler dev` ------------
+const peers = await comparePeers();
+
 const health = load[0].rps;
 const results = {
   date: new Date().toISOString(),
@@ -352,6 +336,7 @@ const results = {
   wasm_memory_mib: { after_register_and_login: Number((wasmBeforeLogins / 1024).toFixed(1)), peak_during_32_logins: Number((wasmAfterLogins / 1024).toFixed(1)) },
   memory: { idle_rss_mb: Number((idleRss / 2 ** 20).toFixed(1)), peak_rss_mb_32_logins: Number((peakRss / 2 ** 20).toFixed(1)), growth_mb: Number(((peakRss - idleRss) / 2 ** 20).toFixed(1)) },
   d1_statements: d1,
+  peers: peers.results,
 };
 
 const kb = (n) => `${(n / 1000).toFixed(1)} KB`;
@@ -395,6 +380,8 @@ const md = [
   `Whole process memory (workerd RSS, every workerd process of \`wrangler dev\`): ${results.memory.idle_rss_mb} MB before any login, peak ${results.memory.peak_rss_mb_32_logins} MB during ${LOGIN_MEMORY_CONCURRENCY} concurrent logins: +${results.memory.growth_mb} MB.`,
   "",
   `Login timing, ${TIMING_SAMPLES} interleaved samples each: unknown email ${timingReport.unknown_email_median_ms} ms, wrong password ${timingReport.wrong_password_median_ms} ms (median); difference ${(timingReport.relative_difference * 100).toFixed(1)}%, ${timingReport.within_tolerance ? "within" : "outside"} the stated ±${TIMING_TOLERANCE * 100}% tolerance.`,
+  "",
+  peers.markdown,
 ].join("\n");
 
 mkdirSync(`${ROOT}bench/results`, { recursive: true });

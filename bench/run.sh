@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark: builds the release worker, serves it with `wrangler dev` on a local D1, loads it
 # with wrk from a second process, compares argon2id in wasm (V8) with native, and times token
-# signing and verification in wasm. Writes
+# signing and verification in wasm, and compares it with better-auth and the floor (bench/peers.mjs;
+# `--peers-only`, or `npm run bench:peers`, runs that comparison alone). Writes
 # bench/results/latest.{json,md}. Reports only; it asserts nothing about timings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,8 +10,14 @@ bash scripts/setup.sh
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 bash bench/install-wrk.sh
+bash bench/peers/install.sh
 
 bash scripts/build.sh >/dev/null
+if [ "${1:-}" = "--peers-only" ]; then
+  echo "[bench] building the argon2 benchmark's wasm (the peer comparison's bare hash)"
+  (cd bench/argon2 && cargo build --release --quiet --lib --target wasm32-unknown-unknown)
+  exec node bench/peers.mjs
+fi
 echo "[bench] building the argon2 benchmark (native, wasm, wasm+simd128)"
 (
   cd bench/argon2
