@@ -86,6 +86,15 @@ pub fn issue(settings: &TokenSettings, principal: &Principal, jti: String, now: 
 /// fail), `kid` must name one of our keys, key-location headers are refused, and `exp`, `iat`,
 /// `iss`, `aud` and the type are required (RFC 8725 §2.1, §3.1, §3.8–3.11).
 pub fn verify(settings: &TokenSettings, token: &str, now: i64) -> Result<Principal, Rejected> {
+    verify_until(settings, token, now).map(|(principal, _)| principal)
+}
+
+/// Like [`verify`], with the token's `exp` (Unix seconds).
+pub fn verify_until(
+    settings: &TokenSettings,
+    token: &str,
+    now: i64,
+) -> Result<(Principal, i64), Rejected> {
     let untrusted =
         UntrustedToken::<OtherHeaderFields>::try_from(token).map_err(|_| Rejected::Malformed)?;
     let header = untrusted.header();
@@ -130,10 +139,15 @@ pub fn verify(settings: &TokenSettings, token: &str, now: i64) -> Result<Princip
         return Err(Rejected::WrongClaims);
     }
     let user_id = custom.sub.parse().map_err(|_| Rejected::WrongClaims)?;
-    Ok(Principal {
+    let expires_at = claims
+        .expiration
+        .map(|exp| exp.timestamp())
+        .ok_or(Rejected::Expired)?;
+    let principal = Principal {
         user_id,
         session_id: custom.sid.clone(),
-    })
+    };
+    Ok((principal, expires_at))
 }
 
 #[cfg(test)]

@@ -34,6 +34,7 @@ pub mod token_keys;
 pub mod totp;
 pub mod user_agent;
 pub mod verification_token;
+pub mod verified_tokens;
 pub mod violation;
 pub mod webauthn;
 pub mod webhook;

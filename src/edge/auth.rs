@@ -4,7 +4,10 @@
 use worker::Request;
 
 use crate::core::access_token::{self, Principal, TokenSettings};
+use std::cell::RefCell;
+
 use crate::core::config::Config;
+use crate::core::verified_tokens::VerifiedTokens;
 use crate::edge::error::ApiError;
 use crate::edge::state::State;
 
@@ -34,10 +37,30 @@ pub fn principal(req: &Request, state: &State, now: i64) -> Result<Principal, Ap
     if !scheme.eq_ignore_ascii_case("Bearer") {
         return Err(ApiError::Unauthorized);
     }
-    let principal = access_token::verify(&token_settings(&state.config), token.trim(), now)
-        .map_err(|_| ApiError::Unauthorized)?;
+    let token = token.trim();
+    let principal = match VERIFIED.with(|cache| cache.borrow().get(token, now)) {
+        Some(principal) => principal,
+        None => {
+            let (principal, expires_at) =
+                access_token::verify_until(&token_settings(&state.config), token, now)
+                    .map_err(|_| ApiError::Unauthorized)?;
+            VERIFIED.with(|cache| {
+                cache
+                    .borrow_mut()
+                    .insert(token, principal.clone(), expires_at, now)
+            });
+            principal
+        }
+    };
     state.log.set_user(principal.user_id);
     Ok(principal)
+}
+
+thread_local! {
+    /// The access tokens this isolate verified (`core/verified_tokens.rs`). The keys do not
+    /// change while an isolate lives (its configuration is read once), so neither does a
+    /// token's verdict before its `exp`.
+    static VERIFIED: RefCell<VerifiedTokens> = RefCell::new(VerifiedTokens::default());
 }
 
 /// A signed-in caller whose session was checked live in D1 (one round trip), for the routes
