@@ -23,6 +23,7 @@ pub mod passkey_config;
 pub mod password;
 pub mod password_hash;
 pub mod pkce;
+pub mod query;
 pub mod random;
 pub mod recovery_code;
 pub mod refresh_token;

@@ -79,12 +79,7 @@ fn user_id(ctx: &RouteContext) -> Result<i64, ApiError> {
 }
 
 fn query_pairs(req: &Request) -> Vec<(String, String)> {
-    let url = req.inner().url();
-    let query = url.split_once('?').map_or("", |(_, q)| q);
-    let query = query.split('#').next().unwrap_or("");
-    form_urlencoded::parse(query.as_bytes())
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
+    crate::core::query::pairs(&req.inner().url())
 }
 
 fn summary_json(user: &Summary, now: i64) -> Value {

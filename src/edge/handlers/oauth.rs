@@ -11,6 +11,7 @@ use crate::core::email::Email;
 use crate::core::oauth_config::{OAuthConfig, Provider, ProviderKind};
 use crate::core::oauth_requests::{Exchange, Link, Start};
 use crate::core::oidc::{self, Expected, Identity};
+use crate::core::query;
 use crate::core::refresh_token::digest_of;
 use crate::core::security_event::{Detail, EventKind};
 use crate::core::{pkce, random};
@@ -442,27 +443,14 @@ struct Called {
 impl Called {
     fn from(req: &Request) -> Self {
         let url = req.inner().url();
-        let (before, query) = url.split_once('?').unwrap_or((&url, ""));
-        let query = query.split('#').next().unwrap_or("");
-        let origin = match before.find("://") {
-            Some(at) => before[at + 3..]
-                .find('/')
-                .map_or(before, |end| &before[..at + 3 + end]),
-            None => before,
-        };
         Self {
-            origin: origin.to_owned(),
-            query: form_urlencoded::parse(query.as_bytes())
-                .into_owned()
-                .collect(),
+            origin: query::origin(&url).to_owned(),
+            query: query::pairs(&url),
         }
     }
 
     fn query(&self, name: &str) -> Option<String> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
+        query::value(&self.query, name)
     }
 }
 

@@ -6,6 +6,7 @@ use worker::{D1PreparedStatement, Request, Response};
 use crate::core::access_token::{self, Principal};
 use crate::core::client_address::ClientAddress;
 use crate::core::config::Config;
+use crate::core::query;
 use crate::core::refresh_token::RefreshToken;
 use crate::core::requests::{Login, LogoutRequest, RefreshRequest};
 use crate::core::security_event::{Detail, EventKind};
@@ -339,7 +340,8 @@ pub async fn refresh(mut req: Request, ctx: RouteContext) -> Result<Response, Ap
 pub async fn logout(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let now = now();
     let principal = principal(&req, &ctx.data, now)?;
-    let everywhere = match query_value(&req.inner().url(), "scope") {
+    let scope = query::value(&query::pairs(&req.inner().url()), "scope");
+    let everywhere = match scope.as_deref() {
         None | Some("session") => false,
         Some("all") => true,
         Some(_) => {
@@ -388,34 +390,4 @@ fn issue_access_token(config: &Config, principal: &Principal, now: i64) -> Strin
         random::identifier(),
         now,
     )
-}
-
-/// The raw value of `name` in the URL's query. Our values are plain words, so no percent-decoding:
-/// this keeps the `url` crate, and its Unicode tables, out of the bundle.
-fn query_value<'a>(url: &'a str, name: &str) -> Option<&'a str> {
-    let query = url.split_once('?')?.1.split('#').next()?;
-    query
-        .split('&')
-        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
-        .find_map(|(key, value)| (key == name).then_some(value))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::query_value;
-
-    #[test]
-    fn reads_one_query_parameter() {
-        let url = "https://auth.example/logout?x=1&scope=all#frag";
-        assert_eq!(query_value(url, "scope"), Some("all"));
-        assert_eq!(query_value(url, "x"), Some("1"));
-        assert_eq!(query_value(url, "y"), None);
-        assert_eq!(query_value("https://auth.example/logout", "scope"), None);
-        assert_eq!(query_value("https://a.example/?scope", "scope"), Some(""));
-        assert_eq!(
-            query_value("https://a.example/?scope=al%6C", "scope"),
-            Some("al%6C"),
-            "no decoding: refused as unknown"
-        );
-    }
 }
