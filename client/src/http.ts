@@ -17,6 +17,11 @@ export interface CallOptions {
 export class Http {
   readonly baseUrl: string;
   readonly #fetch: FetchLike;
+  /**
+   * The newest D1 bookmark the API answered with: sent on authenticated calls, it keeps this
+   * client's reads on replicas at least as fresh as its own last write (read replication).
+   */
+  bookmark: string | null = null;
 
   constructor(baseUrl: string, fetchImpl: FetchLike) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
@@ -30,7 +35,11 @@ export class Http {
     const query = options.query ? `?${new URLSearchParams(options.query)}` : "";
     const headers: Record<string, string> = { Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    if (options.token) headers.Authorization = `Bearer ${options.token}`;
+    if (options.token) {
+      headers.Authorization = `Bearer ${options.token}`;
+      // Only where a preflight happens anyway (the bearer): a public GET stays a simple request.
+      if (this.bookmark) headers["X-D1-Bookmark"] = this.bookmark;
+    }
     let response: Response;
     try {
       response = await this.#fetch(`${this.baseUrl}${path}${query}`, {
@@ -43,6 +52,8 @@ export class Http {
       if ((cause as Error)?.name === "AbortError") throw cause;
       throw new NetworkError(`${route.method} ${path}: no answer (${(cause as Error)?.message ?? cause})`, { cause });
     }
+    const bookmark = response.headers.get("X-D1-Bookmark");
+    if (bookmark) this.bookmark = bookmark;
     let parsed: unknown;
     try {
       parsed = await response.json();

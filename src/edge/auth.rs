@@ -77,9 +77,28 @@ pub async fn live_caller(
     req: &Request,
     ctx: &crate::edge::routes::RouteContext,
 ) -> Result<LiveCaller, ApiError> {
+    let db = ctx.data.database(&ctx.env)?;
+    caller_on(req, ctx, db).await
+}
+
+/// The same for a read-only route, on a D1 session that may read from the nearest replica (no
+/// older than the client's last bookmark): a session revoked elsewhere may still read there for
+/// as long as the replica lags (README, "Reads near the user").
+pub async fn live_reader(
+    req: &Request,
+    ctx: &crate::edge::routes::RouteContext,
+) -> Result<LiveCaller, ApiError> {
+    let db = ctx.data.reader(&ctx.env, req)?;
+    caller_on(req, ctx, db).await
+}
+
+async fn caller_on(
+    req: &Request,
+    ctx: &crate::edge::routes::RouteContext,
+    db: crate::edge::db::Db,
+) -> Result<LiveCaller, ApiError> {
     let now = crate::edge::state::now();
     let principal = principal(req, &ctx.data, now)?;
-    let db = ctx.data.database(&ctx.env)?;
     let account = crate::edge::db::users::account_by_session(&db, &principal, now)
         .await?
         .ok_or(ApiError::Unauthorized)?;

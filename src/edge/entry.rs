@@ -48,6 +48,11 @@ pub async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     log_memory_growth();
     let response = http::finish(response, origin.as_deref(), Some(&allowed));
     let _ = response.headers().set("X-Request-Id", log.id());
+    // The newest D1 bookmark this request saw: sent back, it keeps the client's later reads on
+    // replicas at least this fresh (its own writes included).
+    if let Some(bookmark) = log.d1().bookmark() {
+        let _ = response.headers().set(state::BOOKMARK_HEADER, &bookmark);
+    }
     log.finish(response.status_code());
     Ok(response)
 }

@@ -12,7 +12,7 @@ use crate::edge::error::ApiError;
 
 /// API.md "Conventions": bodies are at most 64 KiB (OWASP REST Security: limit request sizes).
 const MAX_BODY_BYTES: usize = 64 * 1024;
-const ALLOWED_HEADERS: &str = "Content-Type, Authorization";
+const ALLOWED_HEADERS: &str = "Content-Type, Authorization, X-D1-Bookmark";
 
 /// A JSON response with the given status.
 pub fn json(status: u16, value: &Value) -> Response {
@@ -151,5 +151,8 @@ fn add_cors(headers: &Headers, origin: Option<&str>, allowed: Option<&AllowedOri
     }
     let _ = headers.set("Access-Control-Allow-Origin", origin);
     let _ = headers.set("Access-Control-Allow-Credentials", "true");
-    let _ = headers.set("Access-Control-Expose-Headers", "Retry-After, X-Request-Id");
+    let _ = headers.set(
+        "Access-Control-Expose-Headers",
+        "Retry-After, X-Request-Id, X-D1-Bookmark",
+    );
 }

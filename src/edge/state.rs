@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use worker::{Context, Date, Env};
+use worker::{Context, Date, Env, Request};
 
 use crate::core::config::{AllowedOrigins, Config, ConfigError};
 use crate::edge::db::{D1Meter, Db};
@@ -51,10 +51,38 @@ pub struct State {
 }
 
 impl State {
-    /// The D1 binding `DB`, metered into this request's log.
+    /// The D1 binding `DB`, metered into this request's log: a session whose first query goes to
+    /// the primary, for every route whose checks or writes a security decision rests on.
     pub fn database(&self, env: &Env) -> Result<Db, ApiError> {
         database(env, self.log.d1())
     }
+
+    /// For the read-only routes (`GET /me`, `/sessions`, `/passkeys`, `/identities`,
+    /// `/me/events`): a session that may read from the nearest replica, no older than the
+    /// client's last bookmark (`X-D1-Bookmark`, which every answer carries), so a client always
+    /// reads its own writes (Cloudflare D1, read replication, Sessions API).
+    pub fn reader(&self, env: &Env, req: &Request) -> Result<Db, ApiError> {
+        let bookmark = req
+            .headers()
+            .get(BOOKMARK_HEADER)
+            .ok()
+            .flatten()
+            .filter(|b| is_bookmark(b));
+        let raw = env
+            .d1("DB")
+            .map_err(|e| ApiError::internal("open D1 binding DB", e))?;
+        let start = bookmark.as_deref().unwrap_or("first-unconstrained");
+        Db::session(&raw, start, self.log.d1())
+    }
+}
+
+/// The header a D1 bookmark travels in, both ways.
+pub const BOOKMARK_HEADER: &str = "X-D1-Bookmark";
+
+/// Whether `value` has a bookmark's shape (D1's are hex groups joined by `-`): anything else is
+/// ignored rather than handed to D1.
+fn is_bookmark(value: &str) -> bool {
+    (1..=128).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
 }
 
 /// Unix seconds from the runtime's clock. (On Workers the clock advances only with I/O, which is
@@ -65,7 +93,8 @@ pub fn now() -> i64 {
 
 /// The D1 binding `DB`, its calls added to `meter`.
 pub fn database(env: &Env, meter: Rc<D1Meter>) -> Result<Db, ApiError> {
-    env.d1("DB")
-        .map(|raw| Db::new(raw, meter))
-        .map_err(|e| ApiError::internal("open D1 binding DB", e))
+    let raw = env
+        .d1("DB")
+        .map_err(|e| ApiError::internal("open D1 binding DB", e))?;
+    Db::session(&raw, "first-primary", meter)
 }

@@ -1,23 +1,45 @@
 //! The few helpers every query uses: binding arguments, running batches, reading rows.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
-use worker::{D1Database, D1PreparedStatement, D1Result};
+use worker::{D1Database, D1DatabaseSession, D1PreparedStatement, D1Result};
 
 use crate::edge::error::ApiError;
 
-/// The D1 binding, with the meter its calls add to (one per request, for its log line).
+/// The D1 binding as a session of D1's Sessions API (read replication), with the meter its calls
+/// add to (one per request, for its log line), which also keeps the session's newest bookmark
+/// for the response.
 pub struct Db {
-    raw: D1Database,
+    session: D1DatabaseSession,
     meter: Rc<D1Meter>,
 }
 
 impl Db {
-    pub fn new(raw: D1Database, meter: Rc<D1Meter>) -> Self {
-        Self { raw, meter }
+    /// A session of the Sessions API, started at `constraint_or_bookmark`.
+    pub fn session(
+        raw: &D1Database,
+        constraint_or_bookmark: &str,
+        meter: Rc<D1Meter>,
+    ) -> Result<Self, ApiError> {
+        let session = raw
+            .with_session(Some(constraint_or_bookmark))
+            .map_err(|e| ApiError::internal("start D1 session", e))?;
+        Ok(Self { session, meter })
+    }
+
+    fn prepare(&self, sql: &'static str) -> D1PreparedStatement {
+        self.session.prepare(sql)
+    }
+
+    async fn run(&self, statements: Vec<D1PreparedStatement>) -> worker::Result<Vec<D1Result>> {
+        let results = self.session.batch(statements).await?;
+        if let Ok(Some(bookmark)) = self.session.get_bookmark() {
+            self.meter.keep_bookmark(bookmark);
+        }
+        Ok(results)
     }
 }
 
@@ -29,6 +51,8 @@ pub struct D1Meter {
     round_trips: Cell<u64>,
     rows_read: Cell<u64>,
     rows_written: Cell<u64>,
+    /// The newest bookmark of the request's D1 session, for its `X-D1-Bookmark` header.
+    bookmark: RefCell<Option<String>>,
 }
 
 /// A reading of a `D1Meter`, as it appears in a log line (`d1`).
@@ -50,6 +74,15 @@ impl D1Meter {
             add(&self.rows_read, meta.rows_read.unwrap_or(0) as u64);
             add(&self.rows_written, meta.rows_written.unwrap_or(0) as u64);
         }
+    }
+
+    fn keep_bookmark(&self, bookmark: String) {
+        *self.bookmark.borrow_mut() = Some(bookmark);
+    }
+
+    /// The newest bookmark the request's D1 session saw, if it used one.
+    pub fn bookmark(&self) -> Option<String> {
+        self.bookmark.borrow().clone()
     }
 
     pub fn figures(&self) -> D1Figures {
@@ -85,8 +118,7 @@ pub fn statement(
     args: &[JsValue],
 ) -> Result<D1PreparedStatement, ApiError> {
     let used = highest_placeholder(sql).min(args.len());
-    db.raw
-        .prepare(sql)
+    db.prepare(sql)
         .bind(&args[..used])
         .map_err(|e| ApiError::internal("bind statement arguments", e))
 }
@@ -110,8 +142,7 @@ pub async fn batch(
     context: &'static str,
 ) -> Result<Vec<D1Result>, ApiError> {
     let results = db
-        .raw
-        .batch(statements)
+        .run(statements)
         .await
         .map_err(|e| ApiError::internal(context, e))?;
     db.meter.record(&results);
@@ -132,10 +163,12 @@ pub async fn first<T: DeserializeOwned>(
     statement: D1PreparedStatement,
     context: &'static str,
 ) -> Result<Option<T>, ApiError> {
-    let result = statement
-        .all()
+    let result = db
+        .run(vec![statement])
         .await
-        .map_err(|e| ApiError::internal(context, e))?;
+        .map_err(|e| ApiError::internal(context, e))?
+        .pop()
+        .ok_or_else(|| ApiError::internal(context, "no result"))?;
     db.meter.record(std::slice::from_ref(&result));
     Ok(rows(&result, context)?.into_iter().next())
 }

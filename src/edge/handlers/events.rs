@@ -3,7 +3,7 @@
 
 use worker::{Request, Response};
 
-use crate::edge::auth::{live_caller, LiveCaller};
+use crate::edge::auth::{live_reader, LiveCaller};
 use crate::edge::db::security_events;
 use crate::edge::error::ApiError;
 use crate::edge::handlers::admin::{events_answer, page_query};
@@ -12,7 +12,7 @@ use crate::edge::routes::RouteContext;
 
 pub async fn my_events(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let (cursor, limit) = page_query(&req)?;
-    let LiveCaller { principal, db, .. } = live_caller(&req, &ctx).await?;
+    let LiveCaller { principal, db, .. } = live_reader(&req, &ctx).await?;
     let mut events = security_events::list(&db, Some(principal.user_id), cursor, limit + 1).await?;
     Ok(json(200, &events_answer(&mut events, limit)))
 }

@@ -15,7 +15,7 @@ use crate::core::query;
 use crate::core::refresh_token::digest_of;
 use crate::core::security_event::{Detail, EventKind};
 use crate::core::{pkce, random};
-use crate::edge::auth::{live_caller, principal, LiveCaller};
+use crate::edge::auth::{live_caller, live_reader, principal, LiveCaller};
 use crate::edge::db::identities::{self, NewIdentity, Unlinked};
 use crate::edge::db::oauth_states::{self, NewState};
 use crate::edge::db::{batch, oauth_codes, rows, users, Db};
@@ -302,7 +302,7 @@ pub async fn exchange(mut req: Request, ctx: RouteContext) -> Result<Response, A
 
 /// `GET /identities`: the caller's linked providers.
 pub async fn list(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
-    let LiveCaller { principal, db, .. } = live_caller(&req, &ctx).await?;
+    let LiveCaller { principal, db, .. } = live_reader(&req, &ctx).await?;
     let results = batch(
         &db,
         vec![identities::list(&db, principal.user_id)?],

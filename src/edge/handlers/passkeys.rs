@@ -15,7 +15,7 @@ use crate::core::refresh_token::digest_of;
 use crate::core::security_event::{Detail, EventKind};
 use crate::core::violation::Violation;
 use crate::core::webauthn::{self, RelyingParty};
-use crate::edge::auth::{live_caller, principal, LiveCaller};
+use crate::edge::auth::{live_caller, live_reader, principal, LiveCaller};
 use crate::edge::db::passkey_challenges::{self, Ceremony as Stored};
 use crate::edge::db::passkeys::{self, Deleted, NewPasskey};
 use crate::edge::db::users;
@@ -338,7 +338,7 @@ pub fn check_assertion(
 
 /// `GET /passkeys`: the caller's passkeys.
 pub async fn list(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
-    let LiveCaller { principal, db, .. } = live_caller(&req, &ctx).await?;
+    let LiveCaller { principal, db, .. } = live_reader(&req, &ctx).await?;
     let shown: Vec<Value> = passkeys::list(&db, principal.user_id)
         .await?
         .into_iter()

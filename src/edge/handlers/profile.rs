@@ -15,7 +15,8 @@ use crate::edge::state::now;
 pub async fn me(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let now = now();
     let principal = principal(&req, &ctx.data, now)?;
-    let db = ctx.data.database(&ctx.env)?;
+    // A read: from the nearest replica, no older than the client's last bookmark.
+    let db = ctx.data.reader(&ctx.env, &req)?;
     let profile = users::profile(&db, &principal, now)
         .await?
         .ok_or(ApiError::Unauthorized)?;
