@@ -205,16 +205,7 @@ pub async fn login_mfa(mut req: Request, ctx: RouteContext) -> Result<Response, 
         .digest();
     let now = now();
     let db = ctx.data.database(&ctx.env)?;
-    let address = client_address(&req);
-    let agent = user_agent(&req);
-    let trying = TryingClient {
-        address: address.as_str(),
-        user_agent: agent.as_deref(),
-    };
-    let challenge = mfa_challenges::try_once(&db, &digest, now, config.otp_max_attempts, &trying)
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
-    ctx.data.log.set_user(challenge.user_id);
+    let challenge = try_mfa_token(&req, &ctx, &db, &digest, now).await?;
     let proved = prove(
         &ctx.data,
         &db,
@@ -267,6 +258,30 @@ pub async fn login_mfa(mut req: Request, ctx: RouteContext) -> Result<Response, 
     };
     signed_in_two_steps(&ctx, &req, &challenge, second, now);
     Ok(json(200, &Value::Object(answer)))
+}
+
+/// Counts one try at the `mfa_token` of `digest`, from this request's client (its address and
+/// User-Agent must be the login's): `401` when it is unknown, used, expired, out of tries or
+/// another client's.
+pub async fn try_mfa_token(
+    req: &Request,
+    ctx: &RouteContext,
+    db: &Db,
+    digest: &str,
+    now: i64,
+) -> Result<Tried, ApiError> {
+    let address = client_address(req);
+    let agent = user_agent(req);
+    let trying = TryingClient {
+        address: address.as_str(),
+        user_agent: agent.as_deref(),
+    };
+    let max_tries = ctx.data.config.otp_max_attempts;
+    let tried = mfa_challenges::try_once(db, digest, now, max_tries, &trying)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    ctx.data.log.set_user(tried.user_id);
+    Ok(tried)
 }
 
 /// Records a completed two-step sign-in in the trail.

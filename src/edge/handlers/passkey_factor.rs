@@ -13,7 +13,7 @@ use crate::edge::db::mfa_challenges::{self, Proved, TryingClient};
 use crate::edge::db::passkey_challenges::{self, Ceremony};
 use crate::edge::db::{passkeys, users, Db};
 use crate::edge::error::ApiError;
-use crate::edge::handlers::mfa::{finish_two_step, signed_in_two_steps, TwoStep};
+use crate::edge::handlers::mfa::{finish_two_step, signed_in_two_steps, try_mfa_token, TwoStep};
 use crate::edge::handlers::passkeys::{check_assertion, relying_party, Credential};
 use crate::edge::handlers::session::user_agent;
 use crate::edge::http::{client_address, json, read_body};
@@ -85,16 +85,7 @@ pub async fn complete(mut req: Request, ctx: RouteContext) -> Result<Response, A
     let challenge = credential.challenge()?;
     let now = now();
     let db = ctx.data.database(&ctx.env)?;
-    let address = client_address(&req);
-    let agent = user_agent(&req);
-    let trying = TryingClient {
-        address: address.as_str(),
-        user_agent: agent.as_deref(),
-    };
-    let tried = mfa_challenges::try_once(&db, &digest, now, config.otp_max_attempts, &trying)
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
-    ctx.data.log.set_user(tried.user_id);
+    let tried = try_mfa_token(&req, &ctx, &db, &digest, now).await?;
     passkey_challenges::take(&db, &digest_of(&challenge), Ceremony::SecondFactor, now)
         .await?
         .filter(|taken| taken.user_id == Some(tried.user_id))
