@@ -29,6 +29,22 @@ test("answers carry the session's bookmark, and a read sent it back sees the wri
   assert.equal((await target.health()).headers.get("x-d1-bookmark"), null, "no D1, no bookmark");
 });
 
+test("anonymous answers carry no bookmark: a failed login or a sign-up cannot tell a known account", async () => {
+  const target = await app({ mail: true });
+  const user = await target.verifiedUser("anonymous");
+  for (const answer of [
+    await target.login(user.email, "not the password"),
+    await target.login("nobody-here@example.com", "not the password"),
+    await target.register({ email: `fresh-${Date.now()}@example.com`, password: user.password }),
+    await target.request("POST", "/reset-password", { json: { email: user.email } }),
+  ]) {
+    assert.ok(answer.status >= 200, answer.text);
+    assert.equal(answer.headers.get("x-d1-bookmark"), null, `${answer.status} ${answer.text}`);
+  }
+  const verified = await target.login(user.email, user.password);
+  assert.match(verified.headers.get("x-d1-bookmark"), BOOKMARK, "a sign-in carries one: its next read sees its session");
+});
+
 test("a browser may send the bookmark and read it back (CORS)", async () => {
   const target = await app({ vars: { CORS_ALLOWED_ORIGINS: "https://app.example" } });
   const preflight = await target.request("OPTIONS", "/me", { headers: { Origin: "https://app.example", "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization, x-d1-bookmark" } });

@@ -129,8 +129,13 @@ async function measure(target) {
   await track("POST /login/mfa", await target.request("POST", "/login/mfa", { json: { mfa_token: challenged.body.mfa_token, code: totpCode(enrolled.body.secret, 1) } }));
   await track("POST /mfa/totp/disable", await target.request("POST", "/mfa/totp/disable", { token: devices[0].token, json: { password, code: confirmed.body.recovery_codes[0] } }));
   // The deletion reads the account's security events, which each request stores after its answer:
-  // let the last ones land, so both runs delete the same number.
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // wait until the last ones have landed (the count holds still), so both runs delete as many.
+  const db = await target.database();
+  const stored = async () => (await db.prepare("SELECT COUNT(*) AS n FROM security_events WHERE user_id = (SELECT id FROM users WHERE email = ?1)").bind(moved).first()).n;
+  for (let last = -1, now = await stored(), tries = 0; now !== last && tries < 50; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    [last, now] = [now, await stored()];
+  }
   await track("DELETE /me", await target.request("DELETE", "/me", { token: devices[0].token, json: { password } }));
   assert.ok(refreshed.status === 200);
   await new Promise((resolve) => setTimeout(resolve, 200));

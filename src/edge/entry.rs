@@ -49,9 +49,13 @@ pub async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     let response = http::finish(response, origin.as_deref(), Some(&allowed));
     let _ = response.headers().set("X-Request-Id", log.id());
     // The newest D1 bookmark this request saw: sent back, it keeps the client's later reads on
-    // replicas at least this fresh (its own writes included).
-    if let Some(bookmark) = log.d1().bookmark() {
-        let _ = response.headers().set(state::BOOKMARK_HEADER, &bookmark);
+    // replicas at least this fresh (its own writes included). Only on a success for a proven
+    // user: an anonymous answer (a failed login, a sign-up) carries none, so neither its presence
+    // nor how far it moved can tell a known account from an unknown one.
+    if (200..300).contains(&response.status_code()) && log.user().is_some() {
+        if let Some(bookmark) = log.d1().bookmark() {
+            let _ = response.headers().set(state::BOOKMARK_HEADER, &bookmark);
+        }
     }
     log.finish(response.status_code());
     Ok(response)

@@ -144,6 +144,11 @@ impl RequestLog {
         self.user_id.set(Some(user_id));
     }
 
+    /// The account the request proved, if any.
+    pub fn user(&self) -> Option<i64> {
+        self.user_id.get()
+    }
+
     pub fn set_admin_key(&self, id: &str) {
         *self.admin_key.borrow_mut() = Some(id.to_owned());
     }
