@@ -42,17 +42,7 @@ impl UserQuery {
         for (name, value) in pairs {
             let read = match name {
                 "cursor" => page_cursor("cursor", value).map(|c| query.cursor = c),
-                "limit" => match value.parse::<i64>() {
-                    Ok(n) if (1..=MAX_LIMIT).contains(&n) => {
-                        query.limit = n;
-                        Ok(())
-                    }
-                    _ => Err(Violation::new(
-                        "limit",
-                        "invalid",
-                        format!("limit must be 1 to {MAX_LIMIT}"),
-                    )),
-                },
+                "limit" => page_limit(value).map(|n| query.limit = n),
                 "email_prefix" => {
                     query.email_prefix =
                         Some(value.trim().to_lowercase()).filter(|p| !p.is_empty());
@@ -87,6 +77,48 @@ impl UserQuery {
     }
 }
 
+/// `cursor` and `limit` of a page of events (`GET /me/events`, the admin's trail).
+#[derive(Debug, PartialEq, Eq)]
+pub struct PageQuery {
+    pub cursor: Option<i64>,
+    pub limit: i64,
+}
+
+impl PageQuery {
+    /// Reads the query's pairs; unknown names are ignored.
+    pub fn parse<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, Violation> {
+        let mut page = Self {
+            cursor: None,
+            limit: DEFAULT_LIMIT,
+        };
+        for (name, value) in pairs {
+            match name {
+                "cursor" => page.cursor = Some(page_cursor("cursor", value)?),
+                "limit" => page.limit = page_limit(value)?,
+                _ => {}
+            }
+        }
+        Ok(page)
+    }
+}
+
+/// A page's `limit`: 1 to `MAX_LIMIT`.
+fn page_limit(value: &str) -> Result<i64, Violation> {
+    value
+        .parse::<i64>()
+        .ok()
+        .filter(|n| (1..=MAX_LIMIT).contains(n))
+        .ok_or_else(|| {
+            Violation::new(
+                "limit",
+                "invalid",
+                format!("limit must be 1 to {MAX_LIMIT}"),
+            )
+        })
+}
+
 /// A page cursor: the sequence number or id the previous page ended at.
 pub fn page_cursor(field: &'static str, value: &str) -> Result<i64, Violation> {
     value
@@ -115,7 +147,8 @@ fn time(field: &'static str, value: &str) -> Result<i64, Violation> {
         })
 }
 
-fn yes_no(field: &'static str, value: &str) -> Result<bool, Violation> {
+/// `true` or `false`, as a query's flags are written.
+pub fn yes_no(field: &'static str, value: &str) -> Result<bool, Violation> {
     match value {
         "true" => Ok(true),
         "false" => Ok(false),
@@ -313,6 +346,32 @@ mod tests {
                 ("verified", "invalid"),
                 ("cursor", "invalid")
             ]
+        );
+    }
+
+    #[test]
+    fn an_events_page_query() {
+        assert_eq!(
+            PageQuery::parse([]).unwrap(),
+            PageQuery {
+                cursor: None,
+                limit: 50
+            }
+        );
+        assert_eq!(
+            PageQuery::parse([("cursor", "12"), ("limit", "3"), ("x", "y")]).unwrap(),
+            PageQuery {
+                cursor: Some(12),
+                limit: 3
+            }
+        );
+        assert_eq!(
+            PageQuery::parse([("limit", "101")]).unwrap_err().field,
+            "limit"
+        );
+        assert_eq!(
+            PageQuery::parse([("cursor", "x")]).unwrap_err().field,
+            "cursor"
         );
     }
 

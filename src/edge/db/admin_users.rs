@@ -8,32 +8,19 @@ use wasm_bindgen::JsValue;
 use super::{batch, first, int, nullable_text, rows, statement, text, Db};
 use crate::edge::error::ApiError;
 
-/// Whether account `u` is disabled at `?N`: the same rule as `Credentials::disabled`.
-macro_rules! disabled_at {
-    ($now:literal) => {
-        concat!(
-            "(u.disabled_at IS NOT NULL AND (u.disabled_until IS NULL OR u.disabled_until > ",
-            $now,
-            "))"
-        )
-    };
-}
-
 /// Accounts after id `?1`, by id, `?8` at most, filtered: email in [`?2`, `?3`) (a prefix as a
 /// range of the unique index's order), created in [`?4`, `?5`), disabled at `?9` or not (`?6`),
-/// address verified or not (`?7`); a NULL filter is off.
-const LIST_SQL: &str = concat!(
-    "SELECT u.id, u.email, u.name, u.created_at, u.updated_at, u.email_verified_at, \
-      u.disabled_at, u.disabled_until, u.disabled_reason, u.password_hash <> '' AS has_password \
+/// address verified or not (`?7`); a NULL filter is off. Disabled is `users::is_disabled`'s rule.
+const LIST_SQL: &str = "SELECT u.id, u.email, u.name, u.created_at, u.updated_at, \
+      u.email_verified_at, u.disabled_at, u.disabled_until, u.disabled_reason, \
+      u.password_hash <> '' AS has_password \
     FROM users u WHERE u.id > ?1 \
       AND (?2 IS NULL OR (u.email >= ?2 AND u.email < ?3)) \
       AND (?4 IS NULL OR u.created_at >= ?4) AND (?5 IS NULL OR u.created_at < ?5) \
-      AND (?6 IS NULL OR ",
-    disabled_at!("?9"),
-    " = ?6) \
+      AND (?6 IS NULL OR (u.disabled_at IS NOT NULL \
+        AND (u.disabled_until IS NULL OR u.disabled_until > ?9)) = ?6) \
       AND (?7 IS NULL OR (u.email_verified_at IS NOT NULL) = ?7) \
-    ORDER BY u.id LIMIT ?8"
-);
+    ORDER BY u.id LIMIT ?8";
 /// One account with its sign-in methods and sessions, at `?2`.
 const GET_SQL: &str = "SELECT u.id, u.email, u.name, u.created_at, u.updated_at, \
       u.email_verified_at, u.disabled_at, u.disabled_until, u.disabled_reason, \

@@ -100,9 +100,9 @@ pub struct Tried {
 }
 
 /// The client a try comes from: its address and its User-Agent as sessions store it.
-pub struct TryingClient<'a> {
-    pub address: &'a str,
-    pub user_agent: Option<&'a str>,
+pub struct TryingClient {
+    pub address: String,
+    pub user_agent: Option<String>,
 }
 
 /// Counts one try at the challenge of `digest`; `None` if it is unknown, used, expired, out of
@@ -112,14 +112,14 @@ pub async fn try_once(
     digest: &str,
     now: i64,
     max_tries: i64,
-    client: &TryingClient<'_>,
+    client: &TryingClient,
 ) -> Result<Option<Tried>, ApiError> {
     let args = [
         text(digest),
         int(now),
         int(max_tries),
-        text(client.address),
-        nullable_text(client.user_agent),
+        text(&client.address),
+        nullable_text(client.user_agent.as_deref()),
     ];
     let results = batch(
         db,
@@ -136,7 +136,7 @@ pub async fn peek(
     digest: &str,
     now: i64,
     max_tries: i64,
-    client: &TryingClient<'_>,
+    client: &TryingClient,
 ) -> Result<Option<i64>, ApiError> {
     #[derive(Deserialize)]
     struct Peeked {
@@ -146,8 +146,8 @@ pub async fn peek(
         text(digest),
         int(now),
         int(max_tries),
-        text(client.address),
-        nullable_text(client.user_agent),
+        text(&client.address),
+        nullable_text(client.user_agent.as_deref()),
     ];
     let peeked: Option<Peeked> =
         super::first(db, statement(db, PEEK_SQL, &args)?, "peek mfa challenge").await?;

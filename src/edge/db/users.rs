@@ -77,8 +77,13 @@ impl Credentials {
     /// Whether an operator disabled the account, at `now` (the SQL that starts a session applies
     /// the same rule, so a disable racing a sign-in leaves no session).
     pub fn disabled(&self, now: i64) -> bool {
-        self.disabled_at.is_some() && self.disabled_until.is_none_or(|until| until > now)
+        is_disabled(self.disabled_at, self.disabled_until, now)
     }
+}
+
+/// Whether an account disabled at `at` (if ever) until `until` (if set) is disabled at `now`.
+pub fn is_disabled(at: Option<i64>, until: Option<i64>, now: i64) -> bool {
+    at.is_some() && until.is_none_or(|until| until > now)
 }
 
 /// What `GET /me` shows.

@@ -7,26 +7,22 @@
 use serde_json::{json, Value};
 use worker::{Request, Response};
 
-use crate::core::admin_requests::{self, Disable, NewUser, UserEdits, UserQuery, MAX_LIMIT};
+use crate::core::admin_requests::{self, Disable, NewUser, PageQuery, UserEdits, UserQuery};
 use crate::core::email::Email;
 use crate::core::otp::OtpCode;
 use crate::core::security_event::{Actor, Detail, EventKind};
-use crate::core::violation::Violations;
 use crate::core::{account_mail, password_hash, random};
 use crate::edge::breach_check::refuse_breached;
 use crate::edge::db::admin_users::{self, Detailed, Edits, Filters, Summary};
 use crate::edge::db::email_codes::{self, NewCode, Purpose};
 use crate::edge::db::security_events::{self, Listed};
-use crate::edge::db::{account_deletion, Db};
+use crate::edge::db::{account_deletion, users, Db};
 use crate::edge::error::ApiError;
 use crate::edge::handlers::password_reset::mail_reset_code;
 use crate::edge::http::{json, read_body, rfc3339};
 use crate::edge::mailer::send_later;
 use crate::edge::routes::RouteContext;
 use crate::edge::state::now;
-
-/// The events a page shows unless `limit` says otherwise.
-const DEFAULT_PAGE: i64 = 50;
 
 /// The admin of a request: the id of the key it presented.
 struct Admin {
@@ -85,7 +81,7 @@ fn query_pairs(req: &Request) -> Vec<(String, String)> {
 fn summary_json(user: &Summary, now: i64) -> Value {
     let disabled = user
         .disabled_at
-        .filter(|_| user.disabled_until.is_none_or(|until| until > now));
+        .filter(|_| users::is_disabled(user.disabled_at, user.disabled_until, now));
     json!({
         "id": user.id,
         "email": user.email,
@@ -390,21 +386,9 @@ pub async fn enable_user(req: Request, ctx: RouteContext) -> Result<Response, Ap
 pub async fn remove_factors(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let admin = admin(&req, &ctx)?;
     let user_id = user_id(&ctx)?;
-    let passkeys = match query_pairs(&req)
-        .iter()
-        .find(|(k, _)| k == "passkeys")
-        .map(|(_, v)| v.as_str())
-    {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => {
-            return Err(Violations::from(crate::core::violation::Violation::new(
-                "passkeys",
-                "invalid",
-                "passkeys must be true or false",
-            ))
-            .into())
-        }
+    let passkeys = match query_pairs(&req).iter().find(|(k, _)| k == "passkeys") {
+        None => false,
+        Some((_, value)) => admin_requests::yes_no("passkeys", value)?,
     };
     let user = found(&admin, user_id).await?;
     let removed = admin_users::remove_factors(&admin.db, user_id, passkeys).await?;
@@ -509,35 +493,17 @@ async fn events_page(
     admin: &Admin,
     user_id: Option<i64>,
 ) -> Result<Response, ApiError> {
-    let (cursor, limit) = page_query(req)?;
+    let PageQuery { cursor, limit } = page_query(req)?;
     let mut events = security_events::list(&admin.db, user_id, cursor, limit + 1).await?;
     Ok(json(200, &events_answer(&mut events, limit)))
 }
 
 /// `cursor` and `limit` of an events page.
-pub fn page_query(req: &Request) -> Result<(Option<i64>, i64), ApiError> {
-    let mut cursor = None;
-    let mut limit = DEFAULT_PAGE;
-    for (name, value) in query_pairs(req) {
-        match name.as_str() {
-            "cursor" => cursor = Some(admin_requests::page_cursor("cursor", &value)?),
-            "limit" => {
-                limit = value
-                    .parse::<i64>()
-                    .ok()
-                    .filter(|n| (1..=MAX_LIMIT).contains(n))
-                    .ok_or_else(|| {
-                        crate::core::violation::Violation::new(
-                            "limit",
-                            "invalid",
-                            format!("limit must be 1 to {MAX_LIMIT}"),
-                        )
-                    })?;
-            }
-            _ => {}
-        }
-    }
-    Ok((cursor, limit))
+pub fn page_query(req: &Request) -> Result<PageQuery, ApiError> {
+    let pairs = query_pairs(req);
+    Ok(PageQuery::parse(
+        pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    )?)
 }
 
 /// A page of events (fetched one longer than `limit`) with the cursor of the next.

@@ -3,6 +3,8 @@
 
 use worker::{Request, Response};
 
+use crate::core::admin_requests::PageQuery;
+
 use crate::edge::auth::{live_reader, LiveCaller};
 use crate::edge::db::security_events;
 use crate::edge::error::ApiError;
@@ -11,7 +13,7 @@ use crate::edge::http::json;
 use crate::edge::routes::RouteContext;
 
 pub async fn my_events(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
-    let (cursor, limit) = page_query(&req)?;
+    let PageQuery { cursor, limit } = page_query(&req)?;
     let LiveCaller { principal, db, .. } = live_reader(&req, &ctx).await?;
     let mut events = security_events::list(&db, Some(principal.user_id), cursor, limit + 1).await?;
     Ok(json(200, &events_answer(&mut events, limit)))

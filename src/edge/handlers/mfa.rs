@@ -199,10 +199,7 @@ pub async fn disable(mut req: Request, ctx: RouteContext) -> Result<Response, Ap
 pub async fn login_mfa(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let config = &ctx.data.config;
     let login = MfaLogin::try_from(&read_body(&mut req).await?)?;
-    // An mfa_token is an opaque 256-bit token of the refresh token's shape, kept as its digest.
-    let digest = RefreshToken::parse(login.mfa_token.expose())
-        .ok_or(ApiError::Unauthorized)?
-        .digest();
+    let digest = mfa_digest(login.mfa_token.expose())?;
     let now = now();
     let db = ctx.data.database(&ctx.env)?;
     let challenge = try_mfa_token(&req, &ctx, &db, &digest, now).await?;
@@ -270,18 +267,45 @@ pub async fn try_mfa_token(
     digest: &str,
     now: i64,
 ) -> Result<Tried, ApiError> {
-    let address = client_address(req);
-    let agent = user_agent(req);
-    let trying = TryingClient {
-        address: address.as_str(),
-        user_agent: agent.as_deref(),
-    };
     let max_tries = ctx.data.config.otp_max_attempts;
-    let tried = mfa_challenges::try_once(db, digest, now, max_tries, &trying)
+    let tried = mfa_challenges::try_once(db, digest, now, max_tries, &trying_client(req))
         .await?
         .ok_or(ApiError::Unauthorized)?;
     ctx.data.log.set_user(tried.user_id);
     Ok(tried)
+}
+
+/// The account of the `mfa_token` of `digest`, under the same rules as `try_mfa_token`, but
+/// counting no try (asking for passkey options is not an attempt).
+pub async fn peek_mfa_token(
+    req: &Request,
+    ctx: &RouteContext,
+    db: &Db,
+    digest: &str,
+    now: i64,
+) -> Result<i64, ApiError> {
+    let max_tries = ctx.data.config.otp_max_attempts;
+    let user_id = mfa_challenges::peek(db, digest, now, max_tries, &trying_client(req))
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    ctx.data.log.set_user(user_id);
+    Ok(user_id)
+}
+
+/// The client of `req` as an `mfa_token` is bound to it: its address and User-Agent.
+fn trying_client(req: &Request) -> TryingClient {
+    TryingClient {
+        address: client_address(req).as_str().to_owned(),
+        user_agent: user_agent(req),
+    }
+}
+
+/// The stored digest of an `mfa_token`: an opaque 256-bit token of the refresh token's shape.
+/// Any string that is not one answers `401` like an unknown token.
+pub fn mfa_digest(raw: &str) -> Result<String, ApiError> {
+    Ok(RefreshToken::parse(raw)
+        .ok_or(ApiError::Unauthorized)?
+        .digest())
 }
 
 /// Records a completed two-step sign-in in the trail.

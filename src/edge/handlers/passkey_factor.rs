@@ -8,15 +8,16 @@ use serde_json::{json, Value};
 use worker::{Request, Response};
 
 use crate::core::random::{self, base64url};
-use crate::core::refresh_token::{digest_of, RefreshToken};
-use crate::edge::db::mfa_challenges::{self, Proved, TryingClient};
+use crate::core::refresh_token::digest_of;
+use crate::edge::db::mfa_challenges::Proved;
 use crate::edge::db::passkey_challenges::{self, Ceremony};
 use crate::edge::db::{passkeys, users, Db};
 use crate::edge::error::ApiError;
-use crate::edge::handlers::mfa::{finish_two_step, signed_in_two_steps, try_mfa_token, TwoStep};
-use crate::edge::handlers::passkeys::{check_assertion, relying_party, Credential};
-use crate::edge::handlers::session::user_agent;
-use crate::edge::http::{client_address, json, read_body};
+use crate::edge::handlers::mfa::{
+    finish_two_step, mfa_digest, peek_mfa_token, signed_in_two_steps, try_mfa_token, TwoStep,
+};
+use crate::edge::handlers::passkeys::{check_assertion, relying_party, take_challenge, Credential};
+use crate::edge::http::{json, read_body};
 use crate::edge::routes::RouteContext;
 use crate::edge::state::now;
 
@@ -28,17 +29,7 @@ pub async fn options(mut req: Request, ctx: RouteContext) -> Result<Response, Ap
     let digest = mfa_digest(body.string("mfa_token")?)?;
     let now = now();
     let db = ctx.data.database(&ctx.env)?;
-    let address = client_address(&req);
-    let agent = user_agent(&req);
-    let trying = TryingClient {
-        address: address.as_str(),
-        user_agent: agent.as_deref(),
-    };
-    let max_tries = ctx.data.config.otp_max_attempts;
-    let user_id = mfa_challenges::peek(&db, &digest, now, max_tries, &trying)
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
-    ctx.data.log.set_user(user_id);
+    let user_id = peek_mfa_token(&req, &ctx, &db, &digest, now).await?;
     let ids = passkeys::ids(&db, user_id).await?;
     if ids.is_empty() {
         return Err(ApiError::PasskeyRefused {
@@ -86,14 +77,8 @@ pub async fn complete(mut req: Request, ctx: RouteContext) -> Result<Response, A
     let now = now();
     let db = ctx.data.database(&ctx.env)?;
     let tried = try_mfa_token(&req, &ctx, &db, &digest, now).await?;
-    passkey_challenges::take(&db, &digest_of(&challenge), Ceremony::SecondFactor, now)
-        .await?
-        .filter(|taken| taken.user_id == Some(tried.user_id))
-        .ok_or(ApiError::PasskeyRefused {
-            reason: "challenge",
-            message: "The sign-in challenge is unknown, used or expired; ask for new options"
-                .into(),
-        })?;
+    let owner = Some(tried.user_id);
+    take_challenge(&db, &challenge, Ceremony::SecondFactor, owner, now).await?;
     let stored = passkeys::find(&db, &credential.id)
         .await?
         .filter(|stored| stored.user_id == tried.user_id)
@@ -129,14 +114,6 @@ pub async fn complete(mut req: Request, ctx: RouteContext) -> Result<Response, A
         .ok_or(ApiError::Unauthorized)?;
     signed_in_two_steps(&ctx, &req, &tried, "passkey", now);
     Ok(json(200, &Value::Object(answer)))
-}
-
-/// The stored digest of an `mfa_token` (an opaque token of the refresh token's shape).
-fn mfa_digest(raw: &str) -> Result<String, ApiError> {
-    // Any string that is not one answers like an unknown token (as at /login/mfa).
-    Ok(RefreshToken::parse(raw)
-        .ok_or(ApiError::Unauthorized)?
-        .digest())
 }
 
 async fn shown(db: &Db, user_id: i64) -> Result<users::Shown, ApiError> {

@@ -16,9 +16,9 @@ use crate::core::security_event::{Detail, EventKind};
 use crate::core::violation::Violation;
 use crate::core::webauthn::{self, RelyingParty};
 use crate::edge::auth::{live_caller, live_reader, principal, LiveCaller};
-use crate::edge::db::passkey_challenges::{self, Ceremony as Stored};
+use crate::edge::db::passkey_challenges::{self, Ceremony as Stored, Taken};
 use crate::edge::db::passkeys::{self, Deleted, NewPasskey};
-use crate::edge::db::users;
+use crate::edge::db::{users, Db};
 use crate::edge::error::ApiError;
 use crate::edge::handlers::session::{start_session, Start};
 use crate::edge::http::{client_address, json, read_body, read_optional_body, rfc3339};
@@ -93,14 +93,14 @@ pub async fn register(mut req: Request, ctx: RouteContext) -> Result<Response, A
     let name = passkey_name(&body)?;
     let db = ctx.data.database(&ctx.env)?;
     let challenge = credential.challenge()?;
-    passkey_challenges::take(&db, &digest_of(&challenge), Stored::Register, now)
-        .await?
-        .filter(|taken| taken.user_id == Some(principal.user_id))
-        .ok_or(ApiError::PasskeyRefused {
-            reason: "challenge",
-            message: "The registration challenge is unknown, used or expired; ask for new options"
-                .into(),
-        })?;
+    take_challenge(
+        &db,
+        &challenge,
+        Stored::Register,
+        Some(principal.user_id),
+        now,
+    )
+    .await?;
     let Registered {
         id,
         verified,
@@ -184,13 +184,7 @@ pub async fn login(mut req: Request, ctx: RouteContext) -> Result<Response, ApiE
     let now = now();
     let db = ctx.data.database(&ctx.env)?;
     let challenge = credential.challenge()?;
-    let taken = passkey_challenges::take(&db, &digest_of(&challenge), Stored::Login, now)
-        .await?
-        .ok_or(ApiError::PasskeyRefused {
-            reason: "challenge",
-            message: "The sign-in challenge is unknown, used or expired; ask for new options"
-                .into(),
-        })?;
+    let taken = take_challenge(&db, &challenge, Stored::Login, None, now).await?;
     let stored = passkeys::find(&db, &credential.id)
         .await?
         .ok_or(ApiError::Unauthorized)?;
@@ -226,6 +220,30 @@ pub async fn login(mut req: Request, ctx: RouteContext) -> Result<Response, ApiE
         method: "passkey",
     };
     start_session(&req, &ctx.data, &db, &account, start, now).await
+}
+
+/// Takes the live challenge of `ceremony` (single use): `passkey_refused` with reason
+/// `challenge` when it is unknown, used, expired, or (with `owner`) another account's.
+pub async fn take_challenge(
+    db: &Db,
+    challenge: &str,
+    ceremony: Stored,
+    owner: Option<i64>,
+    now: i64,
+) -> Result<Taken, ApiError> {
+    let what = match ceremony {
+        Stored::Register => "registration",
+        Stored::Login | Stored::SecondFactor => "sign-in",
+    };
+    passkey_challenges::take(db, &digest_of(challenge), ceremony, now)
+        .await?
+        .filter(|taken| owner.is_none() || taken.user_id == owner)
+        .ok_or_else(|| ApiError::PasskeyRefused {
+            reason: "challenge",
+            message: format!(
+                "The {what} challenge is unknown, used or expired; ask for new options"
+            ),
+        })
 }
 
 /// A registration response checked: the credential's id (base64url), what the authenticator
