@@ -86,26 +86,18 @@ const CHILDREN: [&str; 15] = [
     DELETE_SECURITY_EVENTS_SQL,
 ];
 
-/// Every statement of this module, for the query-plan check.
-pub const STATEMENTS: &[&str] = &[
-    DELETE_ACCOUNT_SQL,
-    ADMIN_DELETE_ACCOUNT_SQL,
-    DELETE_REFRESH_TOKENS_SQL,
-    DELETE_SESSIONS_SQL,
-    DELETE_PASSWORD_RESETS_SQL,
-    DELETE_EMAIL_CODES_SQL,
-    DELETE_CODE_EVENTS_SQL,
-    DELETE_TOTP_FACTORS_SQL,
-    DELETE_RECOVERY_CODES_SQL,
-    DELETE_MFA_CHALLENGES_SQL,
-    DELETE_LOGIN_ATTEMPTS_SQL,
-    DELETE_IDENTITIES_SQL,
-    DELETE_OAUTH_CODES_SQL,
-    DELETE_OAUTH_STATES_SQL,
-    DELETE_PASSKEYS_SQL,
-    DELETE_PASSKEY_CHALLENGES_SQL,
-    DELETE_SECURITY_EVENTS_SQL,
-];
+/// Every statement of this module, for the query-plan check: both first steps, then the rest.
+pub const STATEMENTS: &[&str] = &{
+    let mut all = [""; CHILDREN.len() + 2];
+    all[0] = DELETE_ACCOUNT_SQL;
+    all[1] = ADMIN_DELETE_ACCOUNT_SQL;
+    let mut i = 0;
+    while i < CHILDREN.len() {
+        all[i + 2] = CHILDREN[i];
+        i += 1;
+    }
+    all
+};
 
 /// Deletes the caller's account and everything it owns, provided the session is live and the
 /// password hash is still `verified_hash`. Returns whether the account was deleted. One batch:
