@@ -45,6 +45,9 @@ test("no admin key, a wrong one, or a user's token: refused; without ADMIN_API_K
   const line = target.logs().find((l) => l.route === "/admin/users" && l.status === 200);
   assert.ok(line.admin_key === "ops" || line.admin_key === "ci", "the log names the key by its id");
   assert.ok(!JSON.stringify(target.logs()).includes(OPS_KEY), "never the key itself");
+  // No CORS preflight: no page may call the admin API cross-origin, key or not.
+  const preflight = await target.request("OPTIONS", "/admin/users", { headers: { Origin: "https://app.example", "Access-Control-Request-Method": "GET" } });
+  assert.equal(preflight.status, 404);
   const off = await app({});
   assert.equal((await admin(off, "GET", "/admin/users")).status, 404);
   const bad = await app({ vars: { ADMIN_API_KEYS: "ops:short" } });

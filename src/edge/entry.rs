@@ -26,7 +26,7 @@ pub async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         Ok(config) => {
             let response = if req.method() == Method::Options {
                 log.set_route("OPTIONS *");
-                match routes::methods(&req.path()) {
+                match routes::preflight_methods(&req.path()) {
                     Some(methods) => http::preflight(&methods),
                     None => {
                         log.fail(&ApiError::NotFound);

@@ -249,6 +249,16 @@ pub fn find(method: &Method, path: &str) -> Found {
     }
 }
 
+/// What a CORS preflight of `path` allows: the table's methods, except on the admin API, which is
+/// for the operator's backend and must never be called from a browser (no preflight, so no page
+/// can send it a key cross-origin).
+pub fn preflight_methods(path: &str) -> Option<String> {
+    if path.starts_with("/admin/") {
+        return None;
+    }
+    methods(path)
+}
+
 /// The methods the table has for `path`, with `OPTIONS` (every path answers a preflight), as an
 /// `Allow` or `Access-Control-Allow-Methods` value; `None` for a path the table does not know.
 pub fn methods(path: &str) -> Option<String> {
