@@ -111,7 +111,7 @@ test("an unverified address cannot add a passkey", async () => {
 test("a deleted passkey is refused at sign-in", async () => {
   const { user, page } = await signedInPage("deleted");
   const { id } = await ok(page, "addPasskey", { password: user.password });
-  assert.deepEqual(await ok(page, "deletePasskey", id), { message: "Passkey deleted" });
+  assert.deepEqual(await ok(page, "deletePasskey", id, { password: user.password }), { message: "Passkey deleted" });
   assert.deepEqual(await ok(page, "passkeys"), []);
   await ok(page, "logout");
   // The authenticator still holds it; the worker no longer knows it.
@@ -229,6 +229,7 @@ test("the example app adds a passkey, lists, renames it, and signs in with the '
   await page.locator("#passkeys li", { hasText: "last used" }).waitFor();
   await page.screenshot({ path: `${shots}/03-signed-in-with-passkey.png`, fullPage: true });
 
+  await page.fill("#confirm-password", user.password); // deleting asks for the password again
   await page.click("#passkeys li button.delete");
   await notice("Passkey deleted");
   await page.waitForFunction(() => document.querySelectorAll("#passkeys li").length === 0);

@@ -125,7 +125,7 @@ test("every route answers the page through the client, CORS included", async () 
   assert.equal((await step("renamePasskey", passkey?.id, "Renamed"))?.name, "Renamed");
   await step("logout");
   assert.equal((await step("signInWithPasskey", { email }))?.status, "signed_in");
-  assert.deepEqual(await step("deletePasskey", passkey?.id), { message: "Passkey deleted" });
+  assert.deepEqual(await step("deletePasskey", passkey?.id, { password, mfa_code: recovery[2] }), { message: "Passkey deleted" });
   await step("disableTotp", { password, code: totpCode(enrolment.secret, 1) });
 
   await step("refresh");
@@ -135,16 +135,17 @@ test("every route answers the page through the client, CORS included", async () 
   assert.equal((await step("login", { email, password }))?.status, "signed_in");
 
 
-  // Link a provider (the page navigates to the URL the API gives, the browser comes back to the
-  // test page with linked=test), list it, unlink it.
+  // Link a provider (the password asked again; the page navigates to the URL the API gives, the
+  // browser comes back to the test page with a link_code, completed by this tab's session and
+  // verifier), list it, unlink it.
   const returnTo = `${site.url}/test/`;
-  const linkUrl = await step("linkProvider", "test", returnTo);
+  const linkUrl = await step("linkProvider", "test", returnTo, { password });
   await page.goto(linkUrl);
   await throughProvider(page, oidc.issuer, { login: "linked" });
   await page.waitForFunction(() => window.ready === true);
   assert.deepEqual(await step("completeSocialSignIn"), { status: "linked", provider: "test" });
   assert.deepEqual((await step("identities"))?.map((i) => [i.provider, i.email]), [["test", linked.email]]);
-  assert.deepEqual(await step("unlink", "test"), { message: "Unlinked" });
+  assert.deepEqual(await step("unlink", "test", { password }), { message: "Unlinked" });
 
   if (await step("deleteAccount", { password })) {
     assert.equal((await app.login(email, password)).status, 401, "the account is gone");

@@ -129,6 +129,7 @@ test("a password account links the provider from the example app and unlinks it;
 
   /** Link at the provider as `login`; back on the example app, still signed in as the user. */
   const linkAs = async (login) => {
+    await page.fill("#confirm-password", user.password); // linking asks for the password again
     await page.click("#link-buttons button:has-text('Link test')");
     await page.locator("body[data-prompt=login]").waitFor();
     await page.fill("#login-name", login);
@@ -152,7 +153,8 @@ test("a password account links the provider from the example app and unlinks it;
   await page.locator("#identities li[data-provider=test]", { hasText: bea.email }).waitFor();
   await page.screenshot({ path: `${shots}/20-linked.png`, fullPage: true });
 
-  // The password is still a way in: unlinking is allowed.
+  // The password is still a way in: unlinking is allowed (with the password asked again).
+  await page.fill("#confirm-password", user.password);
   await page.click("#identities li[data-provider=test] button.unlink");
   await expectNotice("Unlinked");
   await page.waitForFunction(() => document.querySelectorAll("#identities li").length === 0);

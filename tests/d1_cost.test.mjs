@@ -19,14 +19,16 @@ const MAX_ROWS_READ = {
   "PUT /update-profile": 4,
   "POST /refresh": 12,
   "POST /reset-password": 12,
-  "POST /update-password (wrong code)": 36, // with the candidate hashes of the code (json_each: 2 per key)
-  "POST /update-password": 36,
+  // With the candidate hashes of the code (json_each: 2 per key), and the first proof's clean-up
+  // (db/first_proof.rs): one index probe for each of the 8 tables it clears, right code or wrong.
+  "POST /update-password (wrong code)": 44,
+  "POST /update-password": 60, // the right code: the clean-up also reads the account (3 rows a table)
   "POST /logout": 6,
   "POST /logout?scope=all": 8, // 1 + 2 per session of the user (3 here), whatever the table holds
   "GET /health": 0,
   "GET /.well-known/jwks.json": 0,
-  "POST /verify-email (wrong code)": 24,
-  "POST /verify-email": 24,
+  "POST /verify-email (wrong code)": 32, // the first proof's clean-up too, as above
+  "POST /verify-email": 44, // the right code: the clean-up also reads the account
   "POST /resend-verification": 10,
   "GET /sessions": 8, // 1 + 2 per live session of the user (3 here), at most 100 listed
   "DELETE /sessions/{id}": 6,

@@ -44,8 +44,9 @@ test("register → login → me → update-profile → me → logout, with the s
   assert.equal(login.headers.get("cache-control"), "no-store");
 
   const claims = JSON.parse(Buffer.from(login.body.token.split(".")[1], "base64url"));
-  assert.deepEqual(Object.keys(claims).sort(), ["aud", "exp", "iat", "iss", "jti", "sid", "sub", "typ"]);
+  assert.deepEqual(Object.keys(claims).sort(), ["amr", "aud", "auth_time", "exp", "iat", "iss", "jti", "sid", "sub", "typ"]);
   assert.equal(claims.exp - claims.iat, 900);
+  assert.deepEqual([claims.amr, claims.auth_time], [["pwd"], claims.iat], "a password sign-in, just now");
   assert.equal(claims.typ, "access");
 
   const me = await app.me(login.body.token);

@@ -89,9 +89,11 @@ test("registration needs a verified address and the password again; a deleted pa
   assert.deepEqual([wrong.status, wrong.body.error], [403, "invalid_password"]);
   const renamed = await target.request("PUT", `/passkeys/${id}`, { token: user.token, json: { name: "Phone" } });
   assert.deepEqual([renamed.status, renamed.body.name], [200, "Phone"]);
-  assert.equal((await target.request("DELETE", `/passkeys/${id}`, { token: user.token })).status, 200);
+  const confirm = { json: { password: user.password } };
+  assert.equal((await target.request("DELETE", `/passkeys/${id}`, { token: user.token })).status, 400, "the password asked again");
+  assert.equal((await target.request("DELETE", `/passkeys/${id}`, { token: user.token, ...confirm })).status, 200);
   assert.equal((await signIn(target, authenticator)).answer.status, 401);
-  assert.equal((await target.request("DELETE", `/passkeys/${id}`, { token: user.token })).status, 404);
+  assert.equal((await target.request("DELETE", `/passkeys/${id}`, { token: user.token, ...confirm })).status, 404);
 });
 
 test("with TOTP on, a passkey with user verification signs in without the TOTP step", async () => {

@@ -162,7 +162,8 @@ test("an unverified provider email that matches an account is refused, never mer
   const owner = await target.verifiedUser("owner");
   mallory.email = owner.email; // the provider does not vouch for this address
   const refused = await signIn("mallory");
-  assert.equal(refused.landed.searchParams.get("error"), "account_exists");
+  // The same answer as for an address without an account: nothing to enumerate.
+  assert.equal(refused.landed.searchParams.get("error"), "email_not_verified");
   assert.deepEqual((await target.request("GET", "/identities", { token: owner.token })).body.identities, [], "nothing linked");
 
   const unverified = await target.signedInUser("unverified"); // a password account, address unproven
@@ -185,15 +186,22 @@ test("GitHub: OAuth and its emails API sign a user in; a signed-in user links an
   const last = await target.request("DELETE", "/identities/github", { token: answer.body.token });
   assert.deepEqual([last.status, last.body.error], [409, "last_sign_in_method"]);
 
-  const user = await target.signedInUser("linker");
-  const link = await target.request("POST", "/oauth/test/link", { token: user.token, json: { redirect_to: APP_RETURN } });
+  const user = await target.verifiedUser("linker");
+  const linking = pkce();
+  const link = await target.request("POST", "/oauth/test/link", {
+    token: user.token,
+    json: { redirect_to: APP_RETURN, code_challenge: linking.challenge, code_challenge_method: "S256", password: user.password },
+  });
   assert.equal(link.status, 200, link.text);
-  const linked = await callback(await oidc.authorize(link.body.url, { login: "carol" }));
-  assert.equal(linked.searchParams.get("linked"), "test");
+  const back = await callback(await oidc.authorize(link.body.url, { login: "carol" }));
+  assert.equal(back.searchParams.get("provider"), "test");
+  const completed = await target.request("POST", "/identities", { token: user.token, json: { code: back.searchParams.get("link_code"), code_verifier: linking.verifier } });
+  assert.deepEqual([completed.status, completed.body], [200, { message: "Linked", provider: "test" }], completed.text);
   assert.deepEqual((await target.request("GET", "/identities", { token: user.token })).body.identities.map((i) => i.provider), ["test"]);
-  const unlinked = await target.request("DELETE", "/identities/test", { token: user.token });
+  const confirm = { json: { password: user.password } };
+  const unlinked = await target.request("DELETE", "/identities/test", { token: user.token, ...confirm });
   assert.deepEqual([unlinked.status, unlinked.body], [200, { message: "Unlinked" }]);
-  assert.equal((await target.request("DELETE", "/identities/test", { token: user.token })).status, 404);
+  assert.equal((await target.request("DELETE", "/identities/test", { token: user.token, ...confirm })).status, 404);
 });
 
 test("an ID token is verified: a wrong nonce, another client's token, an expired one or one signed by an unknown key signs nobody in", async () => {

@@ -24,7 +24,10 @@ export type ErrorCode =
   | "no_password"
   | "passkey_refused"
   | "redirect_not_allowed"
-  | "account_disabled";
+  | "account_disabled"
+  | "reauthentication_required"
+  | "identity_taken"
+  | "already_linked";
 
 /** Why a field of a request was refused (`fields` of a `validation_failed` answer). */
 export type FieldProblem =

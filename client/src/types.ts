@@ -26,8 +26,20 @@ export interface ConfirmTotpRequest { code: Code }
 export interface DisableTotpRequest { password: string; code: Code }
 /** The one-time `code` a social sign-in came back with, and the PKCE verifier of the app that started it. */
 export interface OAuthTokenRequest { code: string; code_verifier: string }
-/** `redirect_to`: one of the worker's OAUTH_REDIRECT_URLS. */
-export interface LinkProviderRequest { redirect_to: string }
+/**
+ * Who you are, asked again before a way in is added or removed (a passkey, a provider): the
+ * account's `password` (ignored for an account without one, which must have signed in within the
+ * worker's REAUTH_MAX_AGE_SECONDS instead), and `mfa_code` once a second factor is on.
+ */
+export interface Reauthentication { password: string; mfa_code?: Code }
+/** `redirect_to`: one of the worker's OAUTH_REDIRECT_URLS; the app's PKCE challenge binds the link to it. */
+export interface LinkProviderRequest extends Reauthentication {
+  redirect_to: string;
+  code_challenge: string;
+  code_challenge_method: "S256";
+}
+/** The `link_code` a link came back with, and the PKCE verifier of the app that started it. */
+export interface CompleteLinkRequest { code: string; code_verifier: string }
 
 /**
  * The account's `password`, asked again (any string for an account a provider made, which has

@@ -1,5 +1,6 @@
 // Social sign-in in the client: the PKCE pair and the start URL, the return page's code exchanged
-// with the verifier kept for the flow, and every other return (error, linked, nothing).
+// with the verifier kept for the flow, a link completed the same way by the signed-in session,
+// and every other return (error, nothing).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -70,8 +71,35 @@ test("an error, a code without a verifier, a link, an ordinary page", async () =
   });
   assert.equal(storage.items.size, 0, "an error ends the flow");
   await assert.rejects(client.completeSocialSignIn("https://app.test/?code=c"), { name: "SocialSignInError", code: "no_verifier" });
-  assert.deepEqual(await client.completeSocialSignIn("https://app.test/?linked=github"), { status: "linked", provider: "github" });
+  await assert.rejects(client.completeSocialSignIn("https://app.test/?link_code=l&provider=github"), { name: "SocialSignInError", code: "no_verifier" });
   assert.equal(await client.completeSocialSignIn("https://app.test/"), null);
   assert.deepEqual(api.posted, [], "nothing exchanged");
+  client.dispose();
+});
+
+test("a link: the password asked again and the S256 challenge go to /oauth/{provider}/link; the link_code is completed with the verifier", async () => {
+  const posted: { path: string; body: unknown; auth: string | null }[] = [];
+  const fetch = async (input: Request | string | URL, init?: RequestInit) => {
+    const request = new Request(input, init);
+    const path = new URL(request.url).pathname;
+    posted.push({ path, body: await request.json(), auth: request.headers.get("Authorization") });
+    const answer = path === "/identities" ? { message: "Linked", provider: "github" } : path === "/login" ? LOGIN : { url: "https://github.test/authorize" };
+    return new Response(JSON.stringify(answer), { status: 200, headers: { "Content-Type": "application/json" } });
+  };
+  const storage = flowStorage();
+  const client = createClient({ baseUrl: "http://api.test", fetch, store: memoryStore(), flowStorage: storage });
+  await client.login({ email: "ada@x.io", password: "pw" });
+  assert.equal(await client.linkProvider("github", "https://app.test/", { password: "pw" }), "https://github.test/authorize");
+  const { verifier } = JSON.parse([...storage.items.values()][0]!);
+  const link = posted[1]!;
+  assert.equal(link.path, "/oauth/github/link");
+  assert.deepEqual(link.body, {
+    password: "pw",
+    redirect_to: "https://app.test/",
+    code_challenge: createHash("sha256").update(verifier).digest("base64url"),
+    code_challenge_method: "S256",
+  });
+  assert.deepEqual(await client.completeSocialSignIn("https://app.test/?link_code=l1&provider=github"), { status: "linked", provider: "github" });
+  assert.deepEqual(posted[2], { path: "/identities", body: { code: "l1", code_verifier: verifier }, auth: "Bearer a1" });
   client.dispose();
 });

@@ -118,7 +118,7 @@ async function renderIdentities() {
     });
     item.dataset.provider = identity.provider;
     item.append(button("Unlink", "unlink", async () => {
-      const said = await client.unlink(identity.provider);
+      const said = await client.unlink(identity.provider, confirmation());
       await renderIdentities();
       return said.message;
     }));
@@ -126,7 +126,8 @@ async function renderIdentities() {
   }));
   const linked = new Set(identities.map((i) => i.provider));
   $("link-buttons").replaceChildren(...settings.providers.filter((p) => !linked.has(p)).map((provider) =>
-    button(`Link ${provider}`, "link", async () => location.assign(await client.linkProvider(provider, RETURN_TO)))));
+    button(`Link ${provider}`, "link", async () =>
+      location.assign(await client.linkProvider(provider, RETURN_TO, confirmation())))));
 }
 
 /** The account's passkeys, each with a name to edit (Rename) and Delete. Nothing when the worker has them off. */
@@ -158,7 +159,7 @@ async function renderPasskeys() {
         return `${said.message}: ${said.name}`;
       }),
       button("Delete", "delete", async () => {
-        const said = await client.deletePasskey(passkey.id);
+        const said = await client.deletePasskey(passkey.id, confirmation());
         await renderPasskeys();
         return said.message;
       }),
@@ -219,6 +220,8 @@ async function renderSessions() {
 }
 
 const code = (id) => (value(id) ? { mfa_code: value(id) } : {});
+/** Who you are, asked again before a way in is added or removed (the "Sign-in providers" fields). */
+const confirmation = () => ({ password: $("confirm-password").value, ...code("confirm-mfa") });
 
 on("register-form", "submit", async () => {
   const email = value("register-email");
@@ -306,7 +309,7 @@ client.onChange((event) => {
   render().catch((error) => notice(describe(error), true));
 });
 await client.ready;
-// Back from a provider: this page's address carries a one-time code (or an error, or linked=…).
+// Back from a provider: this page's address carries a one-time code (or a link_code, or an error).
 try {
   const result = await client.completeSocialSignIn();
   if (result?.status === "mfa_required") {

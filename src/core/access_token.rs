@@ -27,6 +27,13 @@ struct AccessClaims {
     iss: String,
     aud: String,
     typ: String,
+    /// When the session's user signed in (OpenID Connect Core §2); absent in tokens issued
+    /// before it was added, read as 0 (long ago).
+    #[serde(default)]
+    auth_time: i64,
+    /// How they signed in (RFC 8176).
+    #[serde(default)]
+    amr: Vec<String>,
 }
 
 /// Who a valid access token speaks for.
@@ -34,6 +41,10 @@ struct AccessClaims {
 pub struct Principal {
     pub user_id: i64,
     pub session_id: String,
+    /// When the session's sign-in happened (Unix seconds): its `auth_time`.
+    pub auth_time: i64,
+    /// How the user signed in: its `amr` (RFC 8176 values).
+    pub amr: Vec<String>,
 }
 
 /// The parts of the configuration a token is issued and checked against.
@@ -69,6 +80,8 @@ pub fn issue(settings: &TokenSettings, principal: &Principal, jti: String, now: 
         iss: settings.issuer.to_owned(),
         aud: settings.audience.to_owned(),
         typ: TOKEN_KIND.to_owned(),
+        auth_time: principal.auth_time,
+        amr: principal.amr.clone(),
     };
     let clock = TimeOptions::new(Duration::zero(), move || at(now));
     let claims = Claims::new(custom)
@@ -146,6 +159,8 @@ pub fn verify_until(
     let principal = Principal {
         user_id,
         session_id: custom.sid.clone(),
+        auth_time: custom.auth_time,
+        amr: custom.amr.clone(),
     };
     Ok((principal, expires_at))
 }
@@ -178,6 +193,8 @@ mod tests {
         Principal {
             user_id: 42,
             session_id: "sess-1".to_owned(),
+            auth_time: 1_700_000_000,
+            amr: vec!["pwd".to_owned(), "otp".to_owned(), "mfa".to_owned()],
         }
     }
 
@@ -215,7 +232,8 @@ mod tests {
 
     fn good_claims() -> serde_json::Value {
         json!({"sub": "42", "sid": "sess-1", "jti": "j", "iss": "edge-auth", "aud": "edge-auth",
-               "typ": "access", "iat": NOW, "exp": NOW + 900})
+               "typ": "access", "iat": NOW, "exp": NOW + 900,
+               "auth_time": 1_700_000_000, "amr": ["pwd", "otp", "mfa"]})
     }
 
     #[test]

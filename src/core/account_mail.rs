@@ -143,6 +143,43 @@ pub fn factors_removed_by_operator(to: &Email, passkeys: bool) -> Message {
     )
 }
 
+/// Sent when the first proof of an address removed the ways in added before it: whoever added
+/// them never showed they could read this mailbox (a squatter's provider or passkey).
+pub fn ways_in_removed(
+    to: &Email,
+    providers: &[String],
+    passkeys: &[String],
+    app: bool,
+) -> Message {
+    let mut removed: Vec<String> = providers
+        .iter()
+        .map(|p| format!("sign-in with {p}"))
+        .collect();
+    removed.extend(
+        passkeys
+            .iter()
+            .map(|name| format!("the passkey \"{name}\"")),
+    );
+    if app {
+        removed.push("an authenticator app (two-step sign-in)".to_owned());
+    }
+    notice(
+        to,
+        "We removed sign-in methods added before you confirmed your address",
+        &[
+            format!(
+                "The account {} was used before this address was confirmed. To keep it yours, \
+                 we removed what was added to it until now: {}.",
+                to.as_str(),
+                removed.join(", ")
+            ),
+            "If you added them yourself, add them again from your account; if not, someone \
+             created this account with your address, and nothing they added can sign in now."
+                .to_owned(),
+        ],
+    )
+}
+
 /// Sent after the service's operator deleted an account.
 pub fn account_deleted_by_operator(to: &Email) -> Message {
     notice(

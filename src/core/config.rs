@@ -76,6 +76,11 @@ pub struct Config {
     pub access_token_ttl: i64,
     pub refresh_token_ttl: i64,
     pub refresh_reuse_grace: i64,
+    /// How recent a sign-in must be to add or remove a way in without a password (an account a
+    /// provider or a passkey made): `REAUTH_MAX_AGE_SECONDS`, ten minutes by default (OWASP
+    /// Authentication Cheat Sheet, "Reauthentication after a period"; the window OpenID
+    /// Connect's `max_age` expresses).
+    pub reauth_max_age_seconds: i64,
     pub otp_ttl: i64,
     pub otp_max_attempts: i64,
     pub otp_resend_cooldown: i64,
@@ -213,6 +218,7 @@ impl Config {
             access_token_ttl: setting.seconds("ACCESS_TOKEN_TTL_SECONDS", 900, 1)?,
             refresh_token_ttl: setting.seconds("REFRESH_TOKEN_TTL_SECONDS", 2_592_000, 1)?,
             refresh_reuse_grace: setting.seconds("REFRESH_REUSE_GRACE_SECONDS", 10, 0)?,
+            reauth_max_age_seconds: setting.seconds("REAUTH_MAX_AGE_SECONDS", 600, 1)?,
             otp_ttl: setting.seconds("OTP_TTL_SECONDS", 300, 1)?,
             otp_max_attempts: setting.seconds("OTP_MAX_ATTEMPTS", 5, 1)?,
             otp_resend_cooldown: setting.seconds("OTP_RESEND_COOLDOWN_SECONDS", 60, 0)?,
@@ -315,6 +321,7 @@ mod tests {
         assert_eq!(config.access_token_ttl, 900);
         assert_eq!(config.refresh_token_ttl, 2_592_000);
         assert_eq!(config.refresh_reuse_grace, 10);
+        assert_eq!(config.reauth_max_age_seconds, 600);
         assert_eq!(
             (
                 config.otp_ttl,

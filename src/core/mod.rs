@@ -5,6 +5,7 @@ pub mod account_mail;
 pub mod account_requests;
 pub mod admin_keys;
 pub mod admin_requests;
+pub mod amr;
 pub mod body;
 pub mod breached;
 pub mod client_address;

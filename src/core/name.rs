@@ -28,6 +28,20 @@ impl Name {
         Ok(Self(trimmed.to_owned()))
     }
 
+    /// A name a provider asserts (an ID token's `name`, GitHub's profile): held to the same rules
+    /// as a name a user types, but made to fit rather than refused, since the user cannot fix
+    /// it: control characters become spaces, runs of spaces one, and it is cut at 100
+    /// characters.
+    pub fn from_provider(raw: &str) -> Option<String> {
+        let cleaned = raw
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect::<String>();
+        let words: Vec<&str> = cleaned.split_whitespace().collect();
+        let fitted: String = words.join(" ").chars().take(MAX_CHARS).collect();
+        Self::parse("name", &fitted).ok()?.into_stored()
+    }
+
     /// The stored value: `None` for an empty name.
     pub fn into_stored(self) -> Option<String> {
         (!self.0.is_empty()).then_some(self.0)
@@ -42,6 +56,22 @@ mod tests {
     fn keeps_unicode_and_trims() {
         let name = Name::parse("name", "  Zoë 🚀 O'Neil ").unwrap();
         assert_eq!(name.into_stored().as_deref(), Some("Zoë 🚀 O'Neil"));
+    }
+
+    #[test]
+    fn a_provider_name_is_made_to_fit() {
+        let cases = [
+            (
+                "Ada\u{7}\nLovelace",
+                Some("Ada Lovelace".to_owned()),
+                "control characters",
+            ),
+            ("  ", None, "blank"),
+            (&*"é".repeat(300), Some("é".repeat(100)), "300 characters"),
+        ];
+        for (raw, want, why) in cases {
+            assert_eq!(Name::from_provider(raw), want, "{why}");
+        }
     }
 
     #[test]

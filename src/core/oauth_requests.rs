@@ -90,28 +90,14 @@ impl TryFrom<&Body> for Exchange {
     }
 }
 
-/// `POST /oauth/{provider}/link {redirect_to}`.
-#[derive(Debug)]
-pub struct Link {
-    pub redirect_to: String,
-}
-
-impl Link {
-    pub fn parse(body: &Body, allowed: impl Fn(&str) -> bool) -> Result<Self, Violations> {
-        let redirect_to = body.string("redirect_to")?;
-        if allowed(redirect_to) {
-            Ok(Self {
-                redirect_to: redirect_to.to_owned(),
-            })
-        } else {
-            Err(Violation::new(
-                "redirect_to",
-                "invalid",
-                "redirect_to is not one of the configured OAUTH_REDIRECT_URLS",
-            )
-            .into())
-        }
-    }
+/// `POST /oauth/{provider}/link {redirect_to, code_challenge, code_challenge_method}`: bound to
+/// the app like a sign-in (RFC 9700 §4.7), so the link's one-time code is useless to anyone
+/// without the app's verifier.
+pub fn parse_link(body: &Body, allowed: impl Fn(&str) -> bool) -> Result<Start, Violations> {
+    Start::parse(
+        |name| body.value(name).and_then(|v| v.as_str()).map(str::to_owned),
+        allowed,
+    )
 }
 
 #[cfg(test)]

@@ -54,6 +54,8 @@ mod tests {
         Principal {
             user_id,
             session_id: format!("s{user_id}"),
+            auth_time: 0,
+            amr: Vec::new(),
         }
     }
 

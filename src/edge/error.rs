@@ -26,13 +26,20 @@ pub enum ApiError {
     EmailNotVerified {
         verification_token: String,
     },
-    /// A second factor enrolled on an address nobody proved to own: a squatter's factor would
-    /// stand between the owner and a reset by emailed code.
+    /// A second factor, passkey or provider added to an address nobody proved to own: a
+    /// squatter's would stand between the owner and their account after a reset by emailed code.
     FactorNeedsVerifiedEmail,
     /// A password asked again of an account that has none (made by a social sign-in).
     NoPassword,
     /// A signed-in caller re-entered a wrong password.
     InvalidPassword,
+    /// An account without a password changed its ways in with a sign-in older than
+    /// `REAUTH_MAX_AGE_SECONDS`.
+    ReauthenticationRequired,
+    /// A provider link whose identity is another account's.
+    IdentityTaken,
+    /// A provider link to an account that has another identity of that provider.
+    AlreadyLinked,
     /// The address an email change was going to became another account's in between.
     EmailTaken,
     /// A second-factor code (TOTP or recovery) that is wrong, replayed, or past the budget.
@@ -108,7 +115,7 @@ impl ApiError {
             Self::FactorNeedsVerifiedEmail => (
                 403,
                 "email_not_verified",
-                "Verify your email address before adding a second factor (POST /verify-email with the mailed code)".into(),
+                "Verify your email address before adding a second factor, a passkey or a provider (POST /verify-email with the mailed code)".into(),
             ),
             Self::NoPassword => (
                 403,
@@ -116,6 +123,22 @@ impl ApiError {
                 "This account has no password yet (it signs in with a provider or a passkey); set one with a password reset by email".into(),
             ),
             Self::InvalidPassword => (403, "invalid_password", "The password is wrong".into()),
+            Self::ReauthenticationRequired => (
+                403,
+                "reauthentication_required",
+                "Sign in again first: this change needs a recent sign-in".into(),
+            ),
+            Self::IdentityTaken => (
+                409,
+                "identity_taken",
+                "This provider account is linked to another account".into(),
+            ),
+            Self::AlreadyLinked => (
+                409,
+                "already_linked",
+                "This account has another identity of this provider; unlink it first".into(),
+            ),
+
             Self::InvalidMfaCode => (
                 400,
                 "invalid_mfa_code",

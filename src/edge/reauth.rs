@@ -100,6 +100,37 @@ pub async fn step_up(
     spend(db, user_id, proof).await
 }
 
+/// Before a way into the account is added or removed (a passkey, a provider): whatever the
+/// account signs in with is asked again, its password if it has one, and its current factor
+/// once on; an account without a password (a provider or a passkey made it) proves instead that
+/// its session signed in within `REAUTH_MAX_AGE_SECONDS` (OWASP Authentication Cheat Sheet,
+/// "Reauthentication"; NIST SP 800-63B §4.2.3). The body's `password` and `mfa_code` are read
+/// here. `account` must have been read through the caller's live session.
+pub async fn confirm_way_in_change(
+    req: &Request,
+    state: &State,
+    db: &Db,
+    principal: &Principal,
+    account: &Credentials,
+    body: &Body,
+    now: i64,
+) -> Result<(), ApiError> {
+    let password = body.optional_string("password")?;
+    let mfa_code = SecondFactor::from_field(body, "mfa_code")?;
+    if account.password_hash.is_empty() {
+        if principal.auth_time < now - state.config.reauth_max_age_seconds {
+            return Err(ApiError::ReauthenticationRequired);
+        }
+    } else {
+        let password = password.ok_or_else(|| ApiError::from(Violation::missing("password")))?;
+        reauthenticate(req, state, db, principal, password, now).await?;
+    }
+    if account.mfa_enabled != 0 {
+        step_up(state, db, principal.user_id, mfa_code.as_ref(), now).await?;
+    }
+    Ok(())
+}
+
 /// A caller whose password was just checked.
 pub struct Reauthenticated {
     pub account: Credentials,

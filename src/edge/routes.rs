@@ -6,8 +6,9 @@ use worker::{Env, Method, Request, Response};
 
 use crate::edge::error::ApiError;
 use crate::edge::handlers::{
-    account, admin, credentials, events, health, jwks, mfa, oauth, openapi, passkey_factor,
-    passkey_sign_up, passkeys, password_reset, profile, session, session_list, verification,
+    account, admin, credentials, events, health, identities, jwks, mfa, oauth, openapi,
+    passkey_factor, passkey_sign_up, passkeys, password_reset, profile, session, session_list,
+    verification,
 };
 use crate::edge::state::State;
 
@@ -64,6 +65,7 @@ pub enum Endpoint {
     OAuthLink,
     OAuthToken,
     ListIdentities,
+    CompleteLink,
     Unlink,
     PasskeyRegisterOptions,
     PasskeyRegister,
@@ -130,11 +132,13 @@ const ROUTES: &[(Method, &str, Endpoint, Shield)] = &[
     (Method::Post, "/mfa/totp/disable", E::DisableTotp, Off),
     (Method::Get, "/sessions", E::ListSessions, Off),
     (Method::Delete, "/sessions/{id}", E::EndSession, Off),
-    (Method::Get, "/oauth/{id}/start", E::OAuthStart, Off),
+    // Behind the shield: every start stores a row (and the rows per client are capped too).
+    (Method::Get, "/oauth/{id}/start", E::OAuthStart, On),
     (Method::Get, "/oauth/{id}/callback", E::OAuthCallback, Off),
     (Method::Post, "/oauth/{id}/link", E::OAuthLink, Off),
     (Method::Post, "/oauth/token", E::OAuthToken, On),
     (Method::Get, "/identities", E::ListIdentities, Off),
+    (Method::Post, "/identities", E::CompleteLink, Off),
     (Method::Delete, "/identities/{id}", E::Unlink, Off),
     (
         Method::Post,
@@ -341,10 +345,11 @@ pub async fn call(
         E::EndSession => session_list::end_session(req, ctx).await,
         E::OAuthStart => oauth::start(req, ctx).await,
         E::OAuthCallback => oauth::callback(req, ctx).await,
-        E::OAuthLink => oauth::link(req, ctx).await,
+        E::OAuthLink => identities::start(req, ctx).await,
+        E::CompleteLink => identities::complete(req, ctx).await,
         E::OAuthToken => oauth::exchange(req, ctx).await,
-        E::ListIdentities => oauth::list(req, ctx).await,
-        E::Unlink => oauth::unlink(req, ctx).await,
+        E::ListIdentities => identities::list(req, ctx).await,
+        E::Unlink => identities::unlink(req, ctx).await,
         E::PasskeyRegisterOptions => passkeys::register_options(req, ctx).await,
         E::PasskeyRegister => passkeys::register(req, ctx).await,
         E::PasskeyLoginOptions => passkeys::login_options(req, ctx).await,

@@ -8,7 +8,7 @@ use worker::{event, Env, ScheduleContext, ScheduledEvent};
 
 use crate::core::config::Config;
 use crate::core::otp::FAILURE_WINDOW_SECONDS;
-use crate::edge::db::maintenance::{prune, Retention};
+use crate::edge::db::maintenance::{prune_all, Retention};
 use crate::edge::db::{security_events, D1Meter};
 use crate::edge::events;
 use crate::edge::log::{self, Level};
@@ -42,7 +42,7 @@ pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) 
                 code_events: FAILURE_WINDOW_SECONDS,
                 security_events: config.event_retention,
             };
-            prune(&db, now(), keep).await
+            prune_all(&db, now, keep).await
         }
         Err(e) => Err(e),
     };

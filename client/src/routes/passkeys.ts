@@ -239,7 +239,11 @@ export function passkeyRoutes(context: Context) {
     /** `PUT /passkeys/{id}`: renames one. */
     renamePasskey: (id: string, name: string) =>
       call<T.PasskeyRenamed, T.RenamePasskeyRequest>(ROUTES.renamePasskey, { name }, { id }),
-    /** `DELETE /passkeys/{id}`: never the account's last way to sign in (409 `last_sign_in_method`). */
-    deletePasskey: (id: string) => call<T.Message<"Passkey deleted">>(ROUTES.deletePasskey, undefined, { id }),
+    /**
+     * `DELETE /passkeys/{id}`, with the password (and a current code once a factor is on) asked
+     * again: never the account's last way to sign in (409 `last_sign_in_method`).
+     */
+    deletePasskey: (id: string, confirm: T.Reauthentication) =>
+      call<T.Message<"Passkey deleted">, T.Reauthentication>(ROUTES.deletePasskey, confirm, { id }),
   };
 }

@@ -4,7 +4,10 @@
 // (sessionStorage by default) and returns the worker's /oauth/{provider}/start URL; the app sends
 // the browser there. The provider sends it to the worker, the worker back to `redirectTo` with a
 // one-time `code` (or an `error`); there `completeSocialSignIn` exchanges the code, with the
-// verifier, for the session: a code read from the URL is worth nothing without it.
+// verifier, for the session: a code read from the URL is worth nothing without it. A link is the
+// same dance from a signed-in tab: `linkProvider` keeps its verifier, and the return's
+// `link_code` is completed by this tab's session with it (`POST /identities`), so a link URL sent
+// to someone else links nothing (RFC 9700 §4.7).
 import type { Context } from "../context.ts";
 import { SocialSignInError, type SocialErrorCode } from "../errors.ts";
 import type * as T from "../types.ts";
@@ -16,7 +19,7 @@ import { ROUTES } from "./table.ts";
 export type FlowStorage = Pick<Storage, "getItem" | "setItem" | "removeItem">;
 
 /** The URL's query parameters a return carries (removed from the address bar once read). */
-const RETURN_PARAMS = ["code", "error", "linked"] as const;
+const RETURN_PARAMS = ["code", "error", "link_code", "provider"] as const;
 
 function base64url(bytes: Uint8Array): string {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
@@ -42,6 +45,13 @@ export function socialRoutes(context: Context, storage: FlowStorage = defaultFlo
   // One flow in flight per tab and API: a tab that leaves for a provider comes back to finish it.
   const key = `edge-auth.pkce:${http.baseUrl}`;
   const path = (template: string, provider: string) => template.replace("{provider}", encodeURIComponent(provider));
+  /** A new PKCE verifier kept for this tab's flow; its S256 challenge. */
+  const newFlow = async (provider: string, redirectTo: string) => {
+    const verifier = base64url(crypto.getRandomValues(new Uint8Array(32)));
+    const challenge = base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))));
+    storage.setItem(key, JSON.stringify({ verifier, provider, redirectTo }));
+    return challenge;
+  };
 
   return {
     /**
@@ -51,9 +61,7 @@ export function socialRoutes(context: Context, storage: FlowStorage = defaultFlo
      * pending flow of this tab.
      */
     async socialSignInUrl(provider: string, redirectTo: string): Promise<string> {
-      const verifier = base64url(crypto.getRandomValues(new Uint8Array(32)));
-      const challenge = base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))));
-      storage.setItem(key, JSON.stringify({ verifier, provider, redirectTo }));
+      const challenge = await newFlow(provider, redirectTo);
       const query = new URLSearchParams({ redirect_to: redirectTo, code_challenge: challenge, code_challenge_method: "S256" });
       return `${http.baseUrl}${path(ROUTES.oauthStart.path, provider)}?${query}`;
     },
@@ -62,13 +70,14 @@ export function socialRoutes(context: Context, storage: FlowStorage = defaultFlo
      * On the return page: reads what the worker sent back on `url` (default: this page's address,
      * which then loses it). A `code` is exchanged with this tab's verifier (`POST /oauth/token`)
      * and signs in as `login` does: `signed_in`, or `mfa_required` (go on with `loginMfa`). An
-     * `error` throws SocialSignInError with its code. A link's `linked={provider}` resolves to
+     * `error` throws SocialSignInError with its code. A link's `link_code` is completed with this
+     * tab's verifier by the signed-in session (`POST /identities`) and resolves to
      * `{status: "linked", provider}`; a URL with none of these (an ordinary page load) to null.
      */
     async completeSocialSignIn(url?: string | URL): Promise<T.SocialSignInResult | null> {
       const here = new URL(url ?? globalThis.location.href);
-      const [code, error, linked] = RETURN_PARAMS.map((name) => here.searchParams.get(name));
-      if (!code && !error && !linked) return null;
+      const [code, error, linkCode, provider] = RETURN_PARAMS.map((name) => here.searchParams.get(name));
+      if (!code && !error && !linkCode) return null;
       if (url === undefined) {
         // Out of the address bar (and the history): a reload must not replay a spent code.
         for (const name of RETURN_PARAMS) here.searchParams.delete(name);
@@ -77,7 +86,6 @@ export function socialRoutes(context: Context, storage: FlowStorage = defaultFlo
       const pending = storage.getItem(key);
       storage.removeItem(key);
       if (error) throw new SocialSignInError(error as SocialErrorCode);
-      if (!code) return { status: "linked", provider: linked! };
       let verifier: string | undefined;
       try {
         verifier = pending ? (JSON.parse(pending) as { verifier?: string }).verifier : undefined;
@@ -85,24 +93,40 @@ export function socialRoutes(context: Context, storage: FlowStorage = defaultFlo
         // a corrupt entry is no verifier
       }
       if (!verifier) throw new SocialSignInError("no_verifier");
+      if (linkCode) {
+        const linked = await call<{ message: "Linked"; provider: string }, T.CompleteLinkRequest>(ROUTES.completeLink, {
+          code: linkCode,
+          code_verifier: verifier,
+        });
+        return { status: "linked", provider: linked.provider ?? provider ?? "" };
+      }
       const answer = await http.call<T.LoginAnswer | T.MfaChallenge, T.OAuthTokenRequest>(ROUTES.oauthToken, {
-        code,
+        code: code!,
         code_verifier: verifier,
       });
       return signInResult(session, answer);
     },
 
     /**
-     * `POST /oauth/{provider}/link`: the URL to send the browser to for linking `provider` to the
-     * signed-in account; it comes back to `redirectTo` with `linked={provider}` or an `error`.
+     * `POST /oauth/{provider}/link`, with the password (and a current code once a factor is on)
+     * asked again: the URL to send the browser to for linking `provider` to the signed-in
+     * account. It comes back to `redirectTo` with a `link_code`, which `completeSocialSignIn`
+     * completes with this tab's verifier and session (or an `error`).
      */
-    linkProvider: async (provider: string, redirectTo: string) =>
-      (await call<{ url: string }, T.LinkProviderRequest>(ROUTES.linkProvider, { redirect_to: redirectTo }, { id: provider })).url,
+    async linkProvider(provider: string, redirectTo: string, confirm: T.Reauthentication): Promise<string> {
+      const challenge = await newFlow(provider, redirectTo);
+      const body: T.LinkProviderRequest = { ...confirm, redirect_to: redirectTo, code_challenge: challenge, code_challenge_method: "S256" };
+      return (await call<{ url: string }, T.LinkProviderRequest>(ROUTES.linkProvider, body, { id: provider })).url;
+    },
 
     /** `GET /identities`: the providers linked to the account. */
     identities: async () => (await call<{ identities: T.Identity[] }>(ROUTES.listIdentities)).identities,
 
-    /** `DELETE /identities/{provider}`: never the account's last way to sign in (409 `last_sign_in_method`). */
-    unlink: (provider: string) => call<T.Message<"Unlinked">>(ROUTES.unlinkIdentity, undefined, { id: provider }),
+    /**
+     * `DELETE /identities/{provider}`, with the password (and a current code once a factor is on)
+     * asked again: never the account's last way to sign in (409 `last_sign_in_method`).
+     */
+    unlink: (provider: string, confirm: T.Reauthentication) =>
+      call<T.Message<"Unlinked">, T.Reauthentication>(ROUTES.unlinkIdentity, confirm, { id: provider }),
   };
 }

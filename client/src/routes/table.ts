@@ -62,9 +62,12 @@ export const ROUTES = {
   oauthStart: route("GET", "/oauth/{provider}/start", false),
   oauthCallback: route("GET", "/oauth/{provider}/callback", false),
   oauthToken: route<T.OAuthTokenRequest>("POST", "/oauth/token", false, { code: R, code_verifier: R }),
-  linkProvider: route<T.LinkProviderRequest>("POST", "/oauth/{provider}/link", true, { redirect_to: R }),
+  linkProvider: route<T.LinkProviderRequest>("POST", "/oauth/{provider}/link", true, {
+    redirect_to: R, code_challenge: R, code_challenge_method: R, password: R, mfa_code: O,
+  }),
+  completeLink: route<T.CompleteLinkRequest>("POST", "/identities", true, { code: R, code_verifier: R }),
   listIdentities: route("GET", "/identities", true),
-  unlinkIdentity: route("DELETE", "/identities/{provider}", true),
+  unlinkIdentity: route<T.Reauthentication>("DELETE", "/identities/{provider}", true, { password: R, mfa_code: O }),
   // Passkeys (routes/passkeys.ts): each ceremony's options, then the browser's answer.
   passkeyRegisterOptions: route<T.PasskeyRegisterOptionsRequest>("POST", "/passkeys/register/options", true, {
     password: R, mfa_code: O,
@@ -78,5 +81,5 @@ export const ROUTES = {
   loginMfaPasskey: route<T.PasskeyFactorRequest>("POST", "/login/mfa/passkey", false, { mfa_token: R, credential: R }),
   listPasskeys: route("GET", "/passkeys", true),
   renamePasskey: route<T.RenamePasskeyRequest>("PUT", "/passkeys/{id}", true, { name: R }),
-  deletePasskey: route("DELETE", "/passkeys/{id}", true),
+  deletePasskey: route<T.Reauthentication>("DELETE", "/passkeys/{id}", true, { password: R, mfa_code: O }),
 } as const;

@@ -23,6 +23,11 @@ const MAX_DEPTH: usize = 8;
 /// The bound also keeps the duplicate-key check (quadratic) cheap.
 const MAX_MAP_ENTRIES: usize = 32;
 
+/// The longest array a ceremony has is an attestation's certificate chain (`x5c`: a leaf and a
+/// few intermediates); without a bound, an unauthenticated sign-up's body of a few tens of
+/// kilobytes could make the reader reserve megabytes (one `Value` per declared item, per level).
+const MAX_ARRAY_ITEMS: usize = 16;
+
 impl<'a> Value<'a> {
     /// The value under integer label `label`, when `self` is a map.
     pub(super) fn get_int(&self, label: i128) -> Option<&Value<'a>> {
@@ -130,6 +135,9 @@ impl<'a> Reader<'a> {
             }
             4 => {
                 let count = self.count(info, 1)?;
+                if count > MAX_ARRAY_ITEMS {
+                    return Err("CBOR array too long");
+                }
                 let mut items = Vec::with_capacity(count);
                 for _ in 0..count {
                     items.push(self.item(depth + 1)?);

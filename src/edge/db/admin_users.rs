@@ -5,6 +5,7 @@
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 
+use super::ceremonies;
 use super::{batch, first, int, nullable_text, rows, statement, text, Db};
 use crate::edge::error::ApiError;
 
@@ -234,6 +235,8 @@ pub async fn disable(
         statement(db, DROP_MFA_CHALLENGES_SQL, &args[..1])?,
         statement(db, DROP_OAUTH_CODES_SQL, &args[..1])?,
     ];
+    let mut statements = statements;
+    statements.extend(ceremonies::end_with_sessions(db, user_id, now)?);
     let results = batch(db, statements, "disable account").await?;
     Ok(!rows::<Id>(&results[0], "read disabled account")?.is_empty())
 }
@@ -250,12 +253,9 @@ pub async fn enable(db: &Db, user_id: i64, now: i64) -> Result<bool, ApiError> {
 
 /// Ends every live session of the account; how many.
 pub async fn end_sessions(db: &Db, user_id: i64, now: i64) -> Result<usize, ApiError> {
-    let results = batch(
-        db,
-        vec![statement(db, END_SESSIONS_SQL, &[int(user_id), int(now)])?],
-        "end account sessions",
-    )
-    .await?;
+    let mut statements = vec![statement(db, END_SESSIONS_SQL, &[int(user_id), int(now)])?];
+    statements.extend(ceremonies::end_with_sessions(db, user_id, now)?);
+    let results = batch(db, statements, "end account sessions").await?;
     Ok(results[0]
         .meta()
         .ok()

@@ -6,6 +6,7 @@
 use serde::Deserialize;
 use worker::{D1PreparedStatement, D1Result};
 
+use super::first_proof::{self, Removed};
 use super::{batch, int, nullable_text, rows, statement, text, Db};
 use crate::core::access_token::Principal;
 use crate::core::email::Email;
@@ -254,7 +255,7 @@ pub fn sign_up_notice(
 
 /// Checks a verification code and, if right, marks the address verified: one batch, so of
 /// parallel tries exactly one uses the code and wrong tries are counted exactly. The account's
-/// id when this request verified it.
+/// id when this request verified it, and what the first proof of the address removed.
 pub async fn verify(
     db: &Db,
     email: &Email,
@@ -263,7 +264,7 @@ pub async fn verify(
     policy: &OtpPolicy,
     marker: &str,
     purpose: Purpose,
-) -> Result<Option<i64>, ApiError> {
+) -> Result<Option<(i64, Removed)>, ApiError> {
     let args = [
         text(email.as_str()),
         text(code_hash),
@@ -274,17 +275,26 @@ pub async fn verify(
         int(policy.failures_counted_since(now)),
         text(purpose.as_str()),
     ];
-    let statements = VERIFY_BATCH
-        .into_iter()
-        .map(|sql| statement(db, sql, &args))
-        .collect::<Result<Vec<_>, _>>()?;
+    let [use_code, rest @ ..] = VERIFY_BATCH;
+    let mut statements = vec![statement(db, use_code, &args)?];
+    // Between the code's use and the address's verification: the first proof's clean-up.
+    statements.extend(first_proof::statements(db, marker)?);
+    let proof = 1..statements.len();
+    for sql in rest {
+        statements.push(statement(db, sql, &args)?);
+    }
     let results = batch(db, statements, "verify email").await?;
     let outcome = results
         .last()
         .ok_or_else(|| ApiError::internal("verify email", "no outcome"))?;
-    Ok(rows::<Account>(outcome, "read verification outcome")?
-        .first()
-        .map(|account| account.user_id))
+    let Some(account) = rows::<Account>(outcome, "read verification outcome")?
+        .into_iter()
+        .next()
+    else {
+        return Ok(None);
+    };
+    let removed = Removed::read(&results[proof])?;
+    Ok(Some((account.user_id, removed)))
 }
 
 /// What a confirmation of an email change did.

@@ -18,11 +18,13 @@ const LOOK_UP_SQL: &str = "SELECT \
 const CREATE_ACCOUNT_SQL: &str = "INSERT INTO users \
       (email, password_hash, name, created_at, updated_at, email_verified_at) \
     VALUES (?1, '', ?2, ?3, ?3, ?4) ON CONFLICT (email) DO NOTHING RETURNING id";
-/// The identity is linked to the account `?3`, unless it is linked already (to anyone) or the
-/// account has one of this provider.
+/// The identity is linked to the account `?3`, unless it is linked already (to anyone), the
+/// account has one of this provider, or an operator disabled the account (a sign-in that
+/// completes while it is disabled links nothing).
 const LINK_SQL: &str =
     "INSERT INTO identities (provider, subject, user_id, email, created_at, last_used_at) \
-    SELECT ?1, ?2, ?3, ?4, ?5, ?5 WHERE EXISTS (SELECT 1 FROM users WHERE id = ?3) \
+    SELECT ?1, ?2, ?3, ?4, ?5, ?5 WHERE EXISTS (SELECT 1 FROM users WHERE id = ?3 \
+      AND NOT (disabled_at IS NOT NULL AND (disabled_until IS NULL OR disabled_until > ?5))) \
     ON CONFLICT DO NOTHING RETURNING user_id";
 /// The identity is linked to the account the same batch just created for its email `?3`.
 const LINK_NEW_SQL: &str = "INSERT INTO identities \

@@ -3,9 +3,14 @@
 use super::{batch, int, statement, Db};
 use crate::edge::error::ApiError;
 
-/// Rows deleted per table per run, so one run stays well inside a batch's time limit; the next
-/// run (hourly) takes the rest.
+/// Rows deleted per table per batch, so one batch stays well inside D1's time limit; a cleanup
+/// runs batch after batch until every table is done or its time is up (`prune_all`).
 pub const SLICE: i64 = 5_000;
+
+/// How long one cleanup may keep deleting: well inside a cron trigger's 15 minutes of wall time
+/// (Cloudflare, "Workers limits": Cron Triggers), so ceremony rows cannot pile up faster than an
+/// hourly run removes them.
+pub const TIME_BUDGET_SECONDS: i64 = 120;
 
 // Arguments: ?1 now, ?2 resend cooldown, ?3 idle time of a login-attempt count, ?4 slice,
 // ?5 lockout, ?6 the longest window of code events. Every selection goes through an index
@@ -102,6 +107,71 @@ pub struct Pruned {
     pub passkey_challenges: usize,
     pub passkey_signups: usize,
     pub security_events: usize,
+}
+
+impl Pruned {
+    fn counts(&self) -> [usize; 13] {
+        [
+            self.refresh_tokens,
+            self.sessions,
+            self.password_resets,
+            self.login_attempts,
+            self.code_events,
+            self.email_codes,
+            self.mfa_challenges,
+            self.pending_factors,
+            self.oauth_states,
+            self.oauth_codes,
+            self.passkey_challenges,
+            self.passkey_signups,
+            self.security_events,
+        ]
+    }
+
+    /// Whether some table had a full slice removed (so it may have more).
+    fn may_have_more(&self) -> bool {
+        self.counts().iter().any(|&n| n as i64 >= SLICE)
+    }
+
+    fn add(&mut self, more: &Self) {
+        let fields = [
+            (&mut self.refresh_tokens, more.refresh_tokens),
+            (&mut self.sessions, more.sessions),
+            (&mut self.password_resets, more.password_resets),
+            (&mut self.login_attempts, more.login_attempts),
+            (&mut self.code_events, more.code_events),
+            (&mut self.email_codes, more.email_codes),
+            (&mut self.mfa_challenges, more.mfa_challenges),
+            (&mut self.pending_factors, more.pending_factors),
+            (&mut self.oauth_states, more.oauth_states),
+            (&mut self.oauth_codes, more.oauth_codes),
+            (&mut self.passkey_challenges, more.passkey_challenges),
+            (&mut self.passkey_signups, more.passkey_signups),
+            (&mut self.security_events, more.security_events),
+        ];
+        for (total, n) in fields {
+            *total += n;
+        }
+    }
+}
+
+/// Deletes every row that can no longer matter, slice after slice, until no table is left with
+/// more or `TIME_BUDGET_SECONDS` have passed (`clock` tells the time); what it removed.
+pub async fn prune_all(
+    db: &Db,
+    clock: impl Fn() -> i64,
+    keep: Retention,
+) -> Result<Pruned, ApiError> {
+    let started = clock();
+    let mut total = Pruned::default();
+    loop {
+        let now = clock();
+        let pruned = prune(db, now, keep).await?;
+        total.add(&pruned);
+        if !pruned.may_have_more() || now - started >= TIME_BUDGET_SECONDS {
+            return Ok(total);
+        }
+    }
 }
 
 /// Deletes, in one transaction, at most `SLICE` rows of each kind.

@@ -6,20 +6,22 @@ use serde::Deserialize;
 use worker::{D1PreparedStatement, D1Result};
 
 use super::{batch, int, nullable_text, rows, statement, text, Db};
+use crate::core::amr::Method;
 use crate::edge::error::ApiError;
 
 /// A challenge for `?2`, whose login verified the hash `?4`.
 const CREATE_SQL: &str = "INSERT INTO mfa_challenges \
-      (digest, user_id, session_id, password_hash, client, user_agent, expires_at, tries, used_by) \
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, NULL)";
+      (digest, user_id, session_id, password_hash, client, user_agent, expires_at, tries, used_by, amr) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, NULL, ?8)";
 /// One try at a live, unused challenge, within `?3` tries, from the client address `?4` and
 /// User-Agent `?5` of the login that made it: a token that leaked elsewhere is unknown there
 /// (OWASP Session Management Cheat Sheet, binding to client properties).
 const TRY_SQL: &str = "UPDATE mfa_challenges SET tries = tries + 1 \
     WHERE digest = ?1 AND used_by IS NULL AND expires_at > ?2 AND tries < ?3 \
       AND client = ?4 AND user_agent IS ?5 \
-    RETURNING user_id, session_id, client";
-// Arguments of completion: ?1 digest, ?2 this request's marker, ?3 now, ?4 session expiry.
+    RETURNING user_id, session_id, client, amr";
+// Arguments of completion: ?1 digest, ?2 this request's marker, ?3 now, ?4 session expiry, ?5
+// the second step's `amr` (`core/amr.rs`), added to the first step's.
 /// The challenge is used, if this request proved a code of its account.
 const COMPLETE_SQL: &str = "UPDATE mfa_challenges SET used_by = ?2 \
     WHERE digest = ?1 AND used_by IS NULL AND expires_at > ?3 \
@@ -36,8 +38,9 @@ const PEEK_SQL: &str = "SELECT user_id FROM mfa_challenges \
       AND client = ?4 AND user_agent IS ?5";
 /// Its session starts, if this request used it and the password is still the one verified.
 const START_SESSION_SQL: &str =
-    "INSERT INTO sessions (id, user_id, created_at, expires_at, user_agent) \
-    SELECT c.session_id, c.user_id, ?3, ?4, c.user_agent FROM mfa_challenges c \
+    "INSERT INTO sessions (id, user_id, created_at, expires_at, user_agent, amr) \
+    SELECT c.session_id, c.user_id, ?3, ?4, c.user_agent, COALESCE(c.amr, 'pwd') || ' ' || ?5 \
+    FROM mfa_challenges c \
     JOIN users u ON u.id = c.user_id AND u.password_hash = c.password_hash \
     WHERE c.digest = ?1 AND c.used_by = ?2 \
       AND NOT (u.disabled_at IS NOT NULL AND (u.disabled_until IS NULL OR u.disabled_until > ?3)) \
@@ -69,6 +72,8 @@ pub struct NewChallenge<'a> {
     pub client: &'a str,
     pub user_agent: Option<&'a str>,
     pub expires_at: i64,
+    /// How the first step proved the user (`core/amr.rs`).
+    pub amr: &'a str,
 }
 
 /// Stores a challenge (one round trip).
@@ -81,6 +86,7 @@ pub async fn create(db: &Db, challenge: &NewChallenge<'_>) -> Result<(), ApiErro
         text(challenge.client),
         nullable_text(challenge.user_agent),
         int(challenge.expires_at),
+        text(challenge.amr),
     ];
     batch(
         db,
@@ -97,6 +103,8 @@ pub struct Tried {
     pub user_id: i64,
     pub session_id: String,
     pub client: String,
+    /// How the first step proved the user (absent on a challenge made before it was stored).
+    pub amr: Option<String>,
 }
 
 /// The client a try comes from: its address and its User-Agent as sessions store it.
@@ -159,8 +167,22 @@ pub async fn peek(
 pub enum Proved {
     /// A TOTP or recovery code, recorded under the marker in the same batch.
     Code,
-    /// A passkey assertion, verified and its challenge taken before the batch.
-    Passkey,
+    /// A passkey assertion, verified and its challenge taken before the batch; `synced` when the
+    /// passkey is backup eligible.
+    Passkey { synced: bool },
+}
+
+impl Proved {
+    /// The way the second step proved the user (`core/amr.rs`).
+    pub fn method(self) -> Method {
+        match self {
+            Self::Code => Method::OneTimeCode,
+            Self::Passkey { synced } => Method::Passkey {
+                synced,
+                user_verified: false,
+            },
+        }
+    }
 }
 
 /// The statements that use the challenge and start its session, for the batch that holds the
@@ -172,16 +194,18 @@ pub fn complete(
     marker: &str,
     now: i64,
     session_expires_at: i64,
+    second_step_amr: &str,
 ) -> Result<[D1PreparedStatement; 2], ApiError> {
     let args = [
         text(digest),
         text(marker),
         int(now),
         int(session_expires_at),
+        text(second_step_amr),
     ];
     let using = match proved {
         Proved::Code => COMPLETE_SQL,
-        Proved::Passkey => COMPLETE_BY_PASSKEY_SQL,
+        Proved::Passkey { .. } => COMPLETE_BY_PASSKEY_SQL,
     };
     Ok([
         statement(db, using, &args[..3])?,

@@ -4,8 +4,10 @@
 
 pub mod account_deletion;
 pub mod admin_users;
+pub mod ceremonies;
 mod d1;
 pub mod email_codes;
+pub mod first_proof;
 pub mod identities;
 pub mod login_attempts;
 pub mod maintenance;
@@ -32,9 +34,11 @@ pub use d1::{batch, first, int, nullable_text, rows, statement, text, D1Figures,
 pub fn catalog() -> Vec<(&'static str, &'static str)> {
     let [issue, redeem] = password_resets::STATEMENTS;
     let [code_issue, notice, verify, change] = email_codes::STATEMENTS;
-    let modules: [(&'static str, &[&'static str]); 21] = [
+    let modules: [(&'static str, &[&'static str]); 23] = [
         ("account_deletion", account_deletion::STATEMENTS),
         ("admin_users", admin_users::STATEMENTS),
+        ("ceremonies", ceremonies::STATEMENTS),
+        ("first_proof", first_proof::STATEMENTS),
         ("email_codes", code_issue),
         ("email_codes", notice),
         ("email_codes", verify),

@@ -7,14 +7,19 @@ use serde::Deserialize;
 use wasm_bindgen::JsValue;
 
 use super::{batch, first, int, nullable_text, statement, text, Db};
+use crate::core::access_token::Principal;
 use crate::edge::error::ApiError;
 
 const CREATE_SQL: &str =
-    "INSERT INTO passkey_challenges (digest, ceremony, user_id, email, expires_at) \
-    VALUES (?1, ?2, ?3, ?4, ?5)";
-/// The live challenge `?1` of ceremony `?2`, taken.
+    "INSERT INTO passkey_challenges (digest, ceremony, user_id, email, expires_at, session_id) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+/// The live challenge `?1` of ceremony `?2`, taken; a registration's only while the session that
+/// asked for it is live (a logged-out or disabled session adds nothing).
 const TAKE_SQL: &str = "DELETE FROM passkey_challenges \
-    WHERE digest = ?1 AND ceremony = ?2 AND expires_at > ?3 RETURNING user_id, email";
+    WHERE digest = ?1 AND ceremony = ?2 AND expires_at > ?3 \
+      AND (session_id IS NULL OR EXISTS (SELECT 1 FROM sessions s \
+        WHERE s.id = passkey_challenges.session_id AND s.revoked_at IS NULL AND s.expires_at > ?3)) \
+    RETURNING user_id, email, session_id";
 
 /// Every statement of this module, for the query-plan check.
 pub const STATEMENTS: &[&str] = &[CREATE_SQL, TAKE_SQL];
@@ -41,21 +46,38 @@ impl Ceremony {
     }
 }
 
+/// Whom a ceremony is for.
+#[derive(Debug, Clone, Copy)]
+pub enum Owner<'a> {
+    /// A sign-in: the passkey will say whose it is.
+    Nobody,
+    /// The second step of this account's sign-in.
+    Account(i64),
+    /// A registration by this session (it ends with the session).
+    Session(&'a Principal),
+}
+
 /// Stores a challenge (one round trip).
 pub async fn create(
     db: &Db,
     digest: &str,
     ceremony: Ceremony,
-    user_id: Option<i64>,
+    owner: Owner<'_>,
     email: Option<&str>,
     now: i64,
 ) -> Result<(), ApiError> {
+    let (user_id, session_id) = match owner {
+        Owner::Nobody => (JsValue::NULL, JsValue::NULL),
+        Owner::Account(user_id) => (int(user_id), JsValue::NULL),
+        Owner::Session(principal) => (int(principal.user_id), text(&principal.session_id)),
+    };
     let args = [
         text(digest),
         text(ceremony.as_str()),
-        user_id.map_or(JsValue::NULL, int),
+        user_id,
         nullable_text(email),
         int(now + TTL_SECONDS),
+        session_id,
     ];
     batch(
         db,
@@ -71,6 +93,7 @@ pub async fn create(
 pub struct Taken {
     pub user_id: Option<i64>,
     pub email: Option<String>,
+    pub session_id: Option<String>,
 }
 
 /// Takes the live challenge of `digest` for `ceremony`: `None` if unknown, used or expired.

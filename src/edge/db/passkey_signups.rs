@@ -12,15 +12,18 @@ use crate::core::otp::OtpPolicy;
 use crate::edge::error::ApiError;
 
 /// A sign-up `?1` for `?2`, unless one for that address was made after `?7` (the cooldown) or
-/// `?9` were made since `?8` (the mail cap). A taken address stores no code: nothing can
-/// complete it, and the answer and the caps are those of a free one.
+/// `?9` were made since `?8` (the mail cap), or the client `?11` made `?12` since `?8` (so one
+/// client cannot mail address after address: OWASP Forgot Password Cheat Sheet, rate limits).
+/// A taken address stores no code: nothing can complete it, and the answer and the caps are
+/// those of a free one. `?10` is the WebAuthn user handle the options name.
 const START_SQL: &str = "INSERT INTO passkey_signups \
-      (digest, email, name, code_hash, tries, created_at, expires_at, used_by) \
+      (digest, email, name, code_hash, tries, created_at, expires_at, used_by, user_handle, client) \
     SELECT ?1, ?2, ?3, \
       CASE WHEN EXISTS (SELECT 1 FROM users WHERE email = ?2) THEN NULL ELSE ?4 END, \
-      0, ?5, ?6, NULL \
+      0, ?5, ?6, NULL, ?10, ?11 \
     WHERE NOT EXISTS (SELECT 1 FROM passkey_signups WHERE email = ?2 AND created_at > ?7) \
       AND (SELECT COUNT(*) FROM passkey_signups WHERE email = ?2 AND created_at > ?8) < ?9 \
+      AND (SELECT COUNT(*) FROM passkey_signups WHERE client = ?11 AND created_at > ?8) < ?12 \
     RETURNING code_hash IS NOT NULL AS fresh";
 /// One try at the code of sign-up `?1` (live, unused, within `?3` tries, and within the address's
 /// `?5` tries since `?4`); whether it is one of the presented code's hashes `?6` (a JSON array).
@@ -43,8 +46,9 @@ const CREATE_ACCOUNT_SQL: &str = "INSERT INTO users \
 /// now without a password, and has no passkey or provider yet). No `ON CONFLICT`: a credential
 /// registered meanwhile fails the whole batch, so no account is left without a way in.
 const ADD_PASSKEY_SQL: &str = "INSERT INTO passkeys (credential_id, user_id, public_key, \
-      algorithm, sign_count, backup_eligible, backed_up, aaguid, name, created_at, last_used_at) \
-    SELECT ?4, u.id, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?3, NULL \
+      algorithm, sign_count, backup_eligible, backed_up, aaguid, name, created_at, last_used_at, \
+      user_handle) \
+    SELECT ?4, u.id, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?3, NULL, s.user_handle \
     FROM passkey_signups s JOIN users u ON u.email = s.email \
     WHERE s.digest = ?1 AND s.used_by = ?2 AND u.created_at = ?3 AND u.password_hash = '' \
       AND NOT EXISTS (SELECT 1 FROM passkeys p WHERE p.user_id = u.id) \
@@ -70,7 +74,14 @@ pub struct NewSignup<'a> {
     pub email: &'a str,
     pub name: Option<&'a str>,
     pub code_hash: &'a str,
+    /// The WebAuthn `user.id` of the options (random: the account does not exist yet).
+    pub user_handle: &'a str,
+    /// The client address that asked.
+    pub client: &'a str,
 }
+
+/// Sign-up mails one client address may cause per hour.
+pub const MAILS_PER_CLIENT_PER_HOUR: i64 = 10;
 
 /// What storing a sign-up found.
 #[derive(Debug, PartialEq, Eq)]
@@ -79,7 +90,7 @@ pub enum Started {
     Fresh,
     /// The address has an account: its owner gets a notice instead.
     Taken,
-    /// The cooldown or the hourly cap of this address holds.
+    /// The cooldown or the hourly cap of this address, or of the client, holds.
     Capped,
 }
 
@@ -104,6 +115,9 @@ pub async fn start(
         int(policy.reissue_if_issued_before(now)),
         int(policy.mails_counted_since(now)),
         int(policy.max_codes_per_hour),
+        text(signup.user_handle),
+        text(signup.client),
+        int(MAILS_PER_CLIENT_PER_HOUR),
     ];
     let row: Option<Row> = first(
         db,

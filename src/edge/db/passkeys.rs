@@ -8,12 +8,13 @@ use super::{batch, first, int, rows, statement, text, Db};
 use crate::edge::error::ApiError;
 
 const ADD_SQL: &str = "INSERT INTO passkeys (credential_id, user_id, public_key, algorithm, sign_count, \
-      backup_eligible, backed_up, aaguid, name, created_at, last_used_at) \
-    SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL WHERE EXISTS (SELECT 1 FROM users WHERE id = ?2) \
+      backup_eligible, backed_up, aaguid, name, created_at, last_used_at, user_handle) \
+    SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, NULL, ?11 WHERE EXISTS (SELECT 1 FROM users WHERE id = ?2) \
     ON CONFLICT (credential_id) DO NOTHING RETURNING credential_id";
 /// A credential and its account's sign-in data.
 const FIND_SQL: &str =
-    "SELECT credential_id, user_id, public_key, algorithm, sign_count, backup_eligible FROM passkeys \
+    "SELECT credential_id, user_id, public_key, algorithm, sign_count, backup_eligible, user_handle \
+    FROM passkeys \
     WHERE credential_id = ?1";
 /// An accepted assertion: the counter and flags stored, if the counter is still the one read.
 const USE_SQL: &str = "UPDATE passkeys SET sign_count = ?2, backed_up = ?3, last_used_at = ?4 \
@@ -51,6 +52,8 @@ pub struct NewPasskey<'a> {
     pub backed_up: bool,
     pub aaguid: &'a str,
     pub name: &'a str,
+    /// The WebAuthn `user.id` it was created for (base64url).
+    pub user_handle: &'a str,
 }
 
 /// Stores a credential; `false` when its id is registered already.
@@ -66,6 +69,7 @@ pub async fn add(db: &Db, passkey: &NewPasskey<'_>, now: i64) -> Result<bool, Ap
         text(passkey.aaguid),
         text(passkey.name),
         int(now),
+        text(passkey.user_handle),
     ];
     let added: Option<Id> = first(db, statement(db, ADD_SQL, &args)?, "add passkey").await?;
     Ok(added.is_some())
@@ -80,6 +84,8 @@ pub struct Stored {
     pub algorithm: i64,
     pub sign_count: i64,
     pub backup_eligible: i64,
+    /// The `user.id` it was created for; `None` for a passkey stored before it was kept.
+    pub user_handle: Option<String>,
 }
 
 pub async fn find(db: &Db, credential_id: &str) -> Result<Option<Stored>, ApiError> {

@@ -4,6 +4,7 @@
 use serde::Deserialize;
 use worker::{D1PreparedStatement, D1Result};
 
+use super::first_proof::{self, Removed};
 use super::{batch, int, rows, statement, text, Db};
 use crate::core::email::Email;
 use crate::core::otp::OtpPolicy;
@@ -34,7 +35,9 @@ const RECORD_SENT_SQL: &str = "INSERT INTO code_events (user_id, purpose, kind, 
 // ?9 the marker of this request's second-factor proof (or one that matches nothing).
 /// 1. The code is used, if it is the account's, live, and the account's budget is not spent,
 ///    and, when the account has a second factor, this request proved a code of it: a reset by
-///    email alone must not get past the factor (unlike Keycloak #12759).
+///    email alone must not get past the factor (unlike Keycloak #12759). An address never
+///    verified is the exception: a factor on it was not the mailbox owner's (factors need a
+///    verified address), and this first proof removes it (`first_proof.rs`).
 const USE_CODE_SQL: &str = "UPDATE password_resets SET used_by = ?5 \
     WHERE user_id = (SELECT id FROM users WHERE email = ?1) \
       AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash IN (SELECT value FROM json_each(?2)) \
@@ -42,6 +45,8 @@ const USE_CODE_SQL: &str = "UPDATE password_resets SET used_by = ?5 \
         AND e.purpose = 'reset' AND e.kind = 'wrong' AND e.at > ?8) < ?7 \
       AND (NOT EXISTS (SELECT 1 FROM totp_factors f \
           WHERE f.user_id = password_resets.user_id AND f.enabled_at IS NOT NULL) \
+        OR EXISTS (SELECT 1 FROM users u \
+          WHERE u.id = password_resets.user_id AND u.email_verified_at IS NULL) \
         OR EXISTS (SELECT 1 FROM totp_factors f \
           WHERE f.user_id = password_resets.user_id AND f.last_used_by = ?9))";
 /// 2. A wrong try at a live code is recorded against the account's budget, while it lasts (so
@@ -81,7 +86,9 @@ const WAITING_FOR_FACTOR_SQL: &str = "SELECT user_id FROM password_resets \
       AND (SELECT COUNT(*) FROM code_events e WHERE e.user_id = password_resets.user_id \
         AND e.purpose = 'reset' AND e.kind = 'wrong' AND e.at > ?8) < ?7 \
       AND EXISTS (SELECT 1 FROM totp_factors f \
-        WHERE f.user_id = password_resets.user_id AND f.enabled_at IS NOT NULL)";
+        WHERE f.user_id = password_resets.user_id AND f.enabled_at IS NOT NULL) \
+      AND EXISTS (SELECT 1 FROM users u \
+        WHERE u.id = password_resets.user_id AND u.email_verified_at IS NOT NULL)";
 
 /// The batch that issues a code, in order.
 const ISSUE_BATCH: [&str; 2] = [ISSUE_SQL, RECORD_SENT_SQL];
@@ -138,8 +145,9 @@ pub async fn issue(
 /// What a redemption did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Redeemed {
-    /// The code was used: the password of this account is changed.
-    Accepted { user_id: i64 },
+    /// The code was used: the password of this account is changed (and, on its address's first
+    /// proof, what was added before it removed).
+    Accepted { user_id: i64, removed: Removed },
     /// The code is right, but the account has a second factor and no proof of it was given (or
     /// the proof did not hold): nothing was used or counted.
     NeedsSecondFactor { user_id: i64 },
@@ -197,17 +205,25 @@ pub async fn redeem(
         int(policy.failures_counted_since(now)),
         text(&factor_marker),
     ];
-    let first = statements.len();
-    for sql in REDEEM_BATCH {
+    // Named slots: the code's use, then the first proof's clean-up (before the password step
+    // marks the address verified), then the rest of the batch.
+    let [use_code, rest @ ..] = REDEEM_BATCH;
+    statements.push(statement(db, use_code, &args)?);
+    let proof_from = statements.len();
+    statements.extend(first_proof::statements(db, marker)?);
+    let proof = proof_from..statements.len();
+    let rest_from = statements.len();
+    for sql in rest {
         statements.push(statement(db, sql, &args)?);
     }
     let has_after = after.is_some();
     statements.extend(after);
     let mut results = batch(db, statements, "redeem reset code").await?;
     let after = if has_after { results.pop() } else { None };
+    // Indexes into REDEEM_BATCH past its first statement.
     let outcome = |i: usize| -> Result<Option<Account>, ApiError> {
         let result = results
-            .get(first + i)
+            .get(rest_from + i - 1)
             .ok_or_else(|| ApiError::internal("redeem reset code", "no outcome"))?;
         Ok(rows::<Account>(result, "read reset outcome")?
             .into_iter()
@@ -216,6 +232,7 @@ pub async fn redeem(
     let redeemed = if let Some(used) = outcome(REDEEM_BATCH.len() - 2)? {
         Redeemed::Accepted {
             user_id: used.user_id,
+            removed: Removed::read(&results[proof])?,
         }
     } else if let Some(waiting) = outcome(REDEEM_BATCH.len() - 1)? {
         Redeemed::NeedsSecondFactor {

@@ -3,6 +3,7 @@
 use serde::Deserialize;
 use worker::D1PreparedStatement;
 
+use super::ceremonies;
 use super::{batch, int, nullable_text, rows, statement, text, Db};
 use crate::core::access_token::Principal;
 use crate::edge::error::ApiError;
@@ -10,9 +11,10 @@ use crate::edge::error::ApiError;
 /// A new session for `?2`, only if the account's password hash is still `?5`, the one the
 /// login verified: a reset that commits while the login hashes leaves no session made with the
 /// old password (OWASP Session Management: sessions end when the password changes).
-/// Nor for an account an operator disabled.
-const CREATE_SQL: &str = "INSERT INTO sessions (id, user_id, created_at, expires_at, user_agent) \
-    SELECT ?1, id, ?3, ?4, ?6 FROM users WHERE id = ?2 AND password_hash = ?5 \
+/// Nor for an account an operator disabled. `?7` is how the user signed in (`core/amr.rs`).
+const CREATE_SQL: &str =
+    "INSERT INTO sessions (id, user_id, created_at, expires_at, user_agent, amr) \
+    SELECT ?1, id, ?3, ?4, ?6, ?7 FROM users WHERE id = ?2 AND password_hash = ?5 \
       AND NOT (disabled_at IS NOT NULL AND (disabled_until IS NULL OR disabled_until > ?3)) \
     RETURNING id";
 /// The first refresh token of a session, if the session was created.
@@ -47,6 +49,7 @@ const TOUCH_SQL: &str = "UPDATE sessions SET last_used_at = ?3 WHERE revoked_at 
 /// Rotation, step 5: the outcome, with the salt and key of the successor (this request's, or
 /// the one an earlier request within the window derived).
 const ROTATION_OUTCOME_SQL: &str = "SELECT s.id AS session_id, s.user_id, s.revoked_at, s.expires_at, \
+      s.created_at AS auth_time, s.amr, \
       t.rotated_at, t.successor_salt, t.successor_key, \
       (SELECT n.rotated_at FROM refresh_tokens n WHERE n.digest = t.successor_digest) AS successor_rotated_at \
     FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.digest = ?1";
@@ -105,24 +108,29 @@ pub const STATEMENTS: &[&str] = &[
     END_OTHERS_SQL,
 ];
 
+/// A session to start.
+pub struct NewSession<'a> {
+    pub id: &'a str,
+    pub user_id: i64,
+    pub expires_at: i64,
+    /// The password hash the sign-in verified (or the account's, for other ways in).
+    pub verified_hash: &'a str,
+    pub user_agent: Option<&'a str>,
+    /// How the user signed in, as stored (`core/amr.rs`).
+    pub amr: &'a str,
+}
+
 /// A new session, created only if the password hash the login verified is still the account's;
 /// its `RETURNING id` row is absent otherwise (run in the login's success batch).
-pub fn create(
-    db: &Db,
-    session_id: &str,
-    user_id: i64,
-    now: i64,
-    expires_at: i64,
-    verified_hash: &str,
-    user_agent: Option<&str>,
-) -> Result<D1PreparedStatement, ApiError> {
+pub fn create(db: &Db, new: &NewSession<'_>, now: i64) -> Result<D1PreparedStatement, ApiError> {
     let args = [
-        text(session_id),
-        int(user_id),
+        text(new.id),
+        int(new.user_id),
         int(now),
-        int(expires_at),
-        text(verified_hash),
-        nullable_text(user_agent),
+        int(new.expires_at),
+        text(new.verified_hash),
+        nullable_text(new.user_agent),
+        text(new.amr),
     ];
     statement(db, CREATE_SQL, &args)
 }
@@ -151,6 +159,9 @@ pub struct Rotation {
     pub successor_salt: Option<String>,
     pub successor_key: Option<String>,
     pub successor_rotated_at: Option<i64>,
+    /// The session's sign-in: when, and how (`core/amr.rs`).
+    pub auth_time: i64,
+    pub amr: Option<String>,
 }
 
 impl Rotation {
@@ -242,6 +253,7 @@ pub async fn revoke(
             &[text(digest), int(principal.user_id), int(now)],
         )?);
     }
+    statements.extend(ceremonies::end_with_sessions(db, principal.user_id, now)?);
     let results = batch(db, statements, "revoke sessions").await?;
     let revoked: Vec<Revoked> = rows(&results[0], "read revoked sessions")?;
     Ok(revoked.iter().any(|row| row.id == principal.session_id))
@@ -308,10 +320,11 @@ pub async fn end_by_id(
         int(now),
         text(id),
     ];
-    let statements = vec![
+    let mut statements = vec![
         statement(db, CALLER_LIVE_SQL, &caller)?,
         statement(db, END_BY_ID_SQL, &target)?,
     ];
+    statements.extend(ceremonies::end_with_sessions(db, principal.user_id, now)?);
     let results = batch(db, statements, "end session").await?;
     if rows::<Ended>(&results[0], "read caller session")?.is_empty() {
         return Ok(EndById::CallerNotLive);

@@ -4,6 +4,8 @@
 use serde_json::{json, Map, Value};
 use worker::{D1PreparedStatement, D1Result, Request, Response};
 
+use crate::core::access_token::Principal;
+use crate::core::amr;
 use crate::core::config::Config;
 use crate::core::mfa_requests::{MfaConfirmation, MfaEnrollment, MfaLogin, MfaRemoval};
 use crate::core::recovery_code::{self, RecoveryCode};
@@ -361,6 +363,7 @@ pub async fn finish_two_step(
     let refresh = RefreshToken::generate();
     let mut statements = before;
     let started_at = statements.len() + 1;
+    let second_step = amr::second_step(proved.method());
     statements.extend(mfa_challenges::complete(
         db,
         digest,
@@ -368,6 +371,7 @@ pub async fn finish_two_step(
         marker,
         now,
         now + config.refresh_token_ttl,
+        &second_step,
     )?);
     statements.push(sessions::add_refresh_token(
         db,
@@ -393,13 +397,15 @@ pub async fn finish_two_step(
         name: account.name.as_deref(),
         email_verified: account.email_verified_at.is_some(),
     };
-    let answer = login_answer(
-        config,
-        &signed,
-        &challenge.session_id,
-        refresh.expose(),
-        now,
-    );
+    // As START_SESSION_SQL stored it: the first step's, then the second's.
+    let first_step = challenge.amr.as_deref().unwrap_or("pwd");
+    let principal = Principal {
+        user_id: account.id,
+        session_id: challenge.session_id.clone(),
+        auth_time: now,
+        amr: amr::claim(Some(&format!("{first_step} {second_step}"))),
+    };
+    let answer = login_answer(config, &signed, &principal, refresh.expose(), now);
     let after_results = results.split_off(results.len() - tail);
     Ok(Some((answer, after_results)))
 }

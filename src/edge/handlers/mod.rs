@@ -6,6 +6,7 @@ pub mod admin;
 pub mod credentials;
 pub mod events;
 pub mod health;
+pub mod identities;
 pub mod jwks;
 pub mod mfa;
 pub mod oauth;

@@ -1,27 +1,31 @@
 //! Social sign-in (`GET /oauth/{provider}/start`, `/oauth/{provider}/callback`,
-//! `POST /oauth/token`) and linked identities (`POST /oauth/{provider}/link`, `GET /identities`,
-//! `DELETE /identities/{provider}`). Tokens never travel in a URL: the callback hands the app a
-//! one-time code bound to the app's PKCE challenge, which the app exchanges for the usual login
-//! answer, second-factor step included (RFC 9700 §2.1.1, §4.3.3).
+//! `POST /oauth/token`); linking a provider to a signed-in account is `identities.rs`, on the
+//! same callback. Tokens never travel in a URL: the callback hands the app a one-time code bound
+//! to the app's PKCE challenge, which the app exchanges for the usual login answer,
+//! second-factor step included (RFC 9700 §2.1.1, §4.3.3). Nothing is linked at the callback:
+//! an identity is linked only when its code is spent, by the session it was meant for.
 
-use serde_json::{json, Value};
 use worker::{Headers, Request, Response};
 
+use crate::core::access_token::Principal;
+use crate::core::amr::Method;
+use crate::core::client_address::ClientAddress;
 use crate::core::email::Email;
+use crate::core::name::Name;
 use crate::core::oauth_config::{OAuthConfig, Provider, ProviderKind};
-use crate::core::oauth_requests::{Exchange, Link, Start};
+use crate::core::oauth_requests::{Exchange, Start};
 use crate::core::oidc::{self, Expected, Identity};
 use crate::core::query;
 use crate::core::refresh_token::digest_of;
 use crate::core::security_event::{Detail, EventKind};
 use crate::core::{pkce, random};
-use crate::edge::auth::{live_caller, live_reader, principal, LiveCaller};
-use crate::edge::db::identities::{self, NewIdentity, Unlinked};
-use crate::edge::db::oauth_states::{self, NewState};
-use crate::edge::db::{batch, oauth_codes, rows, users, Db};
+use crate::edge::db::identities::{self, NewIdentity};
+use crate::edge::db::oauth_codes::{self, NewCode, PendingIdentity, Purpose};
+use crate::edge::db::oauth_states::{self, NewState, Taken};
+use crate::edge::db::{users, Db};
 use crate::edge::error::ApiError;
 use crate::edge::handlers::session::{start_session, Start as SessionStart};
-use crate::edge::http::{client_address, json, read_body, rfc3339};
+use crate::edge::http::{client_address, read_body};
 use crate::edge::log::Level;
 use crate::edge::oauth_client::{self, ProviderFailure};
 use crate::edge::routes::RouteContext;
@@ -38,59 +42,34 @@ pub async fn start(req: Request, ctx: RouteContext) -> Result<Response, ApiError
     refuse_unlisted(config, called.query("redirect_to").as_deref())?;
     let start = Start::parse(|name| called.query(name), |to| config.allows_redirect(to))?;
     let db = ctx.data.database(&ctx.env)?;
-    let location = begin(
-        &ctx.data,
-        &db,
+    let flow = Flow {
         provider,
-        &called.origin,
-        &start.redirect_to,
-        &start.code_challenge,
-        None,
-    )
-    .await?;
+        origin: &called.origin,
+        start: &start,
+        link: None,
+        client: &client_address(&req),
+    };
+    let location = begin(&ctx.data, &db, &flow).await?;
     Ok(redirect(&location))
 }
 
-/// A signed-in user links a provider: the URL to send the browser to (the callback then comes
-/// back to `redirect_to` with `linked` or an `error`).
-pub async fn link(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
-    let now = now();
-    let principal = principal(&req, &ctx.data, now)?;
-    let config = oauth(&ctx.data)?;
-    let provider = provider(config, &ctx)?;
-    let body = read_body(&mut req).await?;
-    refuse_unlisted(config, body.optional_string("redirect_to").ok().flatten())?;
-    let link = Link::parse(&body, |to| config.allows_redirect(to))?;
-    let db = ctx.data.database(&ctx.env)?;
-    users::account_by_session(&db, &principal, now)
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
-    let called = Called::from(&req);
-    // A link needs no app code; its challenge is of a verifier nobody keeps.
-    let unused = pkce::challenge(&pkce::new_verifier());
-    let location = begin(
-        &ctx.data,
-        &db,
-        provider,
-        &called.origin,
-        &link.redirect_to,
-        &unused,
-        Some(principal.user_id),
-    )
-    .await?;
-    Ok(json(200, &json!({"url": location})))
+/// A sign-in or link about to leave for the provider.
+pub struct Flow<'a> {
+    pub provider: &'a Provider,
+    /// This worker's origin, for the callback's URI.
+    pub origin: &'a str,
+    /// The app's `redirect_to` and PKCE challenge.
+    pub start: &'a Start,
+    /// A link's account and session.
+    pub link: Option<&'a Principal>,
+    pub client: &'a ClientAddress,
 }
 
-async fn begin(
-    state: &State,
-    db: &Db,
-    provider: &Provider,
-    origin: &str,
-    redirect_to: &str,
-    app_challenge: &str,
-    link_user_id: Option<i64>,
-) -> Result<String, ApiError> {
+/// Stores the flow's state (at most `LIVE_PER_CLIENT` in flight per client address) and answers
+/// the provider's authorization URL.
+pub async fn begin(state: &State, db: &Db, flow: &Flow<'_>) -> Result<String, ApiError> {
     let now = now();
+    let provider = flow.provider;
     let state_token = random::base64url(&random::bytes::<32>());
     let nonce = random::identifier();
     let verifier = pkce::new_verifier();
@@ -103,26 +82,33 @@ async fn begin(
         }
         ProviderKind::GitHub { web_base, .. } => format!("{web_base}/login/oauth/authorize"),
     };
-    oauth_states::create(
+    let stored = oauth_states::create(
         db,
         &NewState {
             digest: &digest_of(&state_token),
             provider: &provider.name,
             nonce: &nonce,
             verifier: &verifier,
-            redirect_to,
-            app_challenge,
-            link_user_id,
+            redirect_to: &flow.start.redirect_to,
+            app_challenge: &flow.start.code_challenge,
+            link: flow.link,
             expires_at: now + STATE_TTL_SECONDS,
+            client: flow.client.as_str(),
         },
+        now,
     )
     .await?;
+    if !stored {
+        return Err(ApiError::TooManyAttempts {
+            retry_after: STATE_TTL_SECONDS,
+        });
+    }
     Ok(with_query(
         &authorize,
         &[
             ("response_type", "code"),
             ("client_id", &provider.client_id),
-            ("redirect_uri", &callback_uri(origin, provider)),
+            ("redirect_uri", &callback_uri(flow.origin, provider)),
             ("scope", &provider.scopes),
             ("state", &state_token),
             ("nonce", &nonce),
@@ -133,154 +119,200 @@ async fn begin(
 }
 
 /// The provider sends the browser back here: the state is taken (single use), the code
-/// exchanged, the identity verified, the account found, created or linked, and the browser sent
-/// to the app's `redirect_to` with a one-time `code`, or with an `error` the app can show.
+/// exchanged, the identity verified, and the browser sent to the app's `redirect_to` with a
+/// one-time `code` (a sign-in) or `link_code` and `provider` (a link), or with an `error` the
+/// app can show. Nothing is linked here.
 pub async fn callback(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let config = oauth(&ctx.data)?;
     let provider = provider(config, &ctx)?;
     let called = Called::from(&req);
-    let query = |name: &str| called.query(name);
     let now = now();
     let db = ctx.data.database(&ctx.env)?;
-    let taken = match query("state") {
+    let taken = match called.query("state") {
         Some(state) => oauth_states::take(&db, &digest_of(&state), &provider.name, now).await?,
         None => None,
     };
     // Without our state there is nowhere safe to send the browser back to.
     let taken = taken.ok_or(ApiError::InvalidOAuthState)?;
-    let back = |outcome: &[(&str, &str)]| -> Result<Response, ApiError> {
-        Ok(redirect(&with_query(&taken.redirect_to, outcome)))
+    let outcome = match provider_identity(&ctx.data, provider, &called, &taken, now).await {
+        Err(refused) => Outcome::Refused(refused),
+        Ok(identity) => match taken.link_user_id {
+            Some(user_id) => link_code(&db, provider, &taken, user_id, &identity, now).await?,
+            None => sign_in_code(&ctx, &req, &db, provider, &taken, &identity, now).await?,
+        },
     };
-    if let Some(error) = query("error") {
-        let code = if error == "access_denied" {
-            "access_denied"
-        } else {
-            "provider_error"
-        };
-        ctx.data.log.event(
+    let code;
+    let pairs: Vec<(&str, &str)> = match &outcome {
+        Outcome::SignIn(one_time) => {
+            code = one_time.clone();
+            vec![("code", &code)]
+        }
+        Outcome::Link(one_time) => {
+            code = one_time.clone();
+            vec![("link_code", &code), ("provider", &provider.name)]
+        }
+        Outcome::Refused(error) => vec![("error", error)],
+    };
+    Ok(redirect(&with_query(&taken.redirect_to, &pairs)))
+}
+
+/// Where a callback sends the browser back to the app with.
+enum Outcome {
+    /// A sign-in's one-time code, for `POST /oauth/token`.
+    SignIn(String),
+    /// A link's one-time code, for `POST /identities`.
+    Link(String),
+    /// An `error` code the app can show.
+    Refused(&'static str),
+}
+
+/// The provider's answer at the callback, verified: the identity, or the `error` for the app.
+async fn provider_identity(
+    state: &State,
+    provider: &Provider,
+    called: &Called,
+    taken: &Taken,
+    now: i64,
+) -> Result<Identity, &'static str> {
+    if let Some(error) = called.query("error") {
+        state.log.event(
             Level::Info,
             format!("oauth {}: provider answered {error:?}", provider.name),
         );
-        return back(&[("error", code)]);
-    }
-    let Some(code) = query("code") else {
-        return back(&[("error", "provider_error")]);
-    };
-    let identity = match verify_identity(
-        &ctx.data,
-        provider,
-        &called.origin,
-        &code,
-        &taken.verifier,
-        &taken.nonce,
-        now,
-    )
-    .await
-    {
-        Ok(identity) => identity,
-        Err(failure) => {
-            provider_down(&ctx.data, provider, failure);
-            return back(&[("error", "provider_error")]);
-        }
-    };
-    let email = identity.email.as_deref().and_then(|e| Email::parse(e).ok());
-    let new = NewIdentity {
-        provider: &provider.name,
-        subject: &identity.subject,
-        email: email.as_ref().map(Email::as_str),
-    };
-    let found = identities::look_up(&db, &provider.name, &identity.subject, new.email).await?;
-    if let Some(user_id) = taken.link_user_id {
-        let outcome = match found.linked {
-            Some(owner) if owner == user_id => "linked",
-            Some(_) => "identity_taken",
-            None if identities::link(&db, &new, user_id, now).await? => "linked",
-            None => "already_linked",
-        };
-        return if outcome == "linked" {
-            let detail = Detail::new()
-                .with("factor", "provider")
-                .with("provider", provider.name.as_str());
-            ctx.data
-                .events
-                .by_user(&req, user_id, EventKind::FactorAdded, detail, now);
-            back(&[("linked", &provider.name)])
+        return Err(if error == "access_denied" {
+            "access_denied"
         } else {
-            back(&[("error", outcome)])
-        };
+            "provider_error"
+        });
     }
-    let user_id = match (found.linked, found.by_email) {
-        (Some(user_id), _) => {
-            identities::touch(&db, &provider.name, &identity.subject, now).await?;
-            user_id
+    let code = called.query("code").ok_or("provider_error")?;
+    let flow = Returning {
+        origin: &called.origin,
+        code: &code,
+        verifier: &taken.verifier,
+        nonce: &taken.nonce,
+    };
+    verify_identity(state, provider, &flow, now)
+        .await
+        .map_err(|failure| {
+            provider_down(state, provider, failure);
+            "provider_error"
+        })
+}
+
+/// A link's one-time code: the identity waits in it for `POST /identities` from the session that
+/// asked (a state from before links were bound to a session cannot complete).
+async fn link_code(
+    db: &Db,
+    provider: &Provider,
+    taken: &Taken,
+    user_id: i64,
+    identity: &Identity,
+    now: i64,
+) -> Result<Outcome, ApiError> {
+    let Some(session_id) = taken.session_id.as_deref() else {
+        return Ok(Outcome::Refused("invalid_state"));
+    };
+    let pending = pending(provider, identity);
+    let one_time = random::base64url(&random::bytes::<32>());
+    let code = NewCode {
+        digest: &digest_of(&one_time),
+        purpose: Purpose::Link,
+        user_id,
+        app_challenge: &taken.app_challenge,
+        session_id: Some(session_id),
+        identity: Some(&pending),
+    };
+    oauth_codes::create(db, &code, now).await?;
+    Ok(Outcome::Link(one_time))
+}
+
+/// A sign-in's one-time code for the identity's account: the one it is linked to, one whose
+/// address both sides verified (linked when the code is spent), or a new one.
+async fn sign_in_code(
+    ctx: &RouteContext,
+    req: &Request,
+    db: &Db,
+    provider: &Provider,
+    taken: &Taken,
+    identity: &Identity,
+    now: i64,
+) -> Result<Outcome, ApiError> {
+    let email = identity.email.as_deref().and_then(|e| Email::parse(e).ok());
+    let email_str = email.as_ref().map(Email::as_str);
+    let found = identities::look_up(db, &provider.name, &identity.subject, email_str).await?;
+    let (user_id, link_later) = match (found.linked, found.by_email, email.as_ref()) {
+        (Some(user_id), _, _) => {
+            identities::touch(db, &provider.name, &identity.subject, now).await?;
+            (user_id, None)
         }
-        // An address that has an account links only when both sides proved it (an unverified
-        // provider email must never open someone's account).
-        (None, Some(user_id)) => {
-            if !(identity.email_verified && found.by_email_verified == Some(1)) {
-                return back(&[("error", "account_exists")]);
-            }
-            if !identities::link(&db, &new, user_id, now).await? {
-                return back(&[("error", "account_exists")]);
-            }
-            let detail = Detail::new()
-                .with("factor", "provider")
-                .with("provider", provider.name.as_str());
-            ctx.data
-                .events
-                .by_user(&req, user_id, EventKind::FactorAdded, detail, now);
-            user_id
+        (None, _, None) => return Ok(Outcome::Refused("email_missing")),
+        // An address the provider does not vouch for opens nothing, and answers alike whether or
+        // not it has an account here (no enumeration; a new account from it would be a squat).
+        _ if !identity.email_verified => return Ok(Outcome::Refused("email_not_verified")),
+        // An address that has an account links only when our side proved it too (an
+        // unverified account may be a squatter's); linked when the code is spent.
+        (None, Some(user_id), Some(_)) if found.by_email_verified == Some(1) => {
+            (user_id, Some(pending(provider, identity)))
         }
-        (None, None) => {
-            let Some(email) = email.as_ref() else {
-                return back(&[("error", "email_missing")]);
+        (None, Some(_), Some(_)) => return Ok(Outcome::Refused("account_exists")),
+        (None, None, Some(email)) => {
+            let name = identity.name.as_deref().and_then(Name::from_provider);
+            let new = NewIdentity {
+                provider: &provider.name,
+                subject: &identity.subject,
+                email: Some(email.as_str()),
             };
-            // A new account from an address the provider has not verified would let anyone
-            // squat it (the real owner's reset would hand them an account the squatter keeps).
-            if !identity.email_verified {
-                return back(&[("error", "email_not_verified")]);
-            }
-            let created = identities::create_account(
-                &db,
-                &new,
-                email.as_str(),
-                identity.name.as_deref(),
-                true,
-                now,
-            )
-            .await?;
+            let created =
+                identities::create_account(db, &new, email.as_str(), name.as_deref(), true, now)
+                    .await?;
             let Some(user_id) = created else {
-                return back(&[("error", "account_exists")]);
+                return Ok(Outcome::Refused("account_exists"));
             };
             let detail = Detail::new()
                 .with("method", "provider")
                 .with("provider", provider.name.as_str());
             ctx.data
                 .events
-                .by_user(&req, user_id, EventKind::AccountCreated, detail, now);
-            user_id
+                .by_user(req, user_id, EventKind::AccountCreated, detail, now);
+            (user_id, None)
         }
     };
     ctx.data.log.set_user(user_id);
     let one_time = random::base64url(&random::bytes::<32>());
-    oauth_codes::create(
-        &db,
-        &digest_of(&one_time),
+    let code = NewCode {
+        digest: &digest_of(&one_time),
+        purpose: Purpose::SignIn,
         user_id,
-        &taken.app_challenge,
-        now,
-    )
-    .await?;
-    back(&[("code", &one_time)])
+        app_challenge: &taken.app_challenge,
+        session_id: None,
+        identity: link_later.as_ref(),
+    };
+    oauth_codes::create(db, &code, now).await?;
+    Ok(Outcome::SignIn(one_time))
+}
+
+/// The provider's account, to link when its code is spent.
+fn pending(provider: &Provider, identity: &Identity) -> PendingIdentity {
+    PendingIdentity {
+        provider: provider.name.clone(),
+        subject: identity.subject.clone(),
+        email: identity
+            .email
+            .as_deref()
+            .and_then(|e| Email::parse(e).ok())
+            .map(|e| e.as_str().to_owned()),
+    }
 }
 
 /// The app exchanges the one-time code with its PKCE verifier for the login answer (or the
-/// second-factor step): the same function that ends a password login makes the session.
+/// second-factor step): the same function that ends a password login makes the session. An
+/// identity the code carries is linked now, and not while the account is disabled.
 pub async fn exchange(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let exchange = Exchange::try_from(&read_body(&mut req).await?)?;
     let now = now();
     let db = ctx.data.database(&ctx.env)?;
-    let used = oauth_codes::take(&db, &digest_of(&exchange.code), now)
+    let used = oauth_codes::take(&db, &digest_of(&exchange.code), Purpose::SignIn, now)
         .await?
         .ok_or(ApiError::Unauthorized)?;
     if !pkce::verifies(&exchange.code_verifier, &used.app_challenge) {
@@ -290,73 +322,68 @@ pub async fn exchange(mut req: Request, ctx: RouteContext) -> Result<Response, A
         .await?
         .ok_or(ApiError::Unauthorized)?;
     ctx.data.log.set_user(account.id);
+    if account.disabled(now) {
+        return Err(ApiError::AccountDisabled);
+    }
+    if let Some(identity) = used.identity() {
+        if link_identity(&db, &identity, account.id, now).await? {
+            record_link(&ctx, &req, account.id, &identity.provider, now);
+        }
+    }
     let start = SessionStart {
         session_id: random::identifier(),
         client: client_address(&req),
         extra: Vec::new(),
-        second_factor_done: false,
-        method: "provider",
+        method: Method::Provider,
     };
     start_session(&req, &ctx.data, &db, &account, start, now).await
 }
 
-/// `GET /identities`: the caller's linked providers.
-pub async fn list(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
-    let LiveCaller { principal, db, .. } = live_reader(&req, &ctx).await?;
-    let results = batch(
-        &db,
-        vec![identities::list(&db, principal.user_id)?],
-        "list identities",
-    )
-    .await?;
-    let listed: Vec<identities::Listed> = rows(&results[0], "list identities")?;
-    let shown: Vec<Value> = listed
-        .into_iter()
-        .map(|i| {
-            json!({
-                "provider": i.provider,
-                "email": i.email,
-                "created_at": rfc3339(i.created_at),
-                "last_used_at": i.last_used_at.and_then(rfc3339),
-            })
-        })
-        .collect();
-    Ok(json(200, &json!({"identities": shown})))
+/// Links a pending identity to `user_id` (not while the account is disabled); whether it was.
+pub async fn link_identity(
+    db: &Db,
+    identity: &PendingIdentity,
+    user_id: i64,
+    now: i64,
+) -> Result<bool, ApiError> {
+    let new = NewIdentity {
+        provider: &identity.provider,
+        subject: &identity.subject,
+        email: identity.email.as_deref(),
+    };
+    identities::link(db, &new, user_id, now).await
 }
 
-/// `DELETE /identities/{provider}`: unlinks one, never the account's last way to sign in.
-pub async fn unlink(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
-    let name = ctx.id().ok_or(ApiError::NotFound)?.to_owned();
-    let LiveCaller { principal, db, .. } = live_caller(&req, &ctx).await?;
-    match identities::unlink(&db, principal.user_id, &name).await? {
-        Unlinked::Done => {
-            let detail = Detail::new()
-                .with("factor", "provider")
-                .with("provider", name.as_str());
-            let events = &ctx.data.events;
-            events.by_user(
-                &req,
-                principal.user_id,
-                EventKind::FactorRemoved,
-                detail,
-                now(),
-            );
-            Ok(json(200, &json!({"message": "Unlinked"})))
-        }
-        Unlinked::LastWayIn => Err(ApiError::LastSignInMethod),
-        Unlinked::NotLinked => Err(ApiError::NotFound),
-    }
+/// Records a provider linked to `user_id` in the trail.
+pub fn record_link(ctx: &RouteContext, req: &Request, user_id: i64, provider: &str, now: i64) {
+    let detail = Detail::new()
+        .with("factor", "provider")
+        .with("provider", provider);
+    ctx.data
+        .events
+        .by_user(req, user_id, EventKind::FactorAdded, detail, now);
+}
+
+/// What the browser brought back, and what our state kept for it.
+struct Returning<'a> {
+    origin: &'a str,
+    code: &'a str,
+    verifier: &'a str,
+    nonce: &'a str,
 }
 
 async fn verify_identity(
     state: &State,
     provider: &Provider,
-    origin: &str,
-    code: &str,
-    verifier: &str,
-    nonce: &str,
+    flow: &Returning<'_>,
     now: i64,
 ) -> Result<Identity, ProviderFailure> {
+    let Returning {
+        origin,
+        code,
+        verifier,
+        nonce,
+    } = *flow;
     let redirect_uri = callback_uri(origin, provider);
     match &provider.kind {
         ProviderKind::GitHub { web_base, api_base } => {
@@ -407,14 +434,14 @@ async fn verify_identity(
 }
 
 /// A `redirect_to` off the allow-list: refused before anything is stored (no open redirect).
-fn refuse_unlisted(config: &OAuthConfig, redirect_to: Option<&str>) -> Result<(), ApiError> {
+pub fn refuse_unlisted(config: &OAuthConfig, redirect_to: Option<&str>) -> Result<(), ApiError> {
     match redirect_to {
         Some(to) if !config.allows_redirect(to) => Err(ApiError::RedirectNotAllowed),
         _ => Ok(()),
     }
 }
 
-fn oauth(state: &State) -> Result<&OAuthConfig, ApiError> {
+pub fn oauth(state: &State) -> Result<&OAuthConfig, ApiError> {
     state
         .config
         .oauth
@@ -423,7 +450,7 @@ fn oauth(state: &State) -> Result<&OAuthConfig, ApiError> {
 }
 
 /// The provider the path names; an unknown or unconfigured one is `404`.
-fn provider<'a>(config: &'a OAuthConfig, ctx: &RouteContext) -> Result<&'a Provider, ApiError> {
+pub fn provider<'a>(config: &'a OAuthConfig, ctx: &RouteContext) -> Result<&'a Provider, ApiError> {
     ctx.id()
         .and_then(|name| config.provider(name))
         .ok_or(ApiError::NotFound)
@@ -435,13 +462,14 @@ fn callback_uri(origin: &str, provider: &Provider) -> String {
 }
 
 /// What the route needs of the request's URL: its origin and its query, percent-decoded.
-struct Called {
-    origin: String,
+pub struct Called {
+    /// This worker's origin.
+    pub origin: String,
     query: Vec<(String, String)>,
 }
 
 impl Called {
-    fn from(req: &Request) -> Self {
+    pub fn from(req: &Request) -> Self {
         let url = req.inner().url();
         Self {
             origin: query::origin(&url).to_owned(),
@@ -449,7 +477,7 @@ impl Called {
         }
     }
 
-    fn query(&self, name: &str) -> Option<String> {
+    pub fn query(&self, name: &str) -> Option<String> {
         query::value(&self.query, name)
     }
 }

@@ -10,7 +10,7 @@ use worker::{Request, Response};
 use crate::core::random::{self, base64url};
 use crate::core::refresh_token::digest_of;
 use crate::edge::db::mfa_challenges::Proved;
-use crate::edge::db::passkey_challenges::{self, Ceremony};
+use crate::edge::db::passkey_challenges::{self, Ceremony, Owner};
 use crate::edge::db::{passkeys, users, Db};
 use crate::edge::error::ApiError;
 use crate::edge::handlers::mfa::{
@@ -43,7 +43,7 @@ pub async fn options(mut req: Request, ctx: RouteContext) -> Result<Response, Ap
         &db,
         &stored,
         Ceremony::SecondFactor,
-        Some(user_id),
+        Owner::Account(user_id),
         None,
         now,
     )
@@ -105,7 +105,9 @@ pub async fn complete(mut req: Request, ctx: RouteContext) -> Result<Response, A
         digest: &digest,
         challenge: &tried,
         account: &account,
-        proved: Proved::Passkey,
+        proved: Proved::Passkey {
+            synced: stored.backup_eligible != 0,
+        },
         marker: &marker,
     };
     let (answer, _) = finish_two_step(config, &db, &two_step, Vec::new(), Vec::new(), now)

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use worker::{Request, Response};
 
 use crate::core::account_mail;
+use crate::core::amr::Method;
 use crate::core::email::Email;
 use crate::core::name::Name;
 use crate::core::otp::OtpCode;
@@ -52,11 +53,14 @@ pub async fn options(mut req: Request, ctx: RouteContext) -> Result<Response, Ap
         .keys
         .stamp(|keys| code.purpose_hash(&keys.otp, passkey_signups::PURPOSE, &digest));
     let db = ctx.data.database(&ctx.env)?;
+    let client = client_address(&req);
     let signup = NewSignup {
         digest: &digest,
         email: email.as_str(),
         name: name.as_deref(),
         code_hash: &code_hash,
+        user_handle: &user_handle,
+        client: client.as_str(),
     };
     match passkey_signups::start(&db, &signup, now, &policy).await? {
         Started::Fresh => send_later(
@@ -148,8 +152,10 @@ pub async fn complete(mut req: Request, ctx: RouteContext) -> Result<Response, A
         session_id: random::identifier(),
         client: client_address(&req),
         extra: Vec::new(),
-        second_factor_done: true,
-        method: "passkey",
+        method: Method::Passkey {
+            synced: verified.backup_eligible,
+            user_verified: true,
+        },
     };
     let events = &ctx.data.events;
     let detail = Detail::new().with("method", "passkey");

@@ -7,8 +7,8 @@
 use serde_json::{json, Map, Value};
 use worker::{Request, Response};
 
+use crate::core::amr::Method;
 use crate::core::body::Body;
-use crate::core::mfa_requests::SecondFactor;
 use crate::core::passkey_config::PasskeyConfig;
 use crate::core::random::{self, base64url, base64url_decode};
 use crate::core::refresh_token::digest_of;
@@ -16,14 +16,14 @@ use crate::core::security_event::{Detail, EventKind};
 use crate::core::violation::Violation;
 use crate::core::webauthn::{self, RelyingParty};
 use crate::edge::auth::{live_caller, live_reader, principal, LiveCaller};
-use crate::edge::db::passkey_challenges::{self, Ceremony as Stored, Taken};
+use crate::edge::db::passkey_challenges::{self, Ceremony as Stored, Owner, Taken};
 use crate::edge::db::passkeys::{self, Deleted, NewPasskey};
 use crate::edge::db::{users, Db};
 use crate::edge::error::ApiError;
 use crate::edge::handlers::session::{start_session, Start};
 use crate::edge::http::{client_address, json, read_body, read_optional_body, rfc3339};
 use crate::edge::log::Level;
-use crate::edge::reauth::{reauthenticate, step_up};
+use crate::edge::reauth::confirm_way_in_change;
 use crate::edge::routes::RouteContext;
 use crate::edge::state::{now, State};
 
@@ -39,8 +39,6 @@ pub async fn register_options(mut req: Request, ctx: RouteContext) -> Result<Res
     let now = now();
     let principal = principal(&req, &ctx.data, now)?;
     let body = read_optional_body(&mut req).await?;
-    let password = body.optional_string("password")?.map(str::to_owned);
-    let mfa_code = SecondFactor::from_field(&body, "mfa_code")?;
     let db = ctx.data.database(&ctx.env)?;
     let account = users::account_by_session(&db, &principal, now)
         .await?
@@ -48,21 +46,13 @@ pub async fn register_options(mut req: Request, ctx: RouteContext) -> Result<Res
     if account.email_verified_at.is_none() {
         return Err(ApiError::FactorNeedsVerifiedEmail);
     }
-    // Whatever this account signs in with is asked again: its password if it has one, and its
-    // current factor once on (an account a provider made, without either, has its session only).
-    if !account.password_hash.is_empty() {
-        let password = password.ok_or_else(|| ApiError::from(Violation::missing("password")))?;
-        reauthenticate(&req, &ctx.data, &db, &principal, &password, now).await?;
-    }
-    if account.mfa_enabled != 0 {
-        step_up(&ctx.data, &db, principal.user_id, mfa_code.as_ref(), now).await?;
-    }
+    confirm_way_in_change(&req, &ctx.data, &db, &principal, &account, &body, now).await?;
     let challenge = base64url(&random::bytes::<32>());
     passkey_challenges::create(
         &db,
         &digest_of(&challenge),
         Stored::Register,
-        Some(principal.user_id),
+        Owner::Session(&principal),
         None,
         now,
     )
@@ -92,8 +82,12 @@ pub async fn register(mut req: Request, ctx: RouteContext) -> Result<Response, A
     let credential = Credential::parse(&body, "attestationObject")?;
     let name = passkey_name(&body)?;
     let db = ctx.data.database(&ctx.env)?;
+    // A logged-out or disabled session adds nothing, even with an access token still unexpired.
+    users::account_by_session(&db, &principal, now)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
     let challenge = credential.challenge()?;
-    take_challenge(
+    let taken = take_challenge(
         &db,
         &challenge,
         Stored::Register,
@@ -101,6 +95,14 @@ pub async fn register(mut req: Request, ctx: RouteContext) -> Result<Response, A
         now,
     )
     .await?;
+    // The challenge is the one this session asked for (no other session's, live or not).
+    if taken
+        .session_id
+        .as_deref()
+        .is_some_and(|sid| sid != principal.session_id)
+    {
+        return Err(ApiError::Unauthorized);
+    }
     let Registered {
         id,
         verified,
@@ -118,6 +120,7 @@ pub async fn register(mut req: Request, ctx: RouteContext) -> Result<Response, A
             backed_up: verified.backed_up,
             aaguid: &aaguid,
             name: &name,
+            user_handle: &user_handle(principal.user_id),
         },
         now,
     )
@@ -157,7 +160,7 @@ pub async fn login_options(mut req: Request, ctx: RouteContext) -> Result<Respon
         &db,
         &digest_of(&challenge),
         Stored::Login,
-        None,
+        Owner::Nobody,
         email.as_ref().map(|e| e.as_str()),
         now,
     )
@@ -188,6 +191,17 @@ pub async fn login(mut req: Request, ctx: RouteContext) -> Result<Response, ApiE
     let stored = passkeys::find(&db, &credential.id)
         .await?
         .ok_or(ApiError::Unauthorized)?;
+    // WebAuthn L3 §7.2 step 6: the user handle the authenticator returns must be the one the
+    // credential was made for; without an email asked first, it must be there at all.
+    let returned = credential.user_handle(&body)?;
+    let owner_named = match (&returned, &stored.user_handle) {
+        (Some(returned), Some(kept)) => base64url_decode(returned) == base64url_decode(kept),
+        (Some(_), None) => true,
+        (None, _) => taken.email.is_some(),
+    };
+    if !owner_named {
+        return Err(ApiError::Unauthorized);
+    }
     let assertion = check_assertion(
         &ctx.data,
         &rp,
@@ -216,8 +230,10 @@ pub async fn login(mut req: Request, ctx: RouteContext) -> Result<Response, ApiE
         session_id: random::identifier(),
         client: client_address(&req),
         extra: Vec::new(),
-        second_factor_done: assertion.user_verified,
-        method: "passkey",
+        method: Method::Passkey {
+            synced: stored.backup_eligible != 0,
+            user_verified: assertion.user_verified,
+        },
     };
     start_session(&req, &ctx.data, &db, &account, start, now).await
 }
@@ -398,12 +414,18 @@ pub async fn rename(mut req: Request, ctx: RouteContext) -> Result<Response, Api
     ))
 }
 
-/// `DELETE /passkeys/{id}`: never the account's last way to sign in.
-pub async fn delete(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+/// `DELETE /passkeys/{id} {password, mfa_code?}`: never the account's last way to sign in, and
+/// only with the password (or a recent sign-in) asked again, as adding one asks it.
+pub async fn delete(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let id = ctx.id().ok_or(ApiError::NotFound)?.to_owned();
+    let body = read_optional_body(&mut req).await?;
     let LiveCaller {
-        principal, db, now, ..
+        principal,
+        db,
+        now,
+        account,
     } = live_caller(&req, &ctx).await?;
+    confirm_way_in_change(&req, &ctx.data, &db, &principal, &account, &body, now).await?;
     match passkeys::delete(&db, principal.user_id, &id).await? {
         Deleted::Done => {
             let detail = Detail::new()
@@ -485,6 +507,25 @@ impl Credential {
             reason: "malformed",
             message: format!("credential.response.{field} is not base64url"),
         })
+    }
+
+    /// `response.userHandle` of an assertion (base64url as sent; absent or null when the
+    /// authenticator returned none).
+    pub fn user_handle(&self, body: &Body) -> Result<Option<String>, ApiError> {
+        let value = body
+            .value("credential")
+            .map(|c| &c["response"]["userHandle"]);
+        match value {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(handle)) if handle.is_empty() => Ok(None),
+            Some(Value::String(handle)) => Ok(Some(handle.clone())),
+            Some(_) => Err(Violation::new(
+                "credential",
+                "invalid",
+                "credential.response.userHandle must be a string",
+            )
+            .into()),
+        }
     }
 
     /// The challenge the browser signed, read from clientDataJSON to find the ceremony (the

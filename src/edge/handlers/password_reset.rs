@@ -14,6 +14,7 @@ use crate::edge::db::password_resets::{self, FactorProof, Redeemed, Redemption};
 use crate::edge::db::totp_factors;
 use crate::edge::db::{Db, NO_CANDIDATES};
 use crate::edge::error::ApiError;
+use crate::edge::handlers::verification::tell_what_first_proof_removed;
 use crate::edge::http::{json, read_body};
 use crate::edge::mailer::send_later;
 use crate::edge::routes::RouteContext;
@@ -91,7 +92,10 @@ pub async fn update_password(mut req: Request, ctx: RouteContext) -> Result<Resp
     };
     let (first, _) = password_resets::redeem(&db, &redemption, now, &policy, None, None).await?;
     let (user_id, recovery_left) = match first {
-        Redeemed::Accepted { user_id } => (user_id, None),
+        Redeemed::Accepted { user_id, removed } => {
+            tell_what_first_proof_removed(&ctx, &update.email, &removed);
+            (user_id, None)
+        }
         Redeemed::Refused => return Err(ApiError::InvalidOtp),
         // The emailed code is right (so only the mailbox's holder gets here) and the account
         // has a second factor: the code is not spent, and the factor is asked for.
@@ -126,7 +130,7 @@ pub async fn update_password(mut req: Request, ctx: RouteContext) -> Result<Resp
                 password_resets::redeem(&db, &redemption, now, &policy, Some(factor_proof), after)
                     .await?;
             match second {
-                Redeemed::Accepted { user_id } => {
+                Redeemed::Accepted { user_id, .. } => {
                     (user_id, left.as_ref().map(totp_factors::left).transpose()?)
                 }
                 Redeemed::NeedsSecondFactor { .. } => return Err(ApiError::InvalidMfaCode),

@@ -4,6 +4,7 @@ use serde_json::{json, Map, Value};
 use worker::{D1PreparedStatement, Request, Response};
 
 use crate::core::access_token::{self, Principal};
+use crate::core::amr::{self, Method};
 use crate::core::client_address::ClientAddress;
 use crate::core::config::Config;
 use crate::core::query;
@@ -16,7 +17,7 @@ use crate::core::{password_hash, random};
 use crate::edge::auth::{principal, token_settings};
 use crate::edge::db::login_attempts;
 use crate::edge::db::mfa_challenges::{self, NewChallenge};
-use crate::edge::db::sessions::Successor;
+use crate::edge::db::sessions::{NewSession, Successor};
 use crate::edge::db::users::{self, Credentials};
 use crate::edge::db::{batch, rows, sessions, Db};
 use crate::edge::error::ApiError;
@@ -101,8 +102,7 @@ pub async fn login(mut req: Request, ctx: RouteContext) -> Result<Response, ApiE
         session_id,
         client,
         extra,
-        second_factor_done: false,
-        method: "password",
+        method: Method::Password,
     };
     start_session(&req, &ctx.data, &db, &account, start, now).await
 }
@@ -113,10 +113,9 @@ pub struct Start {
     pub session_id: String,
     pub client: ClientAddress,
     pub extra: Vec<D1PreparedStatement>,
-    /// The sign-in proved two factors itself (a passkey with user verification): no TOTP step.
-    pub second_factor_done: bool,
-    /// How the user proved who they are, for the event trail: `password`, `passkey`, `provider`.
-    pub method: &'static str,
+    /// How the user proved who they are: the trail's `method`, the token's `amr`; a passkey with
+    /// user verification is two factors itself (no TOTP step).
+    pub method: Method,
 }
 
 /// How every sign-in method ends, once it proved who the user is (a password, a provider):
@@ -138,9 +137,15 @@ pub async fn start_session(
         session_id,
         client,
         extra,
-        second_factor_done,
         method,
     } = start;
+    let second_factor_done = matches!(
+        method,
+        Method::Passkey {
+            user_verified: true,
+            ..
+        }
+    );
     // Only after the identity was proven, so the answer tells nothing to someone who lacks it.
     if account.disabled(now) {
         return Err(ApiError::AccountDisabled);
@@ -154,19 +159,21 @@ pub async fn start_session(
         return Err(ApiError::EmailNotVerified { verification_token });
     }
     if account.mfa_enabled != 0 && !second_factor_done {
-        return challenge(req, db, account, &client, now).await;
+        return challenge(req, db, account, &client, method, now).await;
     }
     let refresh = RefreshToken::generate();
+    let amr = amr::stored(method, None);
+    let agent = user_agent(req);
+    let new_session = NewSession {
+        id: &session_id,
+        user_id: account.id,
+        expires_at: now + config.refresh_token_ttl,
+        verified_hash: &account.password_hash,
+        user_agent: agent.as_deref(),
+        amr: &amr,
+    };
     let mut statements = vec![
-        sessions::create(
-            db,
-            &session_id,
-            account.id,
-            now,
-            now + config.refresh_token_ttl,
-            &account.password_hash,
-            user_agent(req).as_deref(),
-        )?,
+        sessions::create(db, &new_session, now)?,
         sessions::add_refresh_token(db, &refresh.digest(), &session_id, now)?,
     ];
     statements.extend(extra);
@@ -181,9 +188,15 @@ pub async fn start_session(
         name: account.name.as_deref(),
         email_verified: account.email_verified_at.is_some(),
     };
-    let answer = login_answer(config, &signed, &session_id, refresh.expose(), now);
+    let principal = Principal {
+        user_id: account.id,
+        session_id: session_id.clone(),
+        auth_time: now,
+        amr: amr::claim(Some(&amr)),
+    };
+    let answer = login_answer(config, &signed, &principal, refresh.expose(), now);
     let detail = Detail::new()
-        .with("method", method)
+        .with("method", method.event_name())
         .with("session", session_id.as_str());
     state
         .events
@@ -202,9 +215,11 @@ async fn challenge(
     db: &Db,
     account: &Credentials,
     client: &ClientAddress,
+    first_step: Method,
     now: i64,
 ) -> Result<Response, ApiError> {
     let token = RefreshToken::generate();
+    let amr = amr::stored(first_step, None);
     let session_id = random::identifier();
     let agent = user_agent(req);
     let challenge = NewChallenge {
@@ -215,6 +230,7 @@ async fn challenge(
         client: client.as_str(),
         user_agent: agent.as_deref(),
         expires_at: now + MFA_TOKEN_TTL_SECONDS,
+        amr: &amr,
     };
     mfa_challenges::create(db, &challenge).await?;
     Ok(json(
@@ -248,17 +264,13 @@ pub struct Signed<'a> {
 pub fn login_answer(
     config: &Config,
     who: &Signed<'_>,
-    session_id: &str,
+    principal: &Principal,
     refresh: &str,
     now: i64,
 ) -> Map<String, Value> {
-    let principal = Principal {
-        user_id: who.user_id,
-        session_id: session_id.to_owned(),
-    };
     let Value::Object(map) = json!({
         "message": "Login successful",
-        "token": issue_access_token(config, &principal, now),
+        "token": issue_access_token(config, principal, now),
         "refresh": refresh,
         "username": who.name,
         "email": who.email,
@@ -321,6 +333,8 @@ pub async fn refresh(mut req: Request, ctx: RouteContext) -> Result<Response, Ap
     let principal = Principal {
         user_id: rotation.user_id,
         session_id: rotation.session_id,
+        auth_time: rotation.auth_time,
+        amr: amr::claim(rotation.amr.as_deref()),
     };
     ctx.data.log.set_user(principal.user_id);
     Ok(json(

@@ -11,6 +11,7 @@ use crate::core::security_event::{Detail, EventKind};
 use crate::core::violation::Violation;
 use crate::core::{account_mail, random, verification_token};
 use crate::edge::db::email_codes::{self, NewCode, Purpose};
+use crate::edge::db::first_proof::Removed;
 use crate::edge::db::NO_CANDIDATES;
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body};
@@ -51,11 +52,26 @@ pub async fn verify_email(mut req: Request, ctx: RouteContext) -> Result<Respons
         purpose,
     )
     .await?;
-    let user_id = verified.ok_or(ApiError::InvalidCode)?;
+    let (user_id, removed) = verified.ok_or(ApiError::InvalidCode)?;
     ctx.data.log.set_user(user_id);
+    tell_what_first_proof_removed(&ctx, &request.email, &removed);
     let events = &ctx.data.events;
     events.by_user(&req, user_id, EventKind::EmailVerified, Detail::new(), now);
     Ok(json(200, &json!({"message": "Email verified"})))
+}
+
+/// Mails the owner what the first proof of their address removed, if anything (`db/first_proof.rs`).
+pub fn tell_what_first_proof_removed(ctx: &RouteContext, email: &Email, removed: &Removed) {
+    if removed.is_empty() {
+        return;
+    }
+    let message = account_mail::ways_in_removed(
+        email,
+        &removed.providers,
+        &removed.passkeys,
+        removed.authenticator_app,
+    );
+    send_later(&ctx.data, &ctx.env, message);
 }
 
 /// Mails a new verification code to an unverified address, within the cooldown and the caps.

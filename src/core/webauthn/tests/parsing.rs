@@ -54,6 +54,16 @@ fn cbor_refuses_hostile_input() {
             (0..33u8).for_each(|i| map.extend([0x18, i, 0x00]));
             map
         }),
+        ("an array of 17 items, each there", {
+            let mut array = vec![0x91];
+            array.extend([0x00; 17]);
+            array
+        }),
+        ("an array of 20,000 items, each there", {
+            let mut array = vec![0x99, 0x4e, 0x20];
+            array.extend([0x00; 20_000]);
+            array
+        }),
         ("indefinite-length bytes", vec![0x5f, 0x41, 0x00, 0xff]),
         ("an indefinite map", vec![0xbf, 0x01, 0x02, 0xff]),
         ("a reserved argument width", vec![0x1c]),
