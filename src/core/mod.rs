@@ -19,6 +19,7 @@ pub mod name;
 pub mod oauth_config;
 pub mod oauth_requests;
 pub mod oidc;
+pub mod openapi;
 pub mod otp;
 pub mod passkey_config;
 pub mod password;

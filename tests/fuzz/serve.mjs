@@ -1,9 +1,19 @@
-// The contract fuzzer (scripts/fuzz.sh): schemathesis, from PyPI, generates requests from
-// api/openapi.json and holds every answer against it. This starts the compiled worker as the
+// The contract fuzzer (scripts/fuzz.sh): schemathesis, from PyPI, generates requests from the
+// API's OpenAPI document and holds every answer against it. This starts the compiled worker as the
 // black-box tests do (tests/support/app.mjs: workerd through Miniflare, a fresh migrated D1, the
 // settings of `wrangler dev`), signs two users in, and runs schemathesis against it with the
 // configuration of tests/fuzz/schemathesis.toml and the hooks of tests/fuzz/hooks.py. Its exit
 // code is schemathesis's: non-zero on any failed check, error or 5xx.
+//
+// `--config on|off` (first; the other arguments go to `schemathesis run`) picks the deployment:
+// - `on`: every capability on (tests/support/capabilities.mjs: the admin API, passkeys, social
+//   sign-in), so their routes are fuzzed rather than all 404.
+// - `off`: all three off, as spawnApp starts the worker: their routes answer 404.
+// Either way the document fuzzed is the one the worker serves at /openapi.json, which leaves out
+// the routes of what is off (src/core/openapi.rs; with everything on it is api/openapi.json
+// itself): a deployment must agree with the document it hands out.
+// Each has its share of the time budget (SECONDS below); schemathesis.toml's max-time is the
+// budget of a run that names none.
 //
 // The flood shield is off: spawnApp binds no RATE_LIMITER (the tests that want the shield add
 // `miniflare: { ratelimits }`), and without the binding the worker skips it (src/edge/entry.rs).
@@ -12,32 +22,42 @@
 // routes that ask for the password again count the fuzzer's wrong ones, and after ten they would
 // all answer 429 before reading further. (The lockout's own tests are in tests/abuse.test.mjs.)
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { spawnApp, uniqueEmail, STRONG_PASSWORD } from "../support/app.mjs";
+import { spawnApp } from "../support/app.mjs";
+import { ADMIN_KEY, EVERYTHING_ON } from "../support/capabilities.mjs";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const ADMIN_KEY = "fuzz-admin-key-0123456789-abcdefghij";
-const extraArgs = process.argv.slice(2);
+/** Seconds of fuzzing per configuration: `off` has fewer routes, and shares them with `on`. */
+const SECONDS = { off: 50, on: 100 };
+const [flag, config, ...extraArgs] = process.argv.slice(2);
+if (flag !== "--config" || !(config in SECONDS)) {
+  console.error("usage: node tests/fuzz/serve.mjs --config on|off [schemathesis run arguments]");
+  process.exit(2);
+}
 
 const app = await spawnApp({
   vars: {
     LOGIN_MAX_FAILURES: "1000000",
     LOGIN_MAX_FAILURES_PER_ACCOUNT: "1000000",
-    // Social sign-in and passkeys on, so their routes are fuzzed rather than all 404: GitHub needs
-    // no discovery (its start only builds a URL; the provider is never reached), and passkeys
-    // need only their relying party.
-    GITHUB_CLIENT_ID: "fuzz-client",
-    GITHUB_CLIENT_SECRET: "fuzz-secret",
-    GITHUB_WEB_BASE: "http://127.0.0.1:9",
-    GITHUB_API_BASE: "http://127.0.0.1:9",
-    OAUTH_REDIRECT_URLS: "https://app.example/auth/done",
-    RP_ID: "localhost",
-    RP_ORIGINS: "http://localhost:5173",
-    // The admin API on, with a key the hooks send on its routes (tests/fuzz/hooks.py, AdminKey).
-    ADMIN_API_KEYS: `fuzz:${ADMIN_KEY}`,
+    ...(config === "on" ? EVERYTHING_ON : {}),
   },
 });
 let code = 1;
+let temporary;
+
+/** The document the worker serves, in a file of its own for schemathesis. */
+async function servedDocument() {
+  const response = await fetch(`${app.base}/openapi.json`);
+  if (!response.ok) throw new Error(`GET /openapi.json: ${response.status}`);
+  temporary = mkdtempSync(join(tmpdir(), "fuzz-"));
+  const file = join(temporary, "openapi.json");
+  writeFileSync(file, await response.text());
+  return file;
+}
+
 try {
   // The main user: its token is the run's Authorization header.
   const main = await app.signedInUser("fuzz");
@@ -50,18 +70,19 @@ try {
     FUZZ_TOKEN: main.token,
     FUZZ_SESSIONS_EMAIL: sessions.email,
     FUZZ_SESSIONS_PASSWORD: sessions.password,
-    FUZZ_ADMIN_KEY: ADMIN_KEY,
+    ...(config === "on" && { FUZZ_ADMIN_KEY: ADMIN_KEY }),
     // The admin API must not disable, delete or sign out the run's own users.
     FUZZ_PROTECTED_IDS: (await (await app.database()).prepare("SELECT id FROM users").all()).results.map((r) => r.id).join(","),
   };
   const args = [
     "--config-file", "tests/fuzz/schemathesis.toml",
-    "run", "api/openapi.json",
+    "run", await servedDocument(),
     "--url", app.base,
     "--checks", "all",
+    "--max-time", String(SECONDS[config]),
     ...extraArgs,
   ];
-  console.log(`[fuzz] worker on ${app.base}; schemathesis ${args.join(" ")}`);
+  console.log(`[fuzz] ${config}: worker on ${app.base}; schemathesis ${args.join(" ")}`);
   code = await new Promise((resolve, reject) => {
     const child = spawn(`${ROOT}.venv-fuzz/bin/schemathesis`, args, { cwd: ROOT, env, stdio: "inherit" });
     child.on("error", reject);
@@ -69,5 +90,6 @@ try {
   });
 } finally {
   await app.close();
+  if (temporary) rmSync(temporary, { recursive: true, force: true });
 }
 process.exit(code);
