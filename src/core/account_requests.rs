@@ -6,7 +6,8 @@ use crate::core::email::Email;
 use crate::core::mfa_requests::SecondFactor;
 use crate::core::otp::OtpCode;
 use crate::core::password::{LoginPassword, NewPassword};
-use crate::core::requests::{code_field, refused};
+use crate::core::requests::code_field;
+use crate::core::violation::refused;
 use crate::core::violation::Violations;
 
 /// `POST /verify-email {email, code, verification_token?}`. A code that is not six digits is

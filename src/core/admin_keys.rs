@@ -6,7 +6,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::core::config::ConfigError;
+use crate::core::config_error::ConfigError;
 
 /// The shortest key accepted: 32 characters (of a random base64url string, 192 bits).
 pub const MIN_KEY_CHARS: usize = 32;

@@ -7,7 +7,7 @@ use crate::core::body::Body;
 use crate::core::email::Email;
 use crate::core::name::Name;
 use crate::core::password::NewPassword;
-use crate::core::requests::refused;
+use crate::core::violation::refused;
 use crate::core::violation::{Violation, Violations};
 
 /// The longest page of the list.

@@ -1,6 +1,7 @@
 //! Configuration: every setting of `API.md`, read once from the worker's bindings into a typed value.
 
 use crate::core::admin_keys::AdminKeys;
+use crate::core::config_error::ConfigError;
 use crate::core::keys::Keyring;
 use crate::core::login_lockout::LockoutLimits;
 use crate::core::oauth_config::OAuthConfig;
@@ -112,25 +113,6 @@ pub struct Config {
     /// How long the security event trail is kept (`EVENT_RETENTION_DAYS`), in seconds.
     pub event_retention: i64,
 }
-
-/// A setting that is missing or wrong. Names the variable, never its value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    pub variable: std::borrow::Cow<'static, str>,
-    pub problem: String,
-}
-
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "configuration variable {}: {}",
-            self.variable, self.problem
-        )
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 impl Config {
     /// The reset-code rules of this configuration.

@@ -7,8 +7,8 @@ use crate::core::body::Body;
 use crate::core::otp::OtpCode;
 use crate::core::password::LoginPassword;
 use crate::core::recovery_code::RecoveryCode;
-use crate::core::requests::refused;
 use crate::core::secret::Secret;
+use crate::core::violation::refused;
 use crate::core::violation::{Violation, Violations};
 
 /// A second-factor code as typed: six digits from the authenticator app, or a recovery code.

@@ -10,6 +10,7 @@ pub mod body;
 pub mod breached;
 pub mod client_address;
 pub mod config;
+pub mod config_error;
 pub mod email;
 pub mod keys;
 pub mod login_lockout;

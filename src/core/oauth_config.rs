@@ -2,7 +2,7 @@
 //! issuer), GitHub (OAuth 2.0 and its API), and the exact `redirect_to` addresses apps may ask to
 //! come back to (`OAUTH_REDIRECT_URLS`: no open redirect, RFC 9700 §4.1.3).
 
-use crate::core::config::ConfigError;
+use crate::core::config_error::ConfigError;
 use crate::core::secret::Secret;
 
 /// How a provider signs a user in.

@@ -4,7 +4,7 @@
 
 use crate::core::body::Body;
 use crate::core::pkce;
-use crate::core::requests::refused;
+use crate::core::violation::refused;
 use crate::core::violation::{Violation, Violations};
 
 /// `GET /oauth/{provider}/start?redirect_to&code_challenge&code_challenge_method=S256`.

@@ -2,7 +2,7 @@
 //! to), the exact origins whose pages may run a ceremony (`RP_ORIGINS`), and the name shown
 //! (`RP_NAME`). Passkeys are on when `RP_ID` is set.
 
-use crate::core::config::ConfigError;
+use crate::core::config_error::ConfigError;
 
 /// The relying party, when passkeys are on.
 #[derive(Debug, Clone, PartialEq, Eq)]

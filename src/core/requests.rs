@@ -7,7 +7,7 @@ use crate::core::name::Name;
 use crate::core::otp::{OtpCode, OtpShape};
 use crate::core::password::{LoginPassword, NewPassword};
 use crate::core::secret::Secret;
-use crate::core::violation::{Violation, Violations};
+use crate::core::violation::{refused, Violation, Violations};
 
 /// `POST /register {email, password, username?}`.
 #[derive(Debug)]
@@ -178,12 +178,6 @@ pub fn code_field(body: &Body, field: &'static str) -> Result<Option<OtpCode>, V
         Some(Err(OtpShape::NotSixDigits)) => Ok(None),
         Some(Ok(code)) => Ok(Some(code)),
     }
-}
-
-/// All violations of a body at once, so a client fixes every field in one go.
-pub fn refused<const N: usize>(errors: [Option<Violation>; N]) -> Violations {
-    Violations::collect(errors)
-        .unwrap_or_else(|| Violation::new("body", "invalid", "Invalid input").into())
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use jwt_compact::Algorithm;
 use serde_json::{json, Map, Value};
 use sha2::Sha256;
 
-use crate::core::config::ConfigError;
+use crate::core::config_error::ConfigError;
 
 /// The signing key type of the Ed25519 backend that jwt-compact was built with.
 pub type PrivateKey = <Ed25519 as Algorithm>::SigningKey;

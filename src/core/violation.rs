@@ -50,3 +50,9 @@ impl From<Violation> for Violations {
         Self(vec![violation])
     }
 }
+
+/// All violations of a body at once, so a client fixes every field in one go.
+pub fn refused<const N: usize>(errors: [Option<Violation>; N]) -> Violations {
+    Violations::collect(errors)
+        .unwrap_or_else(|| Violation::new("body", "invalid", "Invalid input").into())
+}

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::Sha256;
 
-use crate::core::config::ConfigError;
+use crate::core::config_error::ConfigError;
 
 /// The prefix of a symmetric secret's text (spec, "Signature scheme").
 const SECRET_PREFIX: &str = "whsec_";

@@ -10,7 +10,7 @@
 //! https://app.example.com/hooks whsec_NEW... whsec_OLD..., https://crm.example.com/in whsec_...
 //! ```
 
-use crate::core::config::ConfigError;
+use crate::core::config_error::ConfigError;
 use crate::core::webhook::SigningSecret;
 use crate::core::webhook_delivery::Backoff;
 

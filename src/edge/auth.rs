@@ -75,7 +75,7 @@ pub struct LiveCaller {
 /// The caller of `req`: `401` without a valid token or a live session.
 pub async fn live_caller(
     req: &Request,
-    ctx: &crate::edge::routes::RouteContext,
+    ctx: &crate::edge::context::RouteContext,
 ) -> Result<LiveCaller, ApiError> {
     let db = ctx.data.database(&ctx.env)?;
     caller_on(req, ctx, db).await
@@ -86,7 +86,7 @@ pub async fn live_caller(
 /// as long as the replica lags (README, "Reads near the user").
 pub async fn live_reader(
     req: &Request,
-    ctx: &crate::edge::routes::RouteContext,
+    ctx: &crate::edge::context::RouteContext,
 ) -> Result<LiveCaller, ApiError> {
     let db = ctx.data.reader(&ctx.env, req)?;
     caller_on(req, ctx, db).await
@@ -94,10 +94,10 @@ pub async fn live_reader(
 
 async fn caller_on(
     req: &Request,
-    ctx: &crate::edge::routes::RouteContext,
+    ctx: &crate::edge::context::RouteContext,
     db: crate::edge::db::Db,
 ) -> Result<LiveCaller, ApiError> {
-    let now = crate::edge::state::now();
+    let now = crate::edge::bindings::now();
     let principal = principal(req, &ctx.data, now)?;
     let account = crate::edge::db::users::account_by_session(&db, &principal, now)
         .await?

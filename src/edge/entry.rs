@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use worker::{event, Context, Env, Method, Request, Response};
 
+use crate::edge::bindings;
 use crate::edge::error::ApiError;
 use crate::edge::http;
 use crate::edge::log::{Level, RequestLog};
@@ -16,12 +17,12 @@ pub async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     console_error_panic_hook::set_once();
     let log = RequestLog::start(&req);
     let origin = req.headers().get("Origin").ok().flatten();
-    let (response, allowed) = match state::config(&env) {
+    let (response, allowed) = match bindings::config(&env) {
         // The browser that caused it must be able to read which variable is wrong.
         Err(e) => {
             let error = ApiError::Misconfigured(e);
             log.fail(&error);
-            (error.into_response(), state::allowed_origins(&env))
+            (error.into_response(), bindings::allowed_origins(&env))
         }
         Ok(config) => {
             let response = if req.method() == Method::Options {
@@ -102,7 +103,7 @@ async fn route(req: Request, env: Env, state: State, log: &RequestLog) -> Respon
                     // After the answer: its timing tells nothing (a failed login of a known
                     // account writes an event, an unknown email's does not), and nothing waits.
                     if events.any() {
-                        let db = state::database(&env, log.d1()).ok();
+                        let db = bindings::database(&env, log.d1()).ok();
                         let env = env.clone();
                         ctx.wait_until(async move { events.flush(db, &config, &env).await });
                     }

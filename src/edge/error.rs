@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 use worker::Response;
 
-use crate::core::config::ConfigError;
+use crate::core::config_error::ConfigError;
 use crate::core::violation::{Violation, Violations};
 
 /// Everything a handler can fail with. Client errors say what to fix; infrastructure errors are
@@ -239,7 +239,7 @@ impl ApiError {
                 .collect();
             body.insert("fields".into(), Value::Object(fields));
         }
-        let response = crate::edge::http::json(status, &Value::Object(body));
+        let response = crate::edge::response::json(status, &Value::Object(body));
         match self {
             Self::TooManyAttempts { retry_after } => {
                 let _ = response

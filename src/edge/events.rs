@@ -14,8 +14,8 @@ use crate::core::security_event::{Actor, Detail, EventKind};
 use crate::core::webhook::{Event, EventType};
 use crate::edge::db::security_events::{self, NewEvent, Outgoing};
 use crate::edge::db::{batch, Db};
-use crate::edge::handlers::session::user_agent;
 use crate::edge::http::client_address;
+use crate::edge::http::user_agent;
 use crate::edge::log::{self, Level};
 
 /// One recorded event, waiting for the end of its request.
@@ -177,7 +177,7 @@ pub async fn queue(db: &Db, config: &Config, env: &Env, events: &[Outgoing]) {
     if queued.is_empty() {
         return;
     }
-    let now = crate::edge::state::now();
+    let now = crate::edge::bindings::now();
     if let Err(e) = security_events::mark_queued(db, &queued, now).await {
         // Queued twice at worst (by the cleanup): receivers de-duplicate by webhook-id.
         log::event(

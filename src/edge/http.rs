@@ -1,7 +1,6 @@
 //! HTTP plumbing: JSON responses, bounded body reading, CORS and the headers every response carries.
 
 use futures_util::StreamExt;
-use serde_json::Value;
 use worker::{Headers, Request, Response};
 
 use crate::core::body::{Body, BodyError};
@@ -10,27 +9,16 @@ use crate::core::config::AllowedOrigins;
 use crate::core::violation::Violation;
 use crate::edge::error::ApiError;
 
+pub use crate::edge::response::{body, json};
+
 /// API.md "Conventions": bodies are at most 64 KiB (OWASP REST Security: limit request sizes).
 const MAX_BODY_BYTES: usize = 64 * 1024;
 const ALLOWED_HEADERS: &str = "Content-Type, Authorization, X-D1-Bookmark";
 
-/// A JSON response with the given status.
-pub fn json(status: u16, value: &Value) -> Response {
-    body(
-        status,
-        "application/json; charset=utf-8",
-        value.to_string().into_bytes(),
-    )
-}
-
-/// A response of `content_type` with the given status and body.
-pub fn body(status: u16, content_type: &str, bytes: Vec<u8>) -> Response {
-    let headers = Headers::new();
-    let _ = headers.set("Content-Type", content_type);
-    Response::from_bytes(bytes)
-        .expect("a byte body always builds a response")
-        .with_status(status)
-        .with_headers(headers)
+/// The request's User-Agent as sessions store it (shortened).
+pub fn user_agent(req: &Request) -> Option<String> {
+    let raw = req.headers().get("User-Agent").ok().flatten()?;
+    crate::core::user_agent::shorten(&raw)
 }
 
 /// Reads the body as a JSON object, refusing more than 64 KiB before reading it whole: a declared

@@ -1,7 +1,9 @@
 //! The layer that touches the `worker` crate: entry point, routes, handlers, SQL, mail, responses.
 
 pub mod auth;
+pub mod bindings;
 pub mod breach_check;
+pub mod context;
 pub mod db;
 pub mod entry;
 pub mod error;
@@ -12,6 +14,7 @@ pub mod log;
 pub mod mailer;
 pub mod oauth_client;
 pub mod reauth;
+pub mod response;
 pub mod routes;
 pub mod scheduled;
 pub mod second_factor;

@@ -16,14 +16,15 @@ use crate::core::mfa_requests::SecondFactor;
 use crate::core::password_hash;
 use crate::core::violation::{Violation, Violations};
 use crate::edge::auth::principal;
+use crate::edge::bindings::now;
+use crate::edge::context::RouteContext;
 use crate::edge::db::users::{self, Credentials};
 use crate::edge::db::{batch, login_attempts, Db};
 use crate::edge::error::ApiError;
 use crate::edge::http::{client_address, read_body};
 use crate::edge::log::Level;
-use crate::edge::routes::RouteContext;
 use crate::edge::second_factor::{prove, spend, Factor};
-use crate::edge::state::{now, State};
+use crate::edge::state::State;
 
 /// A signed-in request whose body carried the account's password, checked.
 pub struct Confirmed<T> {

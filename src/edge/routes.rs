@@ -4,6 +4,7 @@
 
 use worker::{Env, Method, Request, Response};
 
+use crate::edge::context::RouteContext;
 use crate::edge::error::ApiError;
 use crate::edge::handlers::{
     account, admin, credentials, events, health, identities, jwks, mfa, oauth, openapi,
@@ -11,21 +12,6 @@ use crate::edge::handlers::{
     verification,
 };
 use crate::edge::state::State;
-
-/// What a handler gets besides the request: the request's state, the bindings, and the value of
-/// the pattern's one parameter (`{id}`), if it has one.
-pub struct RouteContext {
-    pub data: State,
-    pub env: Env,
-    param: Option<String>,
-}
-
-impl RouteContext {
-    /// The path's `{id}` segment, for the one pattern that has one.
-    pub fn id(&self) -> Option<&str> {
-        self.param.as_deref()
-    }
-}
 
 /// Whether a route sits behind the flood shield (the unauthenticated routes that take a body).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -318,7 +304,7 @@ pub async fn call(
     env: Env,
     param: Option<String>,
 ) -> Result<Response, ApiError> {
-    let ctx = RouteContext { data, env, param };
+    let ctx = RouteContext::new(data, env, param);
     match endpoint {
         E::Health => health::health(req, ctx).await,
         E::Jwks => jwks::jwks(req, ctx).await,

@@ -8,11 +8,11 @@ use worker::{event, Env, ScheduleContext, ScheduledEvent};
 
 use crate::core::config::Config;
 use crate::core::otp::FAILURE_WINDOW_SECONDS;
+use crate::edge::bindings::{self, database, now};
 use crate::edge::db::maintenance::{prune_all, Retention};
 use crate::edge::db::{security_events, D1Meter};
 use crate::edge::events;
 use crate::edge::log::{self, Level};
-use crate::edge::state::{self, database, now};
 
 /// The most webhook events one cleanup queues again.
 const REQUEUE_SLICE: i64 = 500;
@@ -23,7 +23,7 @@ const THROTTLE_IDLE_SECONDS: i64 = 30 * 24 * 3600;
 #[event(scheduled)]
 pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     console_error_panic_hook::set_once();
-    let config = match state::config(&env) {
+    let config = match bindings::config(&env) {
         Ok(config) => config,
         Err(e) => {
             return log::event(

@@ -22,8 +22,8 @@ use crate::core::random;
 use crate::core::webhook::{signature_header, Event};
 use crate::core::webhook_config::{Endpoint, WebhookConfig};
 use crate::core::webhook_delivery::{Delivery, Outcome};
+use crate::edge::bindings::{self, now};
 use crate::edge::log::{self, Level};
-use crate::edge::state::{self, now};
 
 /// The producer binding of wrangler.toml's `[[queues.producers]]`.
 pub const QUEUE_BINDING: &str = "WEBHOOKS";
@@ -65,7 +65,7 @@ pub async fn queue(batch: MessageBatch, env: Env, _ctx: ContextSys) -> Result<Js
     console_error_panic_hook::set_once();
     let name: String = batch.queue()?.into();
     let messages = batch.messages()?;
-    let webhooks = state::config(&env)
+    let webhooks = bindings::config(&env)
         .map_err(|e| e.to_string())
         .and_then(|config| config.webhooks.clone().map_err(|e| e.to_string()));
     match (name.as_str(), webhooks) {

@@ -8,15 +8,15 @@ use crate::core::otp::OtpCode;
 use crate::core::requests::Registration;
 use crate::core::security_event::{Actor, Detail, EventKind};
 use crate::core::{account_mail, password_hash, random};
+use crate::edge::bindings::now;
 use crate::edge::breach_check::refuse_breached;
+use crate::edge::context::RouteContext;
 use crate::edge::db::email_codes::{self, NewCode, Purpose};
 use crate::edge::db::{account_deletion, batch, users};
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body};
 use crate::edge::mailer::send_later;
 use crate::edge::reauth::{confirm_password_and_factor, Confirmed};
-use crate::edge::routes::RouteContext;
-use crate::edge::state::now;
 
 /// Creates the account and its verification code in one batch; the code is mailed after the
 /// response. With `REQUIRE_EMAIL_VERIFICATION`, a taken email gets the very answer of a new one

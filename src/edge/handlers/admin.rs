@@ -12,7 +12,9 @@ use crate::core::email::Email;
 use crate::core::otp::OtpCode;
 use crate::core::security_event::{Actor, Detail, EventKind};
 use crate::core::{account_mail, password_hash, random};
+use crate::edge::bindings::now;
 use crate::edge::breach_check::refuse_breached;
+use crate::edge::context::RouteContext;
 use crate::edge::db::admin_users::{self, Detailed, Edits, Filters, Summary};
 use crate::edge::db::email_codes::{self, NewCode, Purpose};
 use crate::edge::db::security_events::{self, Listed};
@@ -21,8 +23,6 @@ use crate::edge::error::ApiError;
 use crate::edge::handlers::password_reset::mail_reset_code;
 use crate::edge::http::{json, read_body, rfc3339};
 use crate::edge::mailer::send_later;
-use crate::edge::routes::RouteContext;
-use crate::edge::state::now;
 
 /// The admin of a request: the id of the key it presented.
 struct Admin {

@@ -12,15 +12,15 @@ use crate::core::security_event::{Detail, EventKind};
 use crate::core::violation::Violation;
 use crate::core::{account_mail, password_hash, random};
 use crate::edge::auth::principal;
+use crate::edge::bindings::now;
 use crate::edge::breach_check::refuse_breached;
+use crate::edge::context::RouteContext;
 use crate::edge::db::email_codes::{self, NewCode, Purpose};
 use crate::edge::db::{batch, rows, sessions, users, NO_CANDIDATES};
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body};
 use crate::edge::mailer::send_later;
 use crate::edge::reauth::{confirm_password_and_factor, Confirmed};
-use crate::edge::routes::RouteContext;
-use crate::edge::state::now;
 
 /// Sets a new password; every other session of the account ends, the caller's stays (OWASP
 /// Session Management: end other sessions after a password change). One batch after the check.

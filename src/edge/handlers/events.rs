@@ -7,11 +7,11 @@ use worker::{Request, Response};
 use crate::core::admin_requests::PageQuery;
 
 use crate::edge::auth::{live_reader, LiveCaller};
+use crate::edge::context::RouteContext;
 use crate::edge::db::security_events::{self, Listed};
 use crate::edge::error::ApiError;
 use crate::edge::handlers::admin::{events_answer, page_query};
 use crate::edge::http::json;
-use crate::edge::routes::RouteContext;
 
 pub async fn my_events(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let PageQuery { cursor, limit } = page_query(&req)?;

@@ -14,6 +14,7 @@ use crate::core::pkce;
 use crate::core::refresh_token::digest_of;
 use crate::core::security_event::{Detail, EventKind};
 use crate::edge::auth::{live_caller, live_reader, LiveCaller};
+use crate::edge::context::RouteContext;
 use crate::edge::db::identities::{self, Unlinked};
 use crate::edge::db::oauth_codes::{self, Purpose};
 use crate::edge::db::{batch, rows};
@@ -23,7 +24,6 @@ use crate::edge::handlers::oauth::{
 };
 use crate::edge::http::{client_address, json, read_body, read_optional_body, rfc3339};
 use crate::edge::reauth::confirm_way_in_change;
-use crate::edge::routes::RouteContext;
 
 /// `POST /oauth/{provider}/link {redirect_to, code_challenge, code_challenge_method, password,
 /// mfa_code?}`: the URL to send the browser to; the callback comes back to `redirect_to` with a

@@ -2,9 +2,9 @@
 
 use worker::{Request, Response};
 
+use crate::edge::context::RouteContext;
 use crate::edge::error::ApiError;
 use crate::edge::http::body;
-use crate::edge::routes::RouteContext;
 
 /// How long verifiers may cache the key set. The rotation procedure (README, "Signing keys and
 /// rotation") publishes a new key at least this long before it signs anything, so no verifier

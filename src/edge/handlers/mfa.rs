@@ -14,18 +14,17 @@ use crate::core::security_event::{Detail, EventKind};
 use crate::core::totp::TotpSecret;
 use crate::core::{account_mail, random};
 use crate::edge::auth::principal;
+use crate::edge::bindings::now;
+use crate::edge::context::RouteContext;
 use crate::edge::db::mfa_challenges::{Proved, Tried, TryingClient};
 use crate::edge::db::users::{self, Shown};
 use crate::edge::db::{batch, login_attempts, mfa_challenges, rows, sessions, totp_factors, Db};
 use crate::edge::error::ApiError;
-use crate::edge::handlers::session::user_agent;
 use crate::edge::handlers::session::{login_answer, Signed};
-use crate::edge::http::{client_address, json, read_body};
+use crate::edge::http::{client_address, json, read_body, user_agent};
 use crate::edge::mailer::send_later;
 use crate::edge::reauth::{confirm_password, Confirmed};
-use crate::edge::routes::RouteContext;
 use crate::edge::second_factor::{self, prove, Factor};
-use crate::edge::state::now;
 
 /// Starts an enrolment: a new secret, encrypted at rest, shown once as an `otpauth://` URI and in
 /// base32. The factor is off until `/mfa/totp/confirm` proves the app has it.

@@ -19,6 +19,8 @@ use crate::core::query;
 use crate::core::refresh_token::digest_of;
 use crate::core::security_event::{Detail, EventKind};
 use crate::core::{pkce, random};
+use crate::edge::bindings::now;
+use crate::edge::context::RouteContext;
 use crate::edge::db::identities::{self, NewIdentity};
 use crate::edge::db::oauth_codes::{self, NewCode, PendingIdentity, Purpose};
 use crate::edge::db::oauth_states::{self, NewState, Taken};
@@ -28,8 +30,7 @@ use crate::edge::handlers::session::{start_session, Start as SessionStart};
 use crate::edge::http::{client_address, read_body};
 use crate::edge::log::Level;
 use crate::edge::oauth_client::{self, ProviderFailure};
-use crate::edge::routes::RouteContext;
-use crate::edge::state::{now, State};
+use crate::edge::state::State;
 
 /// How long a sign-in may take at the provider.
 const STATE_TTL_SECONDS: i64 = 600;

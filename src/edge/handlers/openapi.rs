@@ -8,9 +8,9 @@ use std::cell::OnceCell;
 use worker::{Request, Response};
 
 use crate::core::openapi::{self, Capability};
+use crate::edge::context::RouteContext;
 use crate::edge::error::ApiError;
 use crate::edge::http::body;
-use crate::edge::routes::RouteContext;
 
 const DOCUMENT: &str = include_str!("../../../api/openapi.json");
 

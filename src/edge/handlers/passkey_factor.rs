@@ -9,6 +9,8 @@ use worker::{Request, Response};
 
 use crate::core::random::{self, base64url};
 use crate::core::refresh_token::digest_of;
+use crate::edge::bindings::now;
+use crate::edge::context::RouteContext;
 use crate::edge::db::mfa_challenges::Proved;
 use crate::edge::db::passkey_challenges::{self, Ceremony, Owner};
 use crate::edge::db::{passkeys, users, Db};
@@ -18,8 +20,6 @@ use crate::edge::handlers::mfa::{
 };
 use crate::edge::handlers::passkeys::{check_assertion, relying_party, take_challenge, Credential};
 use crate::edge::http::{json, read_body};
-use crate::edge::routes::RouteContext;
-use crate::edge::state::now;
 
 /// Step 1, `{mfa_token}`: the options for `navigator.credentials.get()`, listing the account's
 /// passkeys. Counts no try at the token.

@@ -17,6 +17,8 @@ use crate::core::random::{self, base64url};
 use crate::core::refresh_token::digest_of;
 use crate::core::requests::code_field;
 use crate::core::security_event::{Detail, EventKind};
+use crate::edge::bindings::now;
+use crate::edge::context::RouteContext;
 use crate::edge::db::passkey_signups::{self, Completed, FirstPasskey, NewSignup, Started};
 use crate::edge::db::{passkeys, users, NO_CANDIDATES};
 use crate::edge::error::ApiError;
@@ -26,8 +28,6 @@ use crate::edge::handlers::passkeys::{
 use crate::edge::handlers::session::{start_session, Start};
 use crate::edge::http::{client_address, json, read_body};
 use crate::edge::mailer::send_later;
-use crate::edge::routes::RouteContext;
-use crate::edge::state::now;
 
 /// Step 1, `{email, name?}`: a code mailed to the address (or a notice to its owner), and the
 /// options for `navigator.credentials.create()`.

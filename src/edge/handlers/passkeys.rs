@@ -16,6 +16,8 @@ use crate::core::security_event::{Detail, EventKind};
 use crate::core::violation::Violation;
 use crate::core::webauthn::{self, RelyingParty};
 use crate::edge::auth::{live_caller, live_reader, principal, LiveCaller};
+use crate::edge::bindings::now;
+use crate::edge::context::RouteContext;
 use crate::edge::db::passkey_challenges::{self, Ceremony as Stored, Owner, Taken};
 use crate::edge::db::passkeys::{self, Deleted, NewPasskey};
 use crate::edge::db::{users, Db};
@@ -24,8 +26,7 @@ use crate::edge::handlers::session::{start_session, Start};
 use crate::edge::http::{client_address, json, read_body, read_optional_body, rfc3339};
 use crate::edge::log::Level;
 use crate::edge::reauth::confirm_way_in_change;
-use crate::edge::routes::RouteContext;
-use crate::edge::state::{now, State};
+use crate::edge::state::State;
 
 /// The COSE algorithms we verify, in order of preference: ES256 (every platform), EdDSA, RS256
 /// (Windows Hello).

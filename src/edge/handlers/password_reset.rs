@@ -9,7 +9,9 @@ use crate::core::requests::{PasswordUpdate, ResetRequest};
 use crate::core::security_event::{Detail, EventKind};
 use crate::core::violation::Violation;
 use crate::core::{mail, password_hash, random};
+use crate::edge::bindings::now;
 use crate::edge::breach_check::refuse_breached;
+use crate::edge::context::RouteContext;
 use crate::edge::db::password_resets::{self, FactorProof, Redeemed, Redemption};
 use crate::edge::db::totp_factors;
 use crate::edge::db::{Db, NO_CANDIDATES};
@@ -17,9 +19,7 @@ use crate::edge::error::ApiError;
 use crate::edge::handlers::verification::tell_what_first_proof_removed;
 use crate::edge::http::{json, read_body};
 use crate::edge::mailer::send_later;
-use crate::edge::routes::RouteContext;
 use crate::edge::second_factor::{prove, Factor};
-use crate::edge::state::now;
 
 /// Issues and mails a code. Known and unknown emails, and requests inside the cooldown, past the
 /// mail cap or the budget of wrong tries, get the same answer after the same single batch; the

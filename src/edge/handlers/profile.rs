@@ -6,11 +6,11 @@ use worker::{Request, Response};
 use crate::core::requests::ProfileUpdate;
 use crate::core::security_event::{Detail, EventKind};
 use crate::edge::auth::principal;
+use crate::edge::bindings::now;
+use crate::edge::context::RouteContext;
 use crate::edge::db::users;
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body, rfc3339};
-use crate::edge::routes::RouteContext;
-use crate::edge::state::now;
 
 pub async fn me(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let now = now();

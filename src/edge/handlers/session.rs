@@ -15,17 +15,17 @@ use crate::core::verification_token;
 use crate::core::violation::Violation;
 use crate::core::{password_hash, random};
 use crate::edge::auth::{principal, token_settings};
+use crate::edge::bindings::now;
+use crate::edge::context::RouteContext;
 use crate::edge::db::login_attempts;
 use crate::edge::db::mfa_challenges::{self, NewChallenge};
 use crate::edge::db::sessions::{NewSession, Successor};
 use crate::edge::db::users::{self, Credentials};
 use crate::edge::db::{batch, rows, sessions, Db};
 use crate::edge::error::ApiError;
-use crate::edge::http::client_address;
+use crate::edge::http::{client_address, user_agent};
 use crate::edge::http::{json, read_body, read_optional_body};
 use crate::edge::log::Level;
-use crate::edge::routes::RouteContext;
-use crate::edge::state::now;
 use crate::edge::state::State;
 
 /// Two round trips on success (reserve the attempt and read the account; start the session),
@@ -388,13 +388,6 @@ pub async fn logout(mut req: Request, ctx: RouteContext) -> Result<Response, Api
 struct SessionId {
     #[allow(dead_code)]
     id: String,
-}
-
-/// The request's `User-Agent`, shortened for `GET /sessions`.
-/// The request's User-Agent as sessions store it (shortened).
-pub fn user_agent(req: &Request) -> Option<String> {
-    let raw = req.headers().get("User-Agent").ok().flatten()?;
-    crate::core::user_agent::shorten(&raw)
 }
 
 fn issue_access_token(config: &Config, principal: &Principal, now: i64) -> String {

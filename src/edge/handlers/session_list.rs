@@ -5,11 +5,11 @@ use worker::{Request, Response};
 
 use crate::core::security_event::{Detail, EventKind};
 use crate::edge::auth::principal;
+use crate::edge::bindings::now;
+use crate::edge::context::RouteContext;
 use crate::edge::db::sessions::{self, EndById};
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, rfc3339};
-use crate::edge::routes::RouteContext;
-use crate::edge::state::now;
 
 /// The caller's live sessions, newest first; `current` marks the one the token belongs to.
 pub async fn list_sessions(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {

@@ -10,14 +10,14 @@ use crate::core::otp::OtpCode;
 use crate::core::security_event::{Detail, EventKind};
 use crate::core::violation::Violation;
 use crate::core::{account_mail, random, verification_token};
+use crate::edge::bindings::now;
+use crate::edge::context::RouteContext;
 use crate::edge::db::email_codes::{self, NewCode, Purpose};
 use crate::edge::db::first_proof::Removed;
 use crate::edge::db::NO_CANDIDATES;
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body};
 use crate::edge::mailer::send_later;
-use crate::edge::routes::RouteContext;
-use crate::edge::state::now;
 
 /// Marks the address verified with its newest code: checked, counted and used in one batch.
 /// Unknown, verified and unverified addresses all answer a wrong code alike. With a
