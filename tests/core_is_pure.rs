@@ -37,30 +37,59 @@ fn names(line: &str, krate: &str) -> bool {
 fn no_core_file_names_the_platform() {
     let mut files = Vec::new();
     rust_files(Path::new("src/core"), &mut files);
-    assert!(files.len() > 40, "the core was found ({} files)", files.len());
+    assert!(
+        files.len() > 40,
+        "the core was found ({} files)",
+        files.len()
+    );
     let mut offences = Vec::new();
     for file in &files {
         let text = fs::read_to_string(file).expect("read a core file");
         for (number, line) in text.lines().enumerate() {
             for krate in PLATFORM_CRATES {
                 if names(line, krate) {
-                    offences.push(format!("{}:{}: {}", file.display(), number + 1, line.trim()));
+                    offences.push(format!(
+                        "{}:{}: {}",
+                        file.display(),
+                        number + 1,
+                        line.trim()
+                    ));
                 }
             }
         }
     }
-    assert!(offences.is_empty(), "core files name the platform:\n{}", offences.join("\n"));
+    assert!(
+        offences.is_empty(),
+        "core files name the platform:\n{}",
+        offences.join("\n")
+    );
 }
 
 #[test]
 fn the_check_sees_what_it_must() {
     let cases = [
         ("use worker::{Env, Request};", true, "a use of the crate"),
-        ("    let env: worker::Env = todo!();", true, "a path in code"),
-        ("use wasm_bindgen::JsValue;", true, "the bindings beneath it"),
+        (
+            "    let env: worker::Env = todo!();",
+            true,
+            "a path in code",
+        ),
+        (
+            "use wasm_bindgen::JsValue;",
+            true,
+            "the bindings beneath it",
+        ),
         ("/// a worker of the queue", false, "the word in a comment"),
-        ("let workers = 3; // worker::Env", false, "a comment after code"),
-        ("use crate::core::worker_pool::Pool;", false, "another module's name"),
+        (
+            "let workers = 3; // worker::Env",
+            false,
+            "a comment after code",
+        ),
+        (
+            "use crate::core::worker_pool::Pool;",
+            false,
+            "another module's name",
+        ),
         ("fn coworker::x()", false, "a longer identifier"),
     ];
     for (line, want, why) in cases {

@@ -1,15 +1,15 @@
 //! Configuration: every setting of `API.md`, read once from the worker's bindings into a typed value.
 
-use crate::core::admin_keys::AdminKeys;
+use crate::core::codes::otp::OtpPolicy;
 use crate::core::config_error::ConfigError;
+use crate::core::events::webhook_config::WebhookConfig;
 use crate::core::keys::Keyring;
-use crate::core::login_lockout::LockoutLimits;
-use crate::core::oauth_config::OAuthConfig;
-use crate::core::otp::OtpPolicy;
-use crate::core::passkey_config::PasskeyConfig;
+use crate::core::operators::admin_keys::AdminKeys;
+use crate::core::passkeys::passkey_config::PasskeyConfig;
+use crate::core::passwords::login_lockout::LockoutLimits;
 use crate::core::secret::Secret;
-use crate::core::token_keys::{TokenKeys, SIGNING_KEY_VARIABLE, VERIFY_KEYS_VARIABLE};
-use crate::core::webhook_config::WebhookConfig;
+use crate::core::sessions::token_keys::{TokenKeys, SIGNING_KEY_VARIABLE, VERIFY_KEYS_VARIABLE};
+use crate::core::social::oauth_config::OAuthConfig;
 
 /// The worker's name: the default issuer and audience of its tokens.
 pub const SERVICE_NAME: &str = "edge-auth";
@@ -294,7 +294,7 @@ mod tests {
     const SECRET: (&str, &str) = ("JWT_SECRET", "0123456789abcdef0123456789abcdef");
     const SIGNING: (&str, &str) = (
         SIGNING_KEY_VARIABLE,
-        crate::core::token_keys::tests::RFC_8037_PRIVATE,
+        crate::core::sessions::token_keys::tests::RFC_8037_PRIVATE,
     );
 
     #[test]

@@ -1,6 +1,6 @@
 //! The mails we send, as plain text and HTML.
 
-use crate::core::email::Email;
+use crate::core::accounts::email::Email;
 
 /// One outgoing message.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,11 +1,11 @@
 //! Request bodies turned into domain values at the boundary ("parse, don't validate").
 
+use crate::core::accounts::email::Email;
+use crate::core::accounts::name::Name;
 use crate::core::body::Body;
-use crate::core::email::Email;
-use crate::core::mfa_requests::SecondFactor;
-use crate::core::name::Name;
-use crate::core::otp::{OtpCode, OtpShape};
-use crate::core::password::{LoginPassword, NewPassword};
+use crate::core::codes::otp::{OtpCode, OtpShape};
+use crate::core::mfa::mfa_requests::SecondFactor;
+use crate::core::passwords::password::{LoginPassword, NewPassword};
 use crate::core::secret::Secret;
 use crate::core::violation::{refused, Violation, Violations};
 

@@ -4,13 +4,20 @@
 
 use worker::{Env, Method, Request, Response};
 
+use crate::edge::accounts::{credentials, profile, routes as account};
+use crate::edge::codes::verification;
 use crate::edge::context::RouteContext;
 use crate::edge::error::ApiError;
-use crate::edge::handlers::{
-    account, admin, credentials, events, health, identities, jwks, mfa, oauth, openapi,
-    passkey_factor, passkey_sign_up, passkeys, password_reset, profile, session, session_list,
-    verification,
+use crate::edge::events::routes as events;
+use crate::edge::meta::{health, jwks, openapi};
+use crate::edge::mfa::routes as mfa;
+use crate::edge::operators::admin;
+use crate::edge::passkeys::{
+    routes as passkeys, second_step as passkey_factor, sign_up as passkey_sign_up,
 };
+use crate::edge::passwords::reset as password_reset;
+use crate::edge::sessions::{list as session_list, routes as session};
+use crate::edge::social::{links as identities, sign_in as oauth};
 use crate::edge::state::State;
 
 /// Whether a route sits behind the flood shield (the unauthenticated routes that take a body).

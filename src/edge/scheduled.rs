@@ -6,13 +6,14 @@ use std::rc::Rc;
 use serde_json::{json, Map, Value};
 use worker::{event, Env, ScheduleContext, ScheduledEvent};
 
+use crate::core::codes::otp::FAILURE_WINDOW_SECONDS;
 use crate::core::config::Config;
-use crate::core::otp::FAILURE_WINDOW_SECONDS;
 use crate::edge::bindings::{self, database, now};
-use crate::edge::db::maintenance::{prune_all, Retention};
-use crate::edge::db::{security_events, D1Meter};
-use crate::edge::events;
+use crate::edge::db::D1Meter;
+use crate::edge::events::sql::security_events;
+use crate::edge::events::trail as events;
 use crate::edge::log::{self, Level};
+use crate::edge::operators::sql::maintenance::{prune_all, Retention};
 
 /// The most webhook events one cleanup queues again.
 const REQUEUE_SLICE: i64 = 500;

@@ -8,7 +8,7 @@ use crate::core::config::Config;
 use crate::edge::bindings::database;
 use crate::edge::db::Db;
 use crate::edge::error::ApiError;
-use crate::edge::events::Events;
+use crate::edge::events::trail::Events;
 use crate::edge::log::RequestLog;
 
 /// The data every route handler receives.

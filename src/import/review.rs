@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
-use crate::core::email::Email;
-use crate::core::name::Name;
-use crate::core::password_hash::{bcrypt_cost, is_usable_bcrypt, MAX_BCRYPT_COST};
+use crate::core::accounts::email::Email;
+use crate::core::accounts::name::Name;
+use crate::core::passwords::password_hash::{bcrypt_cost, is_usable_bcrypt, MAX_BCRYPT_COST};
 use crate::import::source::FlaskUser;
 
 /// An account ready to insert: normalised email, the bcrypt hash as it was, a valid name.

@@ -1,0 +1,538 @@
+//! The admin API (`/admin/…`), for the operator's backend: accounts (list, get, create, edit,
+//! disable, enable, delete), recovery (second factors removed, sessions ended, a reset code
+//! mailed) and the security event trail. Authenticated by an admin key (`ADMIN_API_KEYS`) as the
+//! bearer, never by a user's token; without the setting these routes do not exist (`404`). Every
+//! action is recorded in the account's trail with the key's id.
+
+use serde_json::{json, Value};
+use worker::{Request, Response};
+
+use crate::core::accounts::account_mail;
+use crate::core::accounts::email::Email;
+use crate::core::codes::otp::OtpCode;
+use crate::core::events::security_event::{Actor, Detail, EventKind};
+use crate::core::operators::admin_requests;
+use crate::core::operators::admin_requests::{Disable, NewUser, PageQuery, UserEdits, UserQuery};
+use crate::core::passwords::password_hash;
+use crate::core::random;
+use crate::edge::accounts::sql::{deletion as account_deletion, users};
+use crate::edge::bindings::now;
+use crate::edge::codes::sql::email_codes;
+use crate::edge::codes::sql::email_codes::{NewCode, Purpose};
+use crate::edge::context::RouteContext;
+use crate::edge::db::Db;
+use crate::edge::error::ApiError;
+use crate::edge::events::sql::security_events;
+use crate::edge::events::sql::security_events::Listed;
+use crate::edge::http::{json, read_body, rfc3339};
+use crate::edge::mailer::send_later;
+use crate::edge::operators::sql::admin_users;
+use crate::edge::operators::sql::admin_users::{Detailed, Edits, Filters, Summary};
+use crate::edge::passwords::breach_check::refuse_breached;
+use crate::edge::passwords::reset::mail_reset_code;
+
+/// The admin of a request: the id of the key it presented.
+struct Admin {
+    key_id: String,
+    db: Db,
+    now: i64,
+}
+
+impl Admin {
+    fn actor(&self) -> Actor {
+        Actor::Admin(self.key_id.clone())
+    }
+}
+
+/// Checks the bearer against the configured keys (constant time, `core/admin_keys.rs`).
+fn admin(req: &Request, ctx: &RouteContext) -> Result<Admin, ApiError> {
+    let keys = match &ctx.data.config.admin_keys {
+        Ok(Some(keys)) => keys,
+        // No admin API: its routes do not exist.
+        Ok(None) => return Err(ApiError::NotFound),
+        Err(e) => return Err(ApiError::Misconfigured(e.clone())),
+    };
+    let header = req
+        .headers()
+        .get("Authorization")
+        .ok()
+        .flatten()
+        .ok_or(ApiError::Unauthorized)?;
+    let key = header
+        .trim()
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("Bearer"))
+        .map(|(_, key)| key.trim())
+        .ok_or(ApiError::Unauthorized)?;
+    let key_id = keys.identify(key).ok_or(ApiError::Unauthorized)?.to_owned();
+    ctx.data.log.set_admin_key(&key_id);
+    Ok(Admin {
+        key_id,
+        db: ctx.data.database(&ctx.env)?,
+        now: now(),
+    })
+}
+
+/// The `{id}` of the path as an account id (`404` for anything else).
+fn user_id(ctx: &RouteContext) -> Result<i64, ApiError> {
+    ctx.id()
+        .and_then(|id| id.parse::<i64>().ok())
+        .filter(|id| *id > 0)
+        .ok_or(ApiError::NotFound)
+}
+
+fn query_pairs(req: &Request) -> Vec<(String, String)> {
+    crate::core::query::pairs(&req.inner().url())
+}
+
+fn summary_json(user: &Summary, now: i64) -> Value {
+    let disabled = user
+        .disabled_at
+        .filter(|_| users::is_disabled(user.disabled_at, user.disabled_until, now));
+    json!({
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "created_at": rfc3339(user.created_at),
+        "updated_at": rfc3339(user.updated_at),
+        "email_verified": user.email_verified_at.is_some(),
+        "has_password": user.has_password != 0,
+        "disabled": disabled.map(|at| json!({
+            "at": rfc3339(at),
+            "until": user.disabled_until.and_then(rfc3339),
+            "reason": user.disabled_reason,
+        })),
+    })
+}
+
+fn detailed_json(user: &Detailed, now: i64) -> Value {
+    let mut shown = summary_json(&user.summary, now);
+    let providers: Value = serde_json::from_str(&user.providers).unwrap_or_else(|_| json!([]));
+    shown["factors"] = json!({
+        "totp": user.totp != 0,
+        "recovery_codes_left": user.recovery_codes_left,
+        "passkeys": user.passkeys,
+    });
+    shown["providers"] = providers;
+    shown["live_sessions"] = json!(user.live_sessions);
+    shown["last_sign_in_at"] = json!(user.last_sign_in_at.and_then(rfc3339));
+    shown
+}
+
+/// An event as the trail shows it (`GET /me/events` too).
+pub fn event_json(event: &Listed) -> Value {
+    let detail: Value = serde_json::from_str(&event.detail).unwrap_or_else(|_| json!({}));
+    let mut shown = json!({
+        "id": event.public_id,
+        "type": event.kind,
+        "at": rfc3339(event.at),
+        "actor": event.actor,
+        "client": event.client,
+        "user_agent": event.user_agent,
+        "detail": detail,
+    });
+    if let Some(user_id) = event.user_id {
+        shown["user_id"] = json!(user_id);
+    }
+    shown
+}
+
+async fn found(admin: &Admin, user_id: i64) -> Result<Detailed, ApiError> {
+    admin_users::get(&admin.db, user_id, admin.now)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+fn user_answer(status: u16, message: &str, user: &Detailed, now: i64) -> Response {
+    json(
+        status,
+        &json!({"message": message, "user": detailed_json(user, now)}),
+    )
+}
+
+/// `GET /admin/users`: a page of accounts by id, filtered.
+pub async fn list_users(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    let admin = admin(&req, &ctx)?;
+    let pairs = query_pairs(&req);
+    let query = UserQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    let filters = Filters {
+        after_id: query.cursor,
+        email_range: query.email_range(),
+        created_from: query.created_after,
+        created_before: query.created_before,
+        disabled: query.disabled,
+        verified: query.verified,
+        // One more than the page: whether another page follows.
+        limit: query.limit + 1,
+    };
+    let mut users = admin_users::list(&admin.db, &filters, admin.now).await?;
+    let more = users.len() as i64 > query.limit;
+    users.truncate(query.limit as usize);
+    let next = more
+        .then(|| users.last().map(|u| u.id.to_string()))
+        .flatten();
+    let shown: Vec<Value> = users.iter().map(|u| summary_json(u, admin.now)).collect();
+    Ok(json(200, &json!({"users": shown, "next_cursor": next})))
+}
+
+/// `GET /admin/users/{id}`.
+pub async fn get_user(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    let admin = admin(&req, &ctx)?;
+    let user = found(&admin, user_id(&ctx)?).await?;
+    Ok(json(200, &json!({"user": detailed_json(&user, admin.now)})))
+}
+
+/// `POST /admin/users`: an account with or without a password, verified or not, optionally
+/// mailed a verification code.
+pub async fn create_user(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    let admin = admin(&req, &ctx)?;
+    let new = NewUser::try_from(&read_body(&mut req).await?)?;
+    let config = &ctx.data.config;
+    if new.send_verification {
+        config.mail_transport().map_err(ApiError::Misconfigured)?;
+    }
+    let hash = match &new.password {
+        Some(password) => {
+            refuse_breached(&ctx.data, "password", password.expose()).await?;
+            password_hash::hash(password.expose(), random::bytes())
+                .map_err(|e| ApiError::internal("hash password", e))?
+        }
+        // `''` verifies no password: the account signs in another way until a reset sets one.
+        None => String::new(),
+    };
+    let user_id = admin_users::create(
+        &admin.db,
+        new.email.as_str(),
+        &hash,
+        new.name.as_deref(),
+        new.email_verified,
+        admin.now,
+    )
+    .await?
+    .ok_or(ApiError::UserExists)?;
+    ctx.data.log.set_user(user_id);
+    if new.send_verification {
+        let policy = config.otp_policy();
+        let code = OtpCode::generate();
+        let code_hash = config.keys.stamp(|keys| {
+            code.purpose_hash(&keys.otp, Purpose::Verify.as_str(), new.email.as_str())
+        });
+        let issue = NewCode {
+            purpose: Purpose::Verify,
+            code_hash: &code_hash,
+            account_email: &new.email,
+            new_email: None,
+            only_if_hash: Some(&hash),
+        };
+        if email_codes::issue_now(&admin.db, &issue, admin.now, &policy).await? {
+            let message =
+                account_mail::verification_code(&new.email, code.expose(), policy.ttl_seconds);
+            send_later(&ctx.data, &ctx.env, message);
+        }
+    }
+    let detail = Detail::new()
+        .with(
+            "password",
+            if new.password.is_some() {
+                "set"
+            } else {
+                "none"
+            },
+        )
+        .with("email_verified", new.email_verified.to_string());
+    record(
+        &ctx,
+        &admin,
+        &req,
+        user_id,
+        EventKind::AccountCreated,
+        detail,
+    );
+    let user = found(&admin, user_id).await?;
+    Ok(user_answer(201, "User created", &user, admin.now))
+}
+
+/// `PATCH /admin/users/{id} {name?, email?, email_verified?}`.
+pub async fn update_user(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    let admin = admin(&req, &ctx)?;
+    let user_id = user_id(&ctx)?;
+    let edits = UserEdits::try_from(&read_body(&mut req).await?)?;
+    let before = found(&admin, user_id).await?;
+    let changes = Edits {
+        name: edits.name.as_ref().map(|n| n.as_deref()),
+        email: edits.email.as_ref().map(Email::as_str),
+        verified: edits.email_verified,
+    };
+    if !admin_users::update(&admin.db, user_id, &changes, admin.now).await? {
+        // The account is there (read above): the new address is another account's.
+        return Err(ApiError::EmailTaken);
+    }
+    let mut fields = Vec::new();
+    if edits.name.is_some() {
+        fields.push("name");
+    }
+    if edits.email.is_some() {
+        fields.push("email");
+    }
+    if edits.email_verified.is_some() {
+        fields.push("email_verified");
+    }
+    let detail = Detail::new().with("fields", fields.join(","));
+    record(
+        &ctx,
+        &admin,
+        &req,
+        user_id,
+        EventKind::AccountUpdated,
+        detail,
+    );
+    if edits
+        .email
+        .as_ref()
+        .is_some_and(|e| e.as_str() != before.summary.email)
+    {
+        record(
+            &ctx,
+            &admin,
+            &req,
+            user_id,
+            EventKind::EmailChanged,
+            Detail::new(),
+        );
+    }
+    let user = found(&admin, user_id).await?;
+    Ok(user_answer(200, "User updated", &user, admin.now))
+}
+
+/// `DELETE /admin/users/{id}`: the account and everything it owns, as `DELETE /me`; the
+/// address is told.
+pub async fn delete_user(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    let admin = admin(&req, &ctx)?;
+    let user_id = user_id(&ctx)?;
+    let user = found(&admin, user_id).await?;
+    if !account_deletion::delete_by_admin(&admin.db, user_id, &user.summary.email, admin.now)
+        .await?
+    {
+        return Err(ApiError::NotFound);
+    }
+    // The trail of a deleted account goes with it; this one event stays, without client data.
+    ctx.data.events.record(
+        None,
+        user_id,
+        EventKind::AccountDeleted,
+        admin.actor(),
+        Detail::new(),
+        admin.now,
+    );
+    if ctx.data.config.mail_transport().is_ok() {
+        if let Ok(email) = Email::parse(&user.summary.email) {
+            send_later(
+                &ctx.data,
+                &ctx.env,
+                account_mail::account_deleted_by_operator(&email),
+            );
+        }
+    }
+    Ok(json(200, &json!({"message": "User deleted"})))
+}
+
+/// `POST /admin/users/{id}/disable {reason, until?}`: no sign-in or refresh until `until` (or
+/// until enabled); every session ends at once.
+pub async fn disable_user(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    let admin = admin(&req, &ctx)?;
+    let user_id = user_id(&ctx)?;
+    let disable = Disable::parse(&read_body(&mut req).await?, admin.now)?;
+    if !admin_users::disable(
+        &admin.db,
+        user_id,
+        disable.until,
+        &disable.reason,
+        admin.now,
+    )
+    .await?
+    {
+        return Err(ApiError::NotFound);
+    }
+    let mut detail = Detail::new().with("reason", disable.reason.clone());
+    if let Some(until) = disable.until.and_then(rfc3339) {
+        detail = detail.with("until", until);
+    }
+    record(
+        &ctx,
+        &admin,
+        &req,
+        user_id,
+        EventKind::AccountDisabled,
+        detail,
+    );
+    let user = found(&admin, user_id).await?;
+    Ok(user_answer(200, "User disabled", &user, admin.now))
+}
+
+/// `POST /admin/users/{id}/enable`.
+pub async fn enable_user(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    let admin = admin(&req, &ctx)?;
+    let user_id = user_id(&ctx)?;
+    if !admin_users::enable(&admin.db, user_id, admin.now).await? {
+        return Err(ApiError::NotFound);
+    }
+    record(
+        &ctx,
+        &admin,
+        &req,
+        user_id,
+        EventKind::AccountEnabled,
+        Detail::new(),
+    );
+    let user = found(&admin, user_id).await?;
+    Ok(user_answer(200, "User enabled", &user, admin.now))
+}
+
+/// `DELETE /admin/users/{id}/factors[?passkeys=true]`: the lost phone. The TOTP factor and its
+/// recovery codes go (and the passkeys when asked); the user is told by mail.
+pub async fn remove_factors(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    let admin = admin(&req, &ctx)?;
+    let user_id = user_id(&ctx)?;
+    let passkeys = match query_pairs(&req).iter().find(|(k, _)| k == "passkeys") {
+        None => false,
+        Some((_, value)) => admin_requests::yes_no("passkeys", value)?,
+    };
+    let user = found(&admin, user_id).await?;
+    let removed = admin_users::remove_factors(&admin.db, user_id, passkeys).await?;
+    if removed.totp {
+        let detail = Detail::new().with("factor", "totp");
+        record(
+            &ctx,
+            &admin,
+            &req,
+            user_id,
+            EventKind::FactorRemoved,
+            detail,
+        );
+    }
+    if removed.passkeys > 0 {
+        let detail = Detail::new()
+            .with("factor", "passkey")
+            .with("count", removed.passkeys.to_string());
+        record(
+            &ctx,
+            &admin,
+            &req,
+            user_id,
+            EventKind::FactorRemoved,
+            detail,
+        );
+    }
+    if (removed.totp || removed.passkeys > 0) && ctx.data.config.mail_transport().is_ok() {
+        if let Ok(email) = Email::parse(&user.summary.email) {
+            let message = account_mail::factors_removed_by_operator(&email, removed.passkeys > 0);
+            send_later(&ctx.data, &ctx.env, message);
+        }
+    }
+    Ok(json(
+        200,
+        &json!({
+            "message": "Second factors removed",
+            "totp_removed": removed.totp,
+            "passkeys_removed": removed.passkeys,
+        }),
+    ))
+}
+
+/// `DELETE /admin/users/{id}/sessions`: every session of the account ends now.
+pub async fn end_sessions(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    let admin = admin(&req, &ctx)?;
+    let user_id = user_id(&ctx)?;
+    found(&admin, user_id).await?;
+    let ended = admin_users::end_sessions(&admin.db, user_id, admin.now).await?;
+    let detail = Detail::new()
+        .with("scope", "all")
+        .with("count", ended.to_string());
+    record(&ctx, &admin, &req, user_id, EventKind::SessionEnded, detail);
+    Ok(json(
+        200,
+        &json!({"message": "Sessions ended", "ended": ended}),
+    ))
+}
+
+/// `POST /admin/users/{id}/password-reset`: mails the account a reset code (within the same
+/// cooldown and caps as `/reset-password`; `mailed` says whether one went).
+pub async fn send_reset(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    let admin = admin(&req, &ctx)?;
+    ctx.data
+        .config
+        .mail_transport()
+        .map_err(ApiError::Misconfigured)?;
+    let user_id = user_id(&ctx)?;
+    let user = found(&admin, user_id).await?;
+    let email = Email::parse(&user.summary.email)
+        .map_err(|e| ApiError::internal("read account email", e.message))?;
+    let mailed = mail_reset_code(&ctx, &admin.db, &email, admin.now).await?;
+    let detail = Detail::new().with("mailed", mailed.to_string());
+    record(
+        &ctx,
+        &admin,
+        &req,
+        user_id,
+        EventKind::PasswordResetMailed,
+        detail,
+    );
+    Ok(json(
+        200,
+        &json!({"message": "Reset code requested", "mailed": mailed}),
+    ))
+}
+
+/// `GET /admin/users/{id}/events` and `GET /admin/events`: the trail, newest first.
+pub async fn user_events(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    let admin = admin(&req, &ctx)?;
+    let user_id = user_id(&ctx)?;
+    events_page(&req, &admin, Some(user_id)).await
+}
+
+pub async fn all_events(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    let admin = admin(&req, &ctx)?;
+    events_page(&req, &admin, None).await
+}
+
+async fn events_page(
+    req: &Request,
+    admin: &Admin,
+    user_id: Option<i64>,
+) -> Result<Response, ApiError> {
+    let PageQuery { cursor, limit } = page_query(req)?;
+    let mut events = security_events::list(&admin.db, user_id, cursor, limit + 1).await?;
+    Ok(json(200, &events_answer(&mut events, limit)))
+}
+
+/// `cursor` and `limit` of an events page.
+pub fn page_query(req: &Request) -> Result<PageQuery, ApiError> {
+    let pairs = query_pairs(req);
+    Ok(PageQuery::parse(
+        pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+    )?)
+}
+
+/// A page of events (fetched one longer than `limit`) with the cursor of the next.
+pub fn events_answer(events: &mut Vec<Listed>, limit: i64) -> Value {
+    let more = events.len() as i64 > limit;
+    events.truncate(limit as usize);
+    let next = more
+        .then(|| events.last().map(|e| e.seq.to_string()))
+        .flatten();
+    let shown: Vec<Value> = events.iter().map(event_json).collect();
+    json!({"events": shown, "next_cursor": next})
+}
+
+fn record(
+    ctx: &RouteContext,
+    admin: &Admin,
+    req: &Request,
+    user_id: i64,
+    kind: EventKind,
+    detail: Detail,
+) {
+    ctx.data
+        .events
+        .record(Some(req), user_id, kind, admin.actor(), detail, admin.now);
+}

@@ -1,0 +1,212 @@
+//! The scheduled cleanup: rows that can no longer matter, deleted in bounded slices.
+
+use crate::edge::db::{batch, int, statement, Db};
+use crate::edge::error::ApiError;
+
+/// Rows deleted per table per batch, so one batch stays well inside D1's time limit; a cleanup
+/// runs batch after batch until every table is done or its time is up (`prune_all`).
+pub const SLICE: i64 = 5_000;
+
+/// How long one cleanup may keep deleting: well inside a cron trigger's 15 minutes of wall time
+/// (Cloudflare, "Workers limits": Cron Triggers), so ceremony rows cannot pile up faster than an
+/// hourly run removes them.
+pub const TIME_BUDGET_SECONDS: i64 = 120;
+
+// Arguments: ?1 now, ?2 resend cooldown, ?3 idle time of a login-attempt count, ?4 slice,
+// ?5 lockout, ?6 the longest window of code events. Every selection goes through an index
+// (`tests/query_plans.rs`): `revoked_at > 0` rather than `IS NOT NULL`, so SQLite can use one.
+/// Refresh tokens of ended sessions (revoked or past their absolute expiry).
+const PRUNE_REFRESH_TOKENS_SQL: &str = "DELETE FROM refresh_tokens WHERE rowid IN \
+    (SELECT t.rowid FROM sessions s JOIN refresh_tokens t ON t.session_id = s.id \
+     WHERE s.revoked_at > 0 OR s.expires_at <= ?1 LIMIT ?4)";
+/// Ended sessions without tokens left: a token of a deleted session still gets `401`.
+const PRUNE_SESSIONS_SQL: &str = "DELETE FROM sessions WHERE rowid IN \
+    (SELECT s.rowid FROM sessions s WHERE (s.revoked_at > 0 OR s.expires_at <= ?1) \
+     AND NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.session_id = s.id) LIMIT ?4)";
+/// Reset codes expired or used, once the resend cooldown has passed (no deletion shortens it).
+const PRUNE_PASSWORD_RESETS_SQL: &str = "DELETE FROM password_resets WHERE rowid IN \
+    (SELECT rowid FROM password_resets WHERE issued_at <= ?1 - ?2 \
+     AND (expires_at <= ?1 OR used_by IS NOT NULL) LIMIT ?4)";
+/// Verification and email-change codes expired or used, on the same terms as reset codes.
+const PRUNE_EMAIL_CODES_SQL: &str = "DELETE FROM email_codes WHERE rowid IN \
+    (SELECT rowid FROM email_codes WHERE issued_at <= ?1 - ?2 \
+     AND (expires_at <= ?1 OR used_by IS NOT NULL) LIMIT ?4)";
+/// Logins that waited for a second factor and expired (their mfa_token lasts minutes).
+const PRUNE_MFA_CHALLENGES_SQL: &str = "DELETE FROM mfa_challenges WHERE rowid IN \
+    (SELECT rowid FROM mfa_challenges WHERE expires_at <= ?1 LIMIT ?4)";
+/// Enrolments of a second factor never confirmed within the longest code window (a day).
+const PRUNE_PENDING_FACTORS_SQL: &str = "DELETE FROM totp_factors WHERE rowid IN \
+    (SELECT rowid FROM totp_factors WHERE created_at <= ?1 - ?6 AND enabled_at IS NULL LIMIT ?4)";
+/// Login-attempt counts that no longer hold anything back: their last attempt is older than a
+/// lockout, and they had a lockout (over now) or are account-wide (their window is over), or
+/// they were untouched for the idle time.
+const PRUNE_LOGIN_ATTEMPTS_SQL: &str = "DELETE FROM login_attempts WHERE (email, client) IN \
+    (SELECT email, client FROM login_attempts WHERE last_attempt_at <= ?1 - ?5 \
+     AND (locked_until IS NOT NULL OR client = '*' OR last_attempt_at <= ?1 - ?3) LIMIT ?4)";
+/// Code events older than the longest window they are counted in.
+const PRUNE_CODE_EVENTS_SQL: &str = "DELETE FROM code_events WHERE rowid IN \
+    (SELECT rowid FROM code_events WHERE at <= ?1 - ?6 LIMIT ?4)";
+
+/// Social sign-ins never completed, and one-time codes expired or used (they last minutes).
+const PRUNE_OAUTH_STATES_SQL: &str = "DELETE FROM oauth_states WHERE rowid IN \
+    (SELECT rowid FROM oauth_states WHERE expires_at <= ?1 LIMIT ?4)";
+const PRUNE_OAUTH_CODES_SQL: &str = "DELETE FROM oauth_codes WHERE rowid IN \
+    (SELECT rowid FROM oauth_codes WHERE expires_at <= ?1 LIMIT ?4)";
+
+/// Passkey ceremonies expired (they last minutes), and passkey sign-ups older than the longest
+/// window their per-address caps count in.
+const PRUNE_PASSKEY_CHALLENGES_SQL: &str = "DELETE FROM passkey_challenges WHERE rowid IN \
+    (SELECT rowid FROM passkey_challenges WHERE expires_at <= ?1 LIMIT ?4)";
+const PRUNE_PASSKEY_SIGNUPS_SQL: &str = "DELETE FROM passkey_signups WHERE rowid IN \
+    (SELECT rowid FROM passkey_signups WHERE created_at <= ?1 - ?6 LIMIT ?4)";
+
+/// Security events older than `EVENT_RETENTION_DAYS`.
+const PRUNE_SECURITY_EVENTS_SQL: &str = "DELETE FROM security_events WHERE rowid IN \
+    (SELECT rowid FROM security_events WHERE at <= ?1 - ?7 LIMIT ?4)";
+
+/// Every statement of this module, for the query-plan check.
+pub const STATEMENTS: &[&str] = &[
+    PRUNE_REFRESH_TOKENS_SQL,
+    PRUNE_SESSIONS_SQL,
+    PRUNE_PASSWORD_RESETS_SQL,
+    PRUNE_LOGIN_ATTEMPTS_SQL,
+    PRUNE_CODE_EVENTS_SQL,
+    PRUNE_EMAIL_CODES_SQL,
+    PRUNE_MFA_CHALLENGES_SQL,
+    PRUNE_PENDING_FACTORS_SQL,
+    PRUNE_OAUTH_STATES_SQL,
+    PRUNE_OAUTH_CODES_SQL,
+    PRUNE_PASSKEY_CHALLENGES_SQL,
+    PRUNE_PASSKEY_SIGNUPS_SQL,
+    PRUNE_SECURITY_EVENTS_SQL,
+];
+
+/// What the cleanup keeps, in seconds.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    pub resend_cooldown: i64,
+    pub login_idle: i64,
+    pub login_lockout: i64,
+    pub code_events: i64,
+    pub security_events: i64,
+}
+
+/// What one cleanup removed.
+#[derive(Debug, Default)]
+pub struct Pruned {
+    pub refresh_tokens: usize,
+    pub sessions: usize,
+    pub password_resets: usize,
+    pub login_attempts: usize,
+    pub code_events: usize,
+    pub email_codes: usize,
+    pub mfa_challenges: usize,
+    pub pending_factors: usize,
+    pub oauth_states: usize,
+    pub oauth_codes: usize,
+    pub passkey_challenges: usize,
+    pub passkey_signups: usize,
+    pub security_events: usize,
+}
+
+impl Pruned {
+    fn counts(&self) -> [usize; 13] {
+        [
+            self.refresh_tokens,
+            self.sessions,
+            self.password_resets,
+            self.login_attempts,
+            self.code_events,
+            self.email_codes,
+            self.mfa_challenges,
+            self.pending_factors,
+            self.oauth_states,
+            self.oauth_codes,
+            self.passkey_challenges,
+            self.passkey_signups,
+            self.security_events,
+        ]
+    }
+
+    /// Whether some table had a full slice removed (so it may have more).
+    fn may_have_more(&self) -> bool {
+        self.counts().iter().any(|&n| n as i64 >= SLICE)
+    }
+
+    fn add(&mut self, more: &Self) {
+        let fields = [
+            (&mut self.refresh_tokens, more.refresh_tokens),
+            (&mut self.sessions, more.sessions),
+            (&mut self.password_resets, more.password_resets),
+            (&mut self.login_attempts, more.login_attempts),
+            (&mut self.code_events, more.code_events),
+            (&mut self.email_codes, more.email_codes),
+            (&mut self.mfa_challenges, more.mfa_challenges),
+            (&mut self.pending_factors, more.pending_factors),
+            (&mut self.oauth_states, more.oauth_states),
+            (&mut self.oauth_codes, more.oauth_codes),
+            (&mut self.passkey_challenges, more.passkey_challenges),
+            (&mut self.passkey_signups, more.passkey_signups),
+            (&mut self.security_events, more.security_events),
+        ];
+        for (total, n) in fields {
+            *total += n;
+        }
+    }
+}
+
+/// Deletes every row that can no longer matter, slice after slice, until no table is left with
+/// more or `TIME_BUDGET_SECONDS` have passed (`clock` tells the time); what it removed.
+pub async fn prune_all(
+    db: &Db,
+    clock: impl Fn() -> i64,
+    keep: Retention,
+) -> Result<Pruned, ApiError> {
+    let started = clock();
+    let mut total = Pruned::default();
+    loop {
+        let now = clock();
+        let pruned = prune(db, now, keep).await?;
+        total.add(&pruned);
+        if !pruned.may_have_more() || now - started >= TIME_BUDGET_SECONDS {
+            return Ok(total);
+        }
+    }
+}
+
+/// Deletes, in one transaction, at most `SLICE` rows of each kind.
+pub async fn prune(db: &Db, now: i64, keep: Retention) -> Result<Pruned, ApiError> {
+    let args = [
+        int(now),
+        int(keep.resend_cooldown),
+        int(keep.login_idle),
+        int(SLICE),
+        int(keep.login_lockout),
+        int(keep.code_events),
+        int(keep.security_events),
+    ];
+    let statements = STATEMENTS
+        .iter()
+        .map(|sql| statement(db, sql, &args))
+        .collect::<Result<Vec<_>, _>>()?;
+    let results = batch(db, statements, "prune ended rows").await?;
+    let changes: Vec<usize> = results
+        .iter()
+        .map(|r| r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0))
+        .collect();
+    Ok(Pruned {
+        refresh_tokens: changes[0],
+        sessions: changes[1],
+        password_resets: changes[2],
+        login_attempts: changes[3],
+        code_events: changes[4],
+        email_codes: changes[5],
+        mfa_challenges: changes[6],
+        pending_factors: changes[7],
+        oauth_states: changes[8],
+        oauth_codes: changes[9],
+        passkey_challenges: changes[10],
+        passkey_signups: changes[11],
+        security_events: changes[12],
+    })
+}

@@ -1,0 +1,7 @@
+//! Passkeys (WebAuthn): registration, sign-in, the passwordless sign-up and the passkey as a
+//! second step; their SQL in `sql/`. The ceremony rules are `core::webauthn`.
+
+pub mod routes;
+pub mod second_step;
+pub mod sign_up;
+pub mod sql;

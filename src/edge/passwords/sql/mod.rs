@@ -1,0 +1,3 @@
+//! The reset codes' table.
+
+pub mod password_resets;
