@@ -77,6 +77,17 @@ async function seed(db, users) {
   assert.equal(n, users);
 }
 
+/** Polls `check` until it returns a truthy value (that value), failing after `ms`. A condition, not a pause. */
+async function until(check, what, ms = 60_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 /** Drives every route once, as a new user, and returns each request's D1 figures by label. */
 async function measure(target) {
   const sent = [];
@@ -130,17 +141,33 @@ async function measure(target) {
   const challenged = await track("POST /login (second factor on)", await target.login(moved, password));
   await track("POST /login/mfa", await target.request("POST", "/login/mfa", { json: { mfa_token: challenged.body.mfa_token, code: totpCode(enrolled.body.secret, 1) } }));
   await track("POST /mfa/totp/disable", await target.request("POST", "/mfa/totp/disable", { token: devices[0].token, json: { password, code: confirmed.body.recovery_codes[0] } }));
-  // The deletion reads the account's security events, which each request stores after its answer:
-  // wait until the last ones have landed (the count holds still), so both runs delete as many.
+  // The deletion reads the account's security events, which each request stores after its answer
+  // (wait_until): wait until exactly the trail these requests make has landed, so both runs delete
+  // the same rows whatever the machine's load. Nothing else writes this account's events before
+  // the deletion, and the deletion's own event (account.deleted) is stored after it.
+  const trail = [
+    "account.created", // POST /register
+    "email.verified", // POST /verify-email
+    "sign_in.succeeded", "sign_in.succeeded", "sign_in.succeeded", // three devices
+    "session.ended", // DELETE /sessions/{id}
+    "password.changed", // POST /change-password
+    "email.changed", // POST /confirm-email-change
+    "factor.added", // POST /mfa/totp/confirm
+    "sign_in.succeeded", // POST /login/mfa
+    "factor.removed", // POST /mfa/totp/disable
+  ].sort();
   const db = await target.database();
-  const stored = async () => (await db.prepare("SELECT COUNT(*) AS n FROM security_events WHERE user_id = (SELECT id FROM users WHERE email = ?1)").bind(moved).first()).n;
-  for (let last = -1, now = await stored(), tries = 0; now !== last && tries < 50; tries++) {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    [last, now] = [now, await stored()];
-  }
+  const stored = async () =>
+    (await db.prepare("SELECT kind FROM security_events WHERE user_id = (SELECT id FROM users WHERE email = ?1)").bind(moved).all()).results.map((r) => r.kind).sort();
+  const landed = await until(async () => {
+    const kinds = await stored();
+    return kinds.length >= trail.length && kinds;
+  }, `the ${trail.length} security events of ${moved}`);
+  assert.deepEqual(landed, trail, "the account's trail before its deletion");
   await track("DELETE /me", await target.request("DELETE", "/me", { token: devices[0].token, json: { password } }));
   assert.ok(refreshed.status === 200);
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  // Each request's log line is written as its answer leaves: wait for every one of them.
+  await until(() => sent.every(([, id]) => target.logs().some((l) => l.request_id === id && "status" in l)), "a log line for every request");
   const lines = target.logs();
   return Object.fromEntries(sent.map(([label, id]) => {
     const line = lines.find((l) => l.request_id === id && "status" in l);

@@ -5,6 +5,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { runInNewContext } from "node:vm";
 import { fileURLToPath } from "node:url";
+import { request as httpRequest } from "node:http";
 import { startMailbox } from "./mailbox.mjs";
 import { contractProblems } from "./contract.mjs";
 import { newSigningKey } from "../../scripts/keygen.mjs";
@@ -187,6 +188,75 @@ export class TestApp {
       parsed = undefined;
     }
     return { status: response.status, headers: response.headers, body: parsed, text };
+  }
+
+  /**
+   * A request whose answer comes before its body has been read (a body over the size limit), sent
+   * over node:http as a client that stops sending once the answer arrives, so the worker's close
+   * after answering never meets a write of ours (fetch fails the whole request, "fetch failed",
+   * when it does). `json` declares its Content-Length with `Expect: 100-continue`: its body goes
+   * only once the server asks for it (RFC 9110 §10.1.1), and an answer first means it never goes.
+   * `chunks` (strings) are streamed with no Content-Length and the request is left open after
+   * them: they must cross the limit, and the answer must come without the body's end (none comes
+   * within `ms`: an error). Returns status, headers, body, text, checked against the API's
+   * document like `request`.
+   */
+  async requestStoppingAtAnswer(method, path, { json, chunks, headers = {}, ms = 30_000 } = {}) {
+    const allHeaders = { ...headers };
+    let body;
+    if (json !== undefined) {
+      body = Buffer.from(JSON.stringify(json));
+      Object.assign(allHeaders, { "Content-Type": "application/json", "Content-Length": String(body.length), Expect: "100-continue" });
+    }
+    const { status, headers: received, text } = await new Promise((resolve, reject) => {
+      const req = httpRequest(`${this.base}${path}`, { method, headers: allHeaders, agent: false });
+      const timer = setTimeout(() => {
+        req.destroy();
+        reject(new Error(`${method} ${path}: no answer within ${ms} ms`));
+      }, ms);
+      let answered = false;
+      req.on("response", (res) => {
+        answered = true;
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk) => (text += chunk));
+        res.on("end", () => {
+          clearTimeout(timer);
+          resolve({ status: res.statusCode, headers: res.headers, text });
+          req.destroy(); // the rest of the body is never sent: this connection is done
+        });
+        // Cut off before its end (the connection reset under it): the answer did not arrive.
+        res.on("error", (error) => {
+          clearTimeout(timer);
+          reject(error);
+        });
+      });
+      // Once the answer is in, the connection's end is none of the answer's business.
+      req.on("error", (error) => {
+        if (answered) return;
+        clearTimeout(timer);
+        reject(error);
+      });
+      if (body) {
+        req.on("continue", () => req.end(body));
+        req.flushHeaders();
+      } else {
+        for (const chunk of chunks) req.write(chunk);
+      }
+    });
+    const responseHeaders = new Headers();
+    for (const [name, value] of Object.entries(received)) {
+      for (const one of [value].flat()) responseHeaders.append(name, one);
+    }
+    const problems = contractProblems({ method, path, status, headers: responseHeaders, text });
+    if (problems.length > 0) throw new Error(`response outside the OpenAPI document:\n${problems.join("\n")}`);
+    let parsed;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    return { status, headers: responseHeaders, body: parsed, text };
   }
 
   health() {

@@ -1,6 +1,13 @@
 // A local HTTP server standing in for Resend's API: it records every message it is sent.
 import { createServer } from "node:http";
 
+/**
+ * How long a wait for mail may take before it gives up: mail goes out after the answer, later on a
+ * loaded machine. A wait ends as soon as the mail is in, so this only bounds a failing one (a
+ * check that no mail came passes `ms: 0`).
+ */
+const WAIT_MS = 30_000;
+
 export async function startMailbox() {
   const messages = [];
   let failWith = null;
@@ -29,7 +36,7 @@ export async function startMailbox() {
       failWith = status;
     },
     /** Messages sent to `address` (whose subject matches `subject`), waiting up to `ms` for at least `count` of them. */
-    async to(address, { count = 1, ms = 5000, subject = /./ } = {}) {
+    async to(address, { count = 1, ms = WAIT_MS, subject = /./ } = {}) {
       const deadline = Date.now() + ms;
       for (;;) {
         const found = messages.filter((m) => m.to.includes(address) && subject.test(m.subject));
@@ -41,7 +48,7 @@ export async function startMailbox() {
      * The six-digit code of the newest mail of `kind` to `address`: `reset` (a password reset),
      * `verification` or `email change`; waits for `count` mails of that kind.
      */
-    async codeFor(address, { count = 1, kind = "reset", ms = 5000 } = {}) {
+    async codeFor(address, { count = 1, kind = "reset", ms = WAIT_MS } = {}) {
       const deadline = Date.now() + ms;
       const subject = new RegExp(`${kind} code`);
       let codes = [];

@@ -88,7 +88,7 @@ export async function startReceiver({ secrets, answers }) {
     url,
     deliveries,
     /** The deliveries to `path` whose verified payload matches `match`, waiting up to `ms` for `count` of them. */
-    async received(path, match, { count = 1, ms = 10_000 } = {}) {
+    async received(path, match, { count = 1, ms = 30_000 } = {}) { // ends as soon as `count` are in
       const deadline = Date.now() + ms;
       for (;;) {
         const found = deliveries.filter((d) => d.path === path && d.payload && match(d.payload));
