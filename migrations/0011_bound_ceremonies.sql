@@ -39,6 +39,7 @@ ALTER TABLE passkeys ADD COLUMN user_handle TEXT;
 ALTER TABLE passkey_signups ADD COLUMN user_handle TEXT;
 
 -- The first proof of an address finds its account by the marker of the request that used the
--- code (db/first_proof.rs): an index probe that reads nothing when the code was wrong.
-CREATE INDEX password_resets_by_marker ON password_resets (used_by) WHERE used_by IS NOT NULL;
-CREATE INDEX email_codes_by_marker ON email_codes (used_by) WHERE used_by IS NOT NULL;
+-- code (edge/codes/sql/first_proof.rs): one probe of a unique index (a request uses one code), so
+-- it reads one entry when the code was right and none when it was wrong.
+CREATE UNIQUE INDEX password_resets_by_marker ON password_resets (used_by) WHERE used_by IS NOT NULL;
+CREATE UNIQUE INDEX email_codes_by_marker ON email_codes (used_by) WHERE used_by IS NOT NULL;

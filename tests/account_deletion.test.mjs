@@ -14,8 +14,9 @@ async function rowsOwnedBy(target, id, email) {
     sessions: await count("SELECT COUNT(*) AS n FROM sessions WHERE user_id = ?1", id),
     // The account's tokens, and any token left without its session.
     refresh_tokens: await count("SELECT COUNT(*) AS n FROM refresh_tokens t WHERE t.session_id IN (SELECT id FROM sessions WHERE user_id = ?1) OR NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = t.session_id)", id),
-    password_resets: await count("SELECT COUNT(*) AS n FROM password_resets WHERE user_id = ?1", id),
-    email_codes: await count("SELECT COUNT(*) AS n FROM email_codes WHERE user_id = ?1", id),
+    // Emailed codes share one table: the reset code, and the verification and email-change ones.
+    password_resets: await count("SELECT COUNT(*) AS n FROM email_codes WHERE user_id = ?1 AND purpose = 'reset'", id),
+    email_codes: await count("SELECT COUNT(*) AS n FROM email_codes WHERE user_id = ?1 AND purpose <> 'reset'", id),
     code_events: await count("SELECT COUNT(*) AS n FROM code_events WHERE user_id = ?1", id),
     login_attempts: await count("SELECT COUNT(*) AS n FROM login_attempts WHERE email = ?1", email),
   };

@@ -57,8 +57,8 @@ async function seed(db, users) {
        SELECT 'seed-digest-a-' || id, 'seed-session-' || id, ${now}, ${now} FROM users`,
     `INSERT INTO refresh_tokens (digest, session_id, issued_at, rotated_at)
        SELECT 'seed-digest-b-' || id, 'seed-session-' || id, ${now}, NULL FROM users`,
-    `INSERT INTO password_resets (user_id, code_hash, issued_at, expires_at, wrong_attempts, used_by)
-       SELECT id, 'seed-code-' || id, ${now}, ${now + 300}, 1, NULL FROM users`,
+    `INSERT INTO email_codes (user_id, purpose, code_hash, new_email, issued_at, expires_at, wrong_attempts, used_by)
+       SELECT id, 'reset', 'seed-code-' || id, NULL, ${now}, ${now + 300}, 1, NULL FROM users`,
     `INSERT INTO code_events (user_id, purpose, kind, at) SELECT id, 'reset', 'sent', ${now} FROM users`,
     `INSERT INTO code_events (user_id, purpose, kind, at) SELECT id, 'reset', 'wrong', ${now} FROM users`,
     `INSERT INTO email_codes (user_id, purpose, code_hash, new_email, issued_at, expires_at, wrong_attempts, used_by)

@@ -132,7 +132,7 @@ test("deployed without EMAIL_PROVIDER, the mail routes answer 500 naming it and 
     assert.equal(response.body.error, "server_misconfigured");
     assert.equal(response.body.variable, "EMAIL_PROVIDER");
   }
-  const stored = await (await production.database()).prepare("SELECT COUNT(*) AS n FROM password_resets").first();
+  const stored = await (await production.database()).prepare("SELECT COUNT(*) AS n FROM email_codes WHERE purpose = 'reset'").first();
   assert.equal(stored.n, 0, "no code exists that nobody was sent");
   assert.equal((await production.me(user.token)).status, 200, "the other routes work");
 });

@@ -40,11 +40,11 @@ test("the cleanup deletes ended sessions, spent codes and expired lockouts, and 
 
   assert.equal(await count("SELECT COUNT(*) AS n FROM sessions"), sessionsBefore - 1, "only the ended session went");
   assert.equal(await count("SELECT COUNT(*) AS n FROM refresh_tokens t LEFT JOIN sessions s ON s.id = t.session_id WHERE s.id IS NULL"), 0, "no orphan tokens");
-  assert.equal(await count("SELECT COUNT(*) AS n FROM password_resets"), 0, "the expired code went");
+  assert.equal(await count("SELECT COUNT(*) AS n FROM email_codes WHERE purpose = 'reset'"), 0, "the expired code went");
   assert.equal(await count("SELECT COUNT(*) AS n FROM login_attempts WHERE email = ?1", locked), 0, "the ended lockout went, with its account-wide count");
   assert.equal(await count("SELECT COUNT(*) AS n FROM login_attempts WHERE email = ?1 AND client <> '*'", idle), 1, "a recent count stays");
   assert.equal(await count("SELECT COUNT(*) AS n FROM login_attempts WHERE email = ?1 AND client = '*'", idle), 0, "an account-wide count whose window is over went");
-  assert.equal(await count("SELECT COUNT(*) AS n FROM email_codes"), 0, "the expired verification codes went");
+  assert.equal(await count("SELECT COUNT(*) AS n FROM email_codes WHERE purpose <> 'reset'"), 0, "the expired verification codes went");
   assert.equal(await count("SELECT COUNT(*) AS n FROM code_events e JOIN users u ON u.id = e.user_id WHERE u.email = ?1 AND e.purpose = 'reset'", user.email), 1, "the mailed code still counts toward the hourly cap");
 
   // The live session still works end to end.

@@ -1,6 +1,7 @@
 // Password reset by emailed OTP, through a local server standing in for Resend.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { spawnApp, uniqueEmail } from "./support/app.mjs";
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -50,6 +51,29 @@ test("the code arrives by mail, works once, and the new password replaces the ol
 
   const [notice] = await app.mailbox.to(user.email, { subject: /^Your password was changed$/ });
   assert.match(notice.text, /If this wasn't you/);
+});
+
+test("a code mailed before reset codes moved into the one code table still works after the migration, its tries carried", async () => {
+  const user = await app.signedInUser("carried");
+  const code = await requestCode(app, user.email);
+  assertInvalidOtp(await app.updatePassword({ email: user.email, otp: code === "000000" ? "111111" : "000000", new_password: NEW_PASSWORD }));
+  const db = await app.database();
+  // The schema before migrations/0012: reset codes in a table of their own (migrations/0001).
+  await db.prepare(`CREATE TABLE password_resets (
+    user_id INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE, code_hash TEXT NOT NULL,
+    issued_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, wrong_attempts INTEGER NOT NULL DEFAULT 0, used_by TEXT)`).run();
+  await db.prepare("INSERT INTO password_resets SELECT user_id, code_hash, issued_at, expires_at, wrong_attempts, used_by FROM email_codes WHERE purpose = 'reset'").run();
+  await db.prepare("DELETE FROM email_codes WHERE purpose = 'reset'").run();
+  // The deploy's migration, as wrangler applies it.
+  const migration = readFileSync(new URL("../migrations/0012_one_code_table.sql", import.meta.url), "utf8")
+    .split("\n").map((line) => line.replace(/--.*$/, "")).join("\n");
+  for (const statement of migration.split(";").map((s) => s.trim()).filter(Boolean)) await db.prepare(statement).run();
+  const row = await db.prepare("SELECT e.wrong_attempts AS tries FROM email_codes e JOIN users u ON u.id = e.user_id WHERE u.email = ?1 AND e.purpose = 'reset'").bind(user.email).first();
+  assert.equal(row.tries, 1, "the wrong try came along");
+
+  const updated = await app.updatePassword({ email: user.email, otp: code, new_password: NEW_PASSWORD });
+  assert.equal(updated.status, 200, updated.text);
+  assert.equal((await app.login(user.email, NEW_PASSWORD)).status, 200);
 });
 
 test("every session and token dies after a reset", async () => {

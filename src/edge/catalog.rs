@@ -5,19 +5,17 @@
 /// the plan of each and fails on a scan of a table that grows with its users.
 pub fn catalog() -> Vec<(&'static str, &'static str)> {
     use crate::edge::accounts::sql::{deletion as account_deletion, users};
-    use crate::edge::codes::sql::{email_codes, first_proof};
+    use crate::edge::codes::sql::{email_codes, first_proof, reset};
     use crate::edge::events::sql::security_events;
     use crate::edge::mfa::sql::{challenges as mfa_challenges, totp_factors};
     use crate::edge::operators::sql::{admin_users, maintenance};
     use crate::edge::passkeys::sql::{
         challenges as passkey_challenges, passkeys, signups as passkey_signups,
     };
-    use crate::edge::passwords::sql::password_resets;
     use crate::edge::sessions::sql::{ceremonies, login_attempts, sessions};
     use crate::edge::social::sql::{codes as oauth_codes, identities, states as oauth_states};
-    let [issue, redeem] = password_resets::STATEMENTS;
     let [code_issue, notice, verify, change] = email_codes::STATEMENTS;
-    let modules: [(&'static str, &[&'static str]); 23] = [
+    let modules: [(&'static str, &[&'static str]); 22] = [
         ("account_deletion", account_deletion::STATEMENTS),
         ("admin_users", admin_users::STATEMENTS),
         ("ceremonies", ceremonies::STATEMENTS),
@@ -35,8 +33,7 @@ pub fn catalog() -> Vec<(&'static str, &'static str)> {
         ("passkey_challenges", passkey_challenges::STATEMENTS),
         ("passkey_signups", passkey_signups::STATEMENTS),
         ("passkeys", passkeys::STATEMENTS),
-        ("password_resets", issue),
-        ("password_resets", redeem),
+        ("reset", reset::STATEMENTS),
         ("security_events", security_events::STATEMENTS),
         ("sessions", sessions::STATEMENTS),
         ("totp_factors", totp_factors::STATEMENTS),

@@ -57,7 +57,6 @@ pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) 
                 json!({
                     "sessions": p.sessions,
                     "refresh_tokens": p.refresh_tokens,
-                    "reset_codes": p.password_resets,
                     "login_attempt_counts": p.login_attempts,
                     "code_events": p.code_events,
                     "email_codes": p.email_codes,

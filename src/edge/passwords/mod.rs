@@ -4,4 +4,3 @@
 pub mod breach_check;
 pub mod reauth;
 pub mod reset;
-pub mod sql;

@@ -11,6 +11,8 @@ use crate::core::requests::{PasswordUpdate, ResetRequest};
 use crate::core::violation::Violation;
 use crate::core::{mail, random};
 use crate::edge::bindings::now;
+use crate::edge::codes::sql::email_codes::{self, NewCode, Purpose};
+use crate::edge::codes::sql::reset::{self as password_resets, FactorProof, Redeemed, Redemption};
 use crate::edge::codes::verification::tell_what_first_proof_removed;
 use crate::edge::context::RouteContext;
 use crate::edge::db::{Db, NO_CANDIDATES};
@@ -20,8 +22,6 @@ use crate::edge::mailer::send_later;
 use crate::edge::mfa::proof::{prove, Factor};
 use crate::edge::mfa::sql::totp_factors;
 use crate::edge::passwords::breach_check::refuse_breached;
-use crate::edge::passwords::sql::password_resets;
-use crate::edge::passwords::sql::password_resets::{FactorProof, Redeemed, Redemption};
 
 /// Issues and mails a code. Known and unknown emails, and requests inside the cooldown, past the
 /// mail cap or the budget of wrong tries, get the same answer after the same single batch; the
@@ -48,14 +48,17 @@ pub async fn mail_reset_code(
     let config = &ctx.data.config;
     let policy = config.otp_policy();
     let code = OtpCode::generate();
-    let issued = password_resets::issue(
-        db,
-        email,
-        &config.keys.stamp(|keys| code.keyed_hash(&keys.otp, email)),
-        now,
-        &policy,
-    )
-    .await?;
+    // A reset code's keyed hash is bound to the address (`OtpCode::keyed_hash`), as it was when
+    // reset codes had a table of their own, so codes mailed before the move still work.
+    let code_hash = config.keys.stamp(|keys| code.keyed_hash(&keys.otp, email));
+    let new_code = NewCode {
+        purpose: Purpose::Reset,
+        code_hash: &code_hash,
+        account_email: email,
+        new_email: None,
+        only_if_hash: None,
+    };
+    let issued = email_codes::issue_now(db, &new_code, now, &policy).await?;
     if issued {
         let message = mail::reset_code(email, code.expose(), policy.ttl_seconds);
         send_later(&ctx.data, &ctx.env, message);

@@ -25,27 +25,24 @@ const DELETE_REFRESH_TOKENS_SQL: &str = "DELETE FROM refresh_tokens \
 /// 3. Its sessions: its access tokens stop working at once.
 const DELETE_SESSIONS_SQL: &str = "DELETE FROM sessions WHERE user_id = ?2 \
     AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?2)";
-/// 4. Its reset code.
-const DELETE_PASSWORD_RESETS_SQL: &str = "DELETE FROM password_resets WHERE user_id = ?2 \
-    AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?2)";
-/// 5. Its verification and email-change codes.
+/// 4. Its emailed codes (reset, verification, email change: one table).
 const DELETE_EMAIL_CODES_SQL: &str = "DELETE FROM email_codes WHERE user_id = ?2 \
     AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?2)";
-/// 6. Its code events.
+/// 5. Its code events.
 const DELETE_CODE_EVENTS_SQL: &str = "DELETE FROM code_events WHERE user_id = ?2 \
     AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?2)";
-/// 7. Its second factor, recovery codes and pending logins.
+/// 6. Its second factor, recovery codes and pending logins.
 const DELETE_TOTP_FACTORS_SQL: &str = "DELETE FROM totp_factors WHERE user_id = ?2 \
     AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?2)";
 const DELETE_RECOVERY_CODES_SQL: &str = "DELETE FROM recovery_codes WHERE user_id = ?2 \
     AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?2)";
 const DELETE_MFA_CHALLENGES_SQL: &str = "DELETE FROM mfa_challenges WHERE user_id = ?2 \
     AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?2)";
-/// 8. The login-attempt counts of its email.
+/// 7. The login-attempt counts of its email.
 const DELETE_LOGIN_ATTEMPTS_SQL: &str = "DELETE FROM login_attempts WHERE email = ?5 \
     AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?2)";
 
-/// 9. Its linked sign-in identities, and social sign-ins in flight.
+/// 8. Its linked sign-in identities, and social sign-ins in flight.
 const DELETE_IDENTITIES_SQL: &str = "DELETE FROM identities WHERE user_id = ?2 \
     AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?2)";
 const DELETE_OAUTH_CODES_SQL: &str = "DELETE FROM oauth_codes WHERE user_id = ?2 \
@@ -53,13 +50,13 @@ const DELETE_OAUTH_CODES_SQL: &str = "DELETE FROM oauth_codes WHERE user_id = ?2
 const DELETE_OAUTH_STATES_SQL: &str = "DELETE FROM oauth_states WHERE link_user_id = ?2 \
     AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?2)";
 
-/// 10. Its passkeys and their ceremonies in flight.
+/// 9. Its passkeys and their ceremonies in flight.
 const DELETE_PASSKEYS_SQL: &str = "DELETE FROM passkeys WHERE user_id = ?2 \
     AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?2)";
 const DELETE_PASSKEY_CHALLENGES_SQL: &str = "DELETE FROM passkey_challenges WHERE user_id = ?2 \
     AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?2)";
 
-/// 11. Its security events, except webhook events not yet on the queue (they still go out).
+/// 10. Its security events, except webhook events not yet on the queue (they still go out).
 const DELETE_SECURITY_EVENTS_SQL: &str = "DELETE FROM security_events WHERE user_id = ?2 \
     AND (webhook IS NULL OR queued_at IS NOT NULL) \
     AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?2)";
@@ -67,11 +64,10 @@ const DELETE_SECURITY_EVENTS_SQL: &str = "DELETE FROM security_events WHERE user
 /// 1, for the admin API: the account, whatever its sessions and password.
 const ADMIN_DELETE_ACCOUNT_SQL: &str = "DELETE FROM users WHERE id = ?2 RETURNING id";
 
-/// Steps 2 to 11, after either first step.
-const CHILDREN: [&str; 15] = [
+/// Steps 2 to 10, after either first step.
+const CHILDREN: [&str; 14] = [
     DELETE_REFRESH_TOKENS_SQL,
     DELETE_SESSIONS_SQL,
-    DELETE_PASSWORD_RESETS_SQL,
     DELETE_EMAIL_CODES_SQL,
     DELETE_CODE_EVENTS_SQL,
     DELETE_TOTP_FACTORS_SQL,

@@ -23,6 +23,9 @@ pub enum Purpose {
     /// a code, tries and mail cap of its own, which anonymous tries never touch.
     VerifyOwner,
     Change,
+    /// Sets a new password (`reset.rs`); its hash is bound to the address rather than to the
+    /// purpose's name, as before reset codes joined this table.
+    Reset,
 }
 
 impl Purpose {
@@ -31,6 +34,7 @@ impl Purpose {
             Self::Verify => "verify",
             Self::VerifyOwner => "verify_owner",
             Self::Change => "change",
+            Self::Reset => "reset",
         }
     }
 }

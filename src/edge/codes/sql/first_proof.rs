@@ -18,8 +18,7 @@ use crate::edge::error::ApiError;
 macro_rules! unproven_owner {
     () => {
         "(SELECT u.id FROM users u WHERE u.email_verified_at IS NULL AND u.id IN \
-          (SELECT r.user_id FROM password_resets r WHERE r.used_by = ?1 \
-            UNION ALL SELECT c.user_id FROM email_codes c WHERE c.used_by = ?1))"
+          (SELECT c.user_id FROM email_codes c WHERE c.used_by = ?1))"
     };
 }
 

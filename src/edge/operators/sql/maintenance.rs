@@ -23,11 +23,8 @@ const PRUNE_REFRESH_TOKENS_SQL: &str = "DELETE FROM refresh_tokens WHERE rowid I
 const PRUNE_SESSIONS_SQL: &str = "DELETE FROM sessions WHERE rowid IN \
     (SELECT s.rowid FROM sessions s WHERE (s.revoked_at > 0 OR s.expires_at <= ?1) \
      AND NOT EXISTS (SELECT 1 FROM refresh_tokens t WHERE t.session_id = s.id) LIMIT ?4)";
-/// Reset codes expired or used, once the resend cooldown has passed (no deletion shortens it).
-const PRUNE_PASSWORD_RESETS_SQL: &str = "DELETE FROM password_resets WHERE rowid IN \
-    (SELECT rowid FROM password_resets WHERE issued_at <= ?1 - ?2 \
-     AND (expires_at <= ?1 OR used_by IS NOT NULL) LIMIT ?4)";
-/// Verification and email-change codes expired or used, on the same terms as reset codes.
+/// Emailed codes (reset, verification, email change) expired or used, once the resend cooldown
+/// has passed (no deletion shortens it).
 const PRUNE_EMAIL_CODES_SQL: &str = "DELETE FROM email_codes WHERE rowid IN \
     (SELECT rowid FROM email_codes WHERE issued_at <= ?1 - ?2 \
      AND (expires_at <= ?1 OR used_by IS NOT NULL) LIMIT ?4)";
@@ -68,7 +65,6 @@ const PRUNE_SECURITY_EVENTS_SQL: &str = "DELETE FROM security_events WHERE rowid
 pub const STATEMENTS: &[&str] = &[
     PRUNE_REFRESH_TOKENS_SQL,
     PRUNE_SESSIONS_SQL,
-    PRUNE_PASSWORD_RESETS_SQL,
     PRUNE_LOGIN_ATTEMPTS_SQL,
     PRUNE_CODE_EVENTS_SQL,
     PRUNE_EMAIL_CODES_SQL,
@@ -96,7 +92,6 @@ pub struct Retention {
 pub struct Pruned {
     pub refresh_tokens: usize,
     pub sessions: usize,
-    pub password_resets: usize,
     pub login_attempts: usize,
     pub code_events: usize,
     pub email_codes: usize,
@@ -110,11 +105,10 @@ pub struct Pruned {
 }
 
 impl Pruned {
-    fn counts(&self) -> [usize; 13] {
+    fn counts(&self) -> [usize; 12] {
         [
             self.refresh_tokens,
             self.sessions,
-            self.password_resets,
             self.login_attempts,
             self.code_events,
             self.email_codes,
@@ -137,7 +131,6 @@ impl Pruned {
         let fields = [
             (&mut self.refresh_tokens, more.refresh_tokens),
             (&mut self.sessions, more.sessions),
-            (&mut self.password_resets, more.password_resets),
             (&mut self.login_attempts, more.login_attempts),
             (&mut self.code_events, more.code_events),
             (&mut self.email_codes, more.email_codes),
@@ -197,16 +190,15 @@ pub async fn prune(db: &Db, now: i64, keep: Retention) -> Result<Pruned, ApiErro
     Ok(Pruned {
         refresh_tokens: changes[0],
         sessions: changes[1],
-        password_resets: changes[2],
-        login_attempts: changes[3],
-        code_events: changes[4],
-        email_codes: changes[5],
-        mfa_challenges: changes[6],
-        pending_factors: changes[7],
-        oauth_states: changes[8],
-        oauth_codes: changes[9],
-        passkey_challenges: changes[10],
-        passkey_signups: changes[11],
-        security_events: changes[12],
+        login_attempts: changes[2],
+        code_events: changes[3],
+        email_codes: changes[4],
+        mfa_challenges: changes[5],
+        pending_factors: changes[6],
+        oauth_states: changes[7],
+        oauth_codes: changes[8],
+        passkey_challenges: changes[9],
+        passkey_signups: changes[10],
+        security_events: changes[11],
     })
 }

@@ -1,4 +1,4 @@
-// Hardening IV: every way into an account is bound to a proven address, a live session and the
+// Ways into an account: every one is bound to a proven address, a live session and the
 // app that started it; adding or removing one asks who you are; tokens say when and how the user
 // signed in; ceremonies and sign-up mail are bounded; the operator's trail shows the user no
 // operator data; provider names obey the name rules; the CBOR reader caps arrays. Each scenario is
@@ -33,7 +33,7 @@ import {
   sleep,
   socialApp,
   waysIn,
-} from "./support/hardening4.mjs";
+} from "./support/ways_in.mjs";
 
 const spawn = appsClosedAfter(after);
 const stopping = [];

@@ -1,4 +1,4 @@
-// Helpers of tests/hardening4.test.mjs: a worker wired to a real OpenID provider (two provider
+// Helpers of tests/ways_in.test.mjs: a worker wired to a real OpenID provider (two provider
 // names on one issuer) whose accounts a test fills in as it needs them, the PKCE pair of an app,
 // the link flow as a client runs it, the admin key, passkeys with the software authenticator, and
 // rows planted directly in D1 (what an older worker, or a bug, could have left behind).

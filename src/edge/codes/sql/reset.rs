@@ -1,5 +1,7 @@
-//! The `password_resets` table (one live code per account, its expiry and its wrong tries) and
-//! the reset rows of `code_events` (codes mailed, wrong tries), which outlive any one code.
+//! A reset code's redemption: the `reset` rows of the one code table (`email_codes`: one live
+//! code per account and purpose, its expiry and its wrong tries; issued like every other code by
+//! `email_codes::issue`) and of `code_events` (codes mailed, wrong tries), which outlive any one
+//! code. A right code sets the new password, ends every session and clears the login lockout.
 
 use serde::Deserialize;
 use worker::{D1PreparedStatement, D1Result};
@@ -11,26 +13,6 @@ use crate::edge::codes::sql::first_proof::Removed;
 use crate::edge::db::{batch, int, rows, statement, text, Db};
 use crate::edge::error::ApiError;
 
-/// A new code `?2` for the account of `?1`, replacing any earlier one, unless one was issued
-/// after `?5` and not yet used (the cooldown; a used code ends it), the account spent its budget
-/// of `?6` wrong tries since `?7`, or it was mailed `?8` codes since `?9`.
-const ISSUE_SQL: &str = "INSERT INTO password_resets \
-      (user_id, code_hash, issued_at, expires_at, wrong_attempts, used_by) \
-    SELECT u.id, ?2, ?3, ?4, 0, NULL FROM users u WHERE u.email = ?1 \
-      AND (SELECT COUNT(*) FROM code_events e WHERE e.user_id = u.id AND e.purpose = 'reset' \
-        AND e.kind = 'wrong' AND e.at > ?7) < ?6 \
-      AND (SELECT COUNT(*) FROM code_events e WHERE e.user_id = u.id AND e.purpose = 'reset' \
-        AND e.kind = 'sent' AND e.at > ?9) < ?8 \
-    ON CONFLICT (user_id) DO UPDATE SET code_hash = excluded.code_hash, \
-      issued_at = excluded.issued_at, expires_at = excluded.expires_at, \
-      wrong_attempts = 0, used_by = NULL \
-    WHERE password_resets.issued_at <= ?5 OR password_resets.used_by IS NOT NULL \
-    RETURNING user_id";
-/// Records that the code `?2` was stored (and so will be mailed), for the mail cap.
-const RECORD_SENT_SQL: &str = "INSERT INTO code_events (user_id, purpose, kind, at) \
-    SELECT user_id, 'reset', 'sent', ?3 FROM password_resets \
-    WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND code_hash = ?2";
-
 // The redemption batch. Arguments: ?1 email, ?2 the presented code's hashes (a JSON array: one per key of the ring, `Keyring::candidates`), ?3 now, ?4 tries per code,
 // ?5 this request's marker, ?6 new password hash, ?7 budget of wrong tries, ?8 budget start,
 // ?9 the marker of this request's second-factor proof (or one that matches nothing).
@@ -39,60 +21,58 @@ const RECORD_SENT_SQL: &str = "INSERT INTO code_events (user_id, purpose, kind, 
 ///    email alone must not get past the factor (unlike Keycloak #12759). An address never
 ///    verified is the exception: a factor on it was not the mailbox owner's (factors need a
 ///    verified address), and this first proof removes it (`first_proof.rs`).
-const USE_CODE_SQL: &str = "UPDATE password_resets SET used_by = ?5 \
-    WHERE user_id = (SELECT id FROM users WHERE email = ?1) \
+const USE_CODE_SQL: &str = "UPDATE email_codes SET used_by = ?5 \
+    WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND purpose = 'reset' \
       AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash IN (SELECT value FROM json_each(?2)) \
-      AND (SELECT COUNT(*) FROM code_events e WHERE e.user_id = password_resets.user_id \
+      AND (SELECT COUNT(*) FROM code_events e WHERE e.user_id = email_codes.user_id \
         AND e.purpose = 'reset' AND e.kind = 'wrong' AND e.at > ?8) < ?7 \
       AND (NOT EXISTS (SELECT 1 FROM totp_factors f \
-          WHERE f.user_id = password_resets.user_id AND f.enabled_at IS NOT NULL) \
+          WHERE f.user_id = email_codes.user_id AND f.enabled_at IS NOT NULL) \
         OR EXISTS (SELECT 1 FROM users u \
-          WHERE u.id = password_resets.user_id AND u.email_verified_at IS NULL) \
+          WHERE u.id = email_codes.user_id AND u.email_verified_at IS NULL) \
         OR EXISTS (SELECT 1 FROM totp_factors f \
-          WHERE f.user_id = password_resets.user_id AND f.last_used_by = ?9))";
+          WHERE f.user_id = email_codes.user_id AND f.last_used_by = ?9))";
 /// 2. A wrong try at a live code is recorded against the account's budget, while it lasts (so
 ///    the rows an account can have in one window stay bounded).
 const RECORD_WRONG_SQL: &str = "INSERT INTO code_events (user_id, purpose, kind, at) \
-    SELECT user_id, 'reset', 'wrong', ?3 FROM password_resets \
-    WHERE user_id = (SELECT id FROM users WHERE email = ?1) \
+    SELECT user_id, 'reset', 'wrong', ?3 FROM email_codes \
+    WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND purpose = 'reset' \
       AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash NOT IN (SELECT value FROM json_each(?2)) \
-      AND (SELECT COUNT(*) FROM code_events e WHERE e.user_id = password_resets.user_id \
+      AND (SELECT COUNT(*) FROM code_events e WHERE e.user_id = email_codes.user_id \
         AND e.purpose = 'reset' AND e.kind = 'wrong' AND e.at > ?8) < ?7";
 /// 3. ... and against the code's own tries.
-const COUNT_WRONG_SQL: &str = "UPDATE password_resets SET wrong_attempts = wrong_attempts + 1 \
-    WHERE user_id = (SELECT id FROM users WHERE email = ?1) \
+const COUNT_WRONG_SQL: &str = "UPDATE email_codes SET wrong_attempts = wrong_attempts + 1 \
+    WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND purpose = 'reset' \
       AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash NOT IN (SELECT value FROM json_each(?2))";
 /// 4. The new password hash is stored, if this request used the code; the code came through
 ///    the mailbox, so the address is verified too.
 const SET_PASSWORD_SQL: &str = "UPDATE users SET password_hash = ?6, updated_at = ?3, \
       email_verified_at = COALESCE(email_verified_at, ?3) \
-    WHERE id = (SELECT user_id FROM password_resets \
-      WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND used_by = ?5)";
+    WHERE id = (SELECT user_id FROM email_codes \
+      WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND purpose = 'reset' AND used_by = ?5)";
 /// 5. Every session of the account is revoked.
 const REVOKE_SESSIONS_SQL: &str = "UPDATE sessions SET revoked_at = ?3 \
-    WHERE revoked_at IS NULL AND user_id = (SELECT user_id FROM password_resets \
-      WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND used_by = ?5)";
+    WHERE revoked_at IS NULL AND user_id = (SELECT user_id FROM email_codes \
+      WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND purpose = 'reset' AND used_by = ?5)";
 /// 6. Every login-attempt count of the email is cleared.
 const CLEAR_LOGIN_ATTEMPTS_SQL: &str = "DELETE FROM login_attempts WHERE email = ?1 \
-    AND EXISTS (SELECT 1 FROM password_resets \
-      WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND used_by = ?5)";
+    AND EXISTS (SELECT 1 FROM email_codes \
+      WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND purpose = 'reset' AND used_by = ?5)";
 /// 7. The outcome: a row if this request used the code.
-const REDEEM_OUTCOME_SQL: &str = "SELECT user_id FROM password_resets \
-    WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND used_by = ?5";
+const REDEEM_OUTCOME_SQL: &str = "SELECT user_id FROM email_codes \
+    WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND purpose = 'reset' AND used_by = ?5";
 /// 8. Otherwise, whether the code was right and only the second factor was missing (then it
 ///    was neither used nor counted as wrong).
-const WAITING_FOR_FACTOR_SQL: &str = "SELECT user_id FROM password_resets \
-    WHERE user_id = (SELECT id FROM users WHERE email = ?1) \
+const WAITING_FOR_FACTOR_SQL: &str = "SELECT user_id FROM email_codes \
+    WHERE user_id = (SELECT id FROM users WHERE email = ?1) AND purpose = 'reset' \
       AND used_by IS NULL AND expires_at > ?3 AND wrong_attempts < ?4 AND code_hash IN (SELECT value FROM json_each(?2)) \
-      AND (SELECT COUNT(*) FROM code_events e WHERE e.user_id = password_resets.user_id \
+      AND (SELECT COUNT(*) FROM code_events e WHERE e.user_id = email_codes.user_id \
         AND e.purpose = 'reset' AND e.kind = 'wrong' AND e.at > ?8) < ?7 \
       AND EXISTS (SELECT 1 FROM totp_factors f \
-        WHERE f.user_id = password_resets.user_id AND f.enabled_at IS NOT NULL) \
+        WHERE f.user_id = email_codes.user_id AND f.enabled_at IS NOT NULL) \
       AND EXISTS (SELECT 1 FROM users u \
-        WHERE u.id = password_resets.user_id AND u.email_verified_at IS NOT NULL)";
+        WHERE u.id = email_codes.user_id AND u.email_verified_at IS NOT NULL)";
 
-/// The batch that issues a code, in order.
-const ISSUE_BATCH: [&str; 2] = [ISSUE_SQL, RECORD_SENT_SQL];
 /// The batch that checks a code, in order (numbered above).
 const REDEEM_BATCH: [&str; 8] = [
     USE_CODE_SQL,
@@ -106,41 +86,12 @@ const REDEEM_BATCH: [&str; 8] = [
 ];
 
 /// Every statement of this module, for the query-plan check.
-pub const STATEMENTS: [&[&str]; 2] = [&ISSUE_BATCH, &REDEEM_BATCH];
+pub const STATEMENTS: &[&str] = &REDEEM_BATCH;
 
 /// The account a statement touched (`RETURNING user_id`).
 #[derive(Deserialize)]
 struct Account {
     user_id: i64,
-}
-
-/// A new code for the account with this email, replacing any earlier one, within the cooldown,
-/// the budget of wrong tries and the mail cap of `policy`. Returns whether a code was stored
-/// (and so must be mailed). One batch, so racing requests store (and mail) within the limits.
-pub async fn issue(
-    db: &Db,
-    email: &Email,
-    code_hash: &str,
-    now: i64,
-    policy: &OtpPolicy,
-) -> Result<bool, ApiError> {
-    let args = [
-        text(email.as_str()),
-        text(code_hash),
-        int(now),
-        int(policy.expires_at(now)),
-        int(policy.reissue_if_issued_before(now)),
-        int(policy.max_failures_per_day),
-        int(policy.failures_counted_since(now)),
-        int(policy.max_codes_per_hour),
-        int(policy.mails_counted_since(now)),
-    ];
-    let statements = ISSUE_BATCH
-        .into_iter()
-        .map(|sql| statement(db, sql, &args))
-        .collect::<Result<Vec<_>, _>>()?;
-    let results = batch(db, statements, "issue reset code").await?;
-    Ok(!rows::<Account>(&results[0], "read issued reset code")?.is_empty())
 }
 
 /// What a redemption did.

@@ -1,3 +1,0 @@
-//! The reset codes' table.
-
-pub mod password_resets;
