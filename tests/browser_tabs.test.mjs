@@ -24,22 +24,31 @@ async function signedInTabs(target) {
 const tokenOf = (page) => page.evaluate(() => window.client.token());
 
 test("two tabs refreshing at the same moment rotate once, and both stay signed in", async () => {
-  const { requests, first, second } = await signedInTabs(rig);
-  assert.equal(await tokenOf(second), await tokenOf(first), "the second tab has the first one's session");
-  const before = await tokenOf(first);
-  // One instant for both, far enough ahead that a loaded machine delivers both calls before it.
-  const at = Date.now() + 1500;
-  const [a, b] = await Promise.all([first.evaluate((t) => window.refreshAt(t), at), second.evaluate((t) => window.refreshAt(t), at)]);
-  assert.deepEqual([a.ok, b.ok], [true, true], JSON.stringify([a, b]));
-  assert.deepEqual(requests.filter((r) => r === "POST /refresh"), ["POST /refresh"], "one rotation");
-  const after = await tokenOf(first);
-  assert.notEqual(after, before);
-  assert.equal(await tokenOf(second), after, "the other tab adopted it");
-  for (const page of [first, second]) {
-    assert.equal((await ok(page, "me")).email_verified, false);
-    assert.equal(await page.evaluate(() => window.client.signedIn), true);
-    assert.ok(!(await page.evaluate(() => window.changes)).some((c) => c.startsWith("signed_out")));
+  // The claim is about refreshes that overlap. On a loaded machine one tab's timer can fire after
+  // the other tab's refresh was already answered: that round tests nothing (a refresh asked for
+  // later rightly rotates again), so it is run again with new tabs, and only an overlapping round
+  // is asserted.
+  for (let round = 1; round <= 8; round++) {
+    const { requests, first, second } = await signedInTabs(rig);
+    assert.equal(await tokenOf(second), await tokenOf(first), "the second tab has the first one's session");
+    const before = await tokenOf(first);
+    // One instant for both, far enough ahead that both calls are delivered before it.
+    const at = Date.now() + 1500 * round;
+    const [a, b] = await Promise.all([first.evaluate((t) => window.refreshAt(t), at), second.evaluate((t) => window.refreshAt(t), at)]);
+    assert.deepEqual([a.ok, b.ok], [true, true], JSON.stringify([a, b]));
+    if (Math.max(a.firedAt, b.firedAt) > Math.min(a.doneAt, b.doneAt)) continue;
+    assert.deepEqual(requests.filter((r) => r === "POST /refresh"), ["POST /refresh"], "one rotation");
+    const after = await tokenOf(first);
+    assert.notEqual(after, before);
+    assert.equal(await tokenOf(second), after, "the other tab adopted it");
+    for (const page of [first, second]) {
+      assert.equal((await ok(page, "me")).email_verified, false);
+      assert.equal(await page.evaluate(() => window.client.signedIn), true);
+      assert.ok(!(await page.evaluate(() => window.changes)).some((c) => c.startsWith("signed_out")));
+    }
+    return;
   }
+  assert.fail("no round of two refreshes overlapped in 8 tries");
 });
 
 test("a sign-out in one tab signs the other out", async () => {

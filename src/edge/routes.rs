@@ -11,9 +11,13 @@ use crate::edge::error::ApiError;
 use crate::edge::events::routes as events;
 use crate::edge::meta::{health, jwks, openapi};
 use crate::edge::mfa::routes as mfa;
-use crate::edge::operators::admin;
+use crate::edge::mfa::second_step as mfa_step;
+use crate::edge::operators::{
+    actions as admin_actions, trail as admin_trail, users as admin_users,
+};
 use crate::edge::passkeys::{
-    routes as passkeys, second_step as passkey_factor, sign_up as passkey_sign_up,
+    manage as passkey_list, routes as passkeys, second_step as passkey_factor,
+    sign_up as passkey_sign_up,
 };
 use crate::edge::passwords::reset as password_reset;
 use crate::edge::sessions::{list as session_list, routes as session};
@@ -318,7 +322,7 @@ pub async fn call(
         E::OpenApi => openapi::openapi(req, ctx).await,
         E::Register => account::register(req, ctx).await,
         E::Login => session::login(req, ctx).await,
-        E::LoginMfa => mfa::login_mfa(req, ctx).await,
+        E::LoginMfa => mfa_step::login_mfa(req, ctx).await,
         E::Refresh => session::refresh(req, ctx).await,
         E::Logout => session::logout(req, ctx).await,
         E::ResetPassword => password_reset::request_code(req, ctx).await,
@@ -352,21 +356,21 @@ pub async fn call(
         E::PasskeyFactorOptions => passkey_factor::options(req, ctx).await,
         E::PasskeyFactor => passkey_factor::complete(req, ctx).await,
         E::MyEvents => events::my_events(req, ctx).await,
-        E::AdminListUsers => admin::list_users(req, ctx).await,
-        E::AdminCreateUser => admin::create_user(req, ctx).await,
-        E::AdminGetUser => admin::get_user(req, ctx).await,
-        E::AdminUpdateUser => admin::update_user(req, ctx).await,
-        E::AdminDeleteUser => admin::delete_user(req, ctx).await,
-        E::AdminDisableUser => admin::disable_user(req, ctx).await,
-        E::AdminEnableUser => admin::enable_user(req, ctx).await,
-        E::AdminRemoveFactors => admin::remove_factors(req, ctx).await,
-        E::AdminEndSessions => admin::end_sessions(req, ctx).await,
-        E::AdminSendReset => admin::send_reset(req, ctx).await,
-        E::AdminUserEvents => admin::user_events(req, ctx).await,
-        E::AdminEvents => admin::all_events(req, ctx).await,
-        E::ListPasskeys => passkeys::list(req, ctx).await,
-        E::RenamePasskey => passkeys::rename(req, ctx).await,
-        E::DeletePasskey => passkeys::delete(req, ctx).await,
+        E::AdminListUsers => admin_users::list_users(req, ctx).await,
+        E::AdminCreateUser => admin_users::create_user(req, ctx).await,
+        E::AdminGetUser => admin_users::get_user(req, ctx).await,
+        E::AdminUpdateUser => admin_users::update_user(req, ctx).await,
+        E::AdminDeleteUser => admin_users::delete_user(req, ctx).await,
+        E::AdminDisableUser => admin_actions::disable_user(req, ctx).await,
+        E::AdminEnableUser => admin_actions::enable_user(req, ctx).await,
+        E::AdminRemoveFactors => admin_actions::remove_factors(req, ctx).await,
+        E::AdminEndSessions => admin_actions::end_sessions(req, ctx).await,
+        E::AdminSendReset => admin_actions::send_reset(req, ctx).await,
+        E::AdminUserEvents => admin_trail::user_events(req, ctx).await,
+        E::AdminEvents => admin_trail::all_events(req, ctx).await,
+        E::ListPasskeys => passkey_list::list(req, ctx).await,
+        E::RenamePasskey => passkey_list::rename(req, ctx).await,
+        E::DeletePasskey => passkey_list::delete(req, ctx).await,
     }
 }
 

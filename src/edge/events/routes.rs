@@ -11,7 +11,7 @@ use crate::edge::error::ApiError;
 use crate::edge::events::sql::security_events;
 use crate::edge::events::sql::security_events::Listed;
 use crate::edge::http::json;
-use crate::edge::operators::admin::{events_answer, page_query};
+use crate::edge::operators::trail::{events_answer, page_query};
 use crate::edge::sessions::bearer::{live_reader, LiveCaller};
 
 pub async fn my_events(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {

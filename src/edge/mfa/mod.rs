@@ -3,4 +3,5 @@
 
 pub mod proof;
 pub mod routes;
+pub mod second_step;
 pub mod sql;

@@ -15,11 +15,11 @@ use crate::edge::context::RouteContext;
 use crate::edge::db::Db;
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body};
-use crate::edge::mfa::routes::{
+use crate::edge::mfa::second_step::{
     finish_two_step, mfa_digest, peek_mfa_token, signed_in_two_steps, try_mfa_token, TwoStep,
 };
 use crate::edge::mfa::sql::challenges::Proved;
-use crate::edge::passkeys::routes::{check_assertion, relying_party, take_challenge, Credential};
+use crate::edge::passkeys::ceremony::{check_assertion, relying_party, take_challenge, Credential};
 use crate::edge::passkeys::sql::challenges as passkey_challenges;
 use crate::edge::passkeys::sql::challenges::{Ceremony, Owner};
 use crate::edge::passkeys::sql::passkeys;

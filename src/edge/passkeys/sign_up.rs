@@ -24,13 +24,13 @@ use crate::edge::db::NO_CANDIDATES;
 use crate::edge::error::ApiError;
 use crate::edge::http::{client_address, json, read_body};
 use crate::edge::mailer::send_later;
-use crate::edge::passkeys::routes::{
+use crate::edge::passkeys::ceremony::{
     check_registration, creation_options, passkey_name, relying_party, Credential, Registered,
 };
 use crate::edge::passkeys::sql::passkeys;
 use crate::edge::passkeys::sql::signups as passkey_signups;
 use crate::edge::passkeys::sql::signups::{Completed, FirstPasskey, NewSignup, Started};
-use crate::edge::sessions::routes::{start_session, Start};
+use crate::edge::sessions::start::{start_session, Start};
 
 /// Step 1, `{email, name?}`: a code mailed to the address (or a notice to its owner), and the
 /// options for `navigator.credentials.create()`.

@@ -5,3 +5,4 @@ pub mod bearer;
 pub mod list;
 pub mod routes;
 pub mod sql;
+pub mod start;

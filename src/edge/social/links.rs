@@ -19,9 +19,8 @@ use crate::edge::error::ApiError;
 use crate::edge::http::{client_address, json, read_body, read_optional_body, rfc3339};
 use crate::edge::passwords::reauth::confirm_way_in_change;
 use crate::edge::sessions::bearer::{live_caller, live_reader, LiveCaller};
-use crate::edge::social::sign_in::{
-    begin, link_identity, oauth, provider, record_link, refuse_unlisted, Called, Flow,
-};
+use crate::edge::social::flow::{begin, oauth, provider, refuse_unlisted, Called, Flow};
+use crate::edge::social::sign_in::{link_identity, record_link};
 use crate::edge::social::sql::codes as oauth_codes;
 use crate::edge::social::sql::codes::Purpose;
 use crate::edge::social::sql::identities;
