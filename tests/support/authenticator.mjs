@@ -7,17 +7,20 @@ import { createHash, generateKeyPairSync, randomBytes, sign } from "node:crypto"
 const b64u = (bytes) => Buffer.from(bytes).toString("base64url");
 const sha256 = (data) => createHash("sha256").update(data).digest();
 
+/** The head of a CBOR item (RFC 8949 §3): its major type and its argument `n` (below 2^32). */
+export function cborHead(major, n) {
+  if (n < 24) return Buffer.from([(major << 5) | n]);
+  if (n < 256) return Buffer.from([(major << 5) | 24, n]);
+  if (n < 65536) return Buffer.from([(major << 5) | 25, n >> 8, n & 255]);
+  const b = Buffer.alloc(5);
+  b[0] = (major << 5) | 26;
+  b.writeUInt32BE(n, 1);
+  return b;
+}
+
 /** Minimal CBOR (RFC 8949) for maps with int/text keys, byte and text strings, ints. */
 function cbor(value) {
-  const head = (major, n) => {
-    if (n < 24) return Buffer.from([(major << 5) | n]);
-    if (n < 256) return Buffer.from([(major << 5) | 24, n]);
-    if (n < 65536) return Buffer.from([(major << 5) | 25, n >> 8, n & 255]);
-    const b = Buffer.alloc(5);
-    b[0] = (major << 5) | 26;
-    b.writeUInt32BE(n, 1);
-    return b;
-  };
+  const head = cborHead;
   if (Number.isInteger(value)) return value >= 0 ? head(0, value) : head(1, -1 - value);
   if (Buffer.isBuffer(value) || value instanceof Uint8Array) return Buffer.concat([head(2, value.length), Buffer.from(value)]);
   if (typeof value === "string") {

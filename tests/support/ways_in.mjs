@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { freePort } from "./ports.mjs";
 import { startOidcProvider } from "./oidc.mjs";
-import { SoftAuthenticator } from "./authenticator.mjs";
+import { SoftAuthenticator, cborHead } from "./authenticator.mjs";
 
 export const APP_RETURN = "https://app.example/auth/done";
 export const ORIGIN = "https://app.example.com";
@@ -305,15 +305,7 @@ export const cbor = {
   bytes(value) {
     return Buffer.concat([cbor.head(2, value.length), value]);
   },
-  head(major, n) {
-    if (n < 24) return Buffer.from([(major << 5) | n]);
-    if (n < 256) return Buffer.from([(major << 5) | 24, n]);
-    if (n < 65536) return Buffer.from([(major << 5) | 25, n >> 8, n & 255]);
-    const b = Buffer.alloc(5);
-    b[0] = (major << 5) | 26;
-    b.writeUInt32BE(n, 1);
-    return b;
-  },
+  head: cborHead,
   /** The head of an array declaring `count` items, with an 8-byte argument (0x9b). */
   hugeArrayHead(count = 2n ** 32n) {
     const b = Buffer.alloc(9);
