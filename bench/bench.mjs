@@ -214,9 +214,9 @@ const startupWindowMs = Number(startupOut.match(/Profile window: ([\d.]+) ms/)?.
 rmSync(`${persist}-startup.cpuprofile`, { force: true });
 
 // ---- the dev loop: `npm run dev` from its start to its first 200, and from a saved change to it served
-const changed = `${ROOT}src/edge/handlers/health.rs`;
+const changed = `${ROOT}src/edge/meta/health.rs`;
 const original = readFileSync(changed, "utf8");
-/** `src/edge/handlers/health.rs` with its answer changed to carry `tag`: a change to code, not a comment. */
+/** `src/edge/meta/health.rs` with its answer changed to carry `tag`: a change to code, not a comment. */
 const withTag = (tag) => {
   const edited = original.replace('"status": "ok"', `"status": "ok ${tag}"`);
   if (edited === original) throw new Error("the dev loop's edit of health.rs no longer applies");
@@ -300,17 +300,17 @@ const size = (file) => {
 };
 const bundle = { wasm: size("index_bg.wasm"), js: size("index.js") };
 
-// ---- D1 statements per request, by construction (src/edge/db) -------------------------------
+// ---- D1 statements per request, by construction (src/edge/<capability>/sql) -----------------
 const d1 = {
   "GET /health": "0",
   "GET /me": "1 (one SELECT joining the session check)",
   "PUT /update-profile": "1 (one UPDATE guarded by the session check)",
   "POST /login": "7 in 2 round trips (batch: count attempt per address + account-wide + read account; batch: session if the hash is unchanged + refresh token + clear address count + release account place); 3 in 1 on failure",
   "POST /refresh": "5 in 1 batch",
-  "POST /logout": "1–2 in 1 batch",
+  "POST /logout": "4–5 in 1 batch (end the session, and its ceremonies in flight)",
   "POST /register": "1",
   "POST /reset-password": "2 in 1 batch",
-  "POST /update-password": "7 in 1 batch",
+  "POST /update-password": "16 in 1 batch (with the first proof's clean-up)",
 };
 
 // ---- beside better-auth and the floor, on workerd's own port and under `wrangler dev` ------------

@@ -1,4 +1,4 @@
-// The document a deployment serves at /openapi.json describes that deployment (src/core/openapi.rs):
+// The document a deployment serves at /openapi.json describes that deployment (src/core/meta/openapi.rs):
 // with the admin API, passkeys and social sign-in off, their routes answer 404 and are not in it;
 // with them on, it is api/openapi.json itself.
 import { test, after } from "node:test";

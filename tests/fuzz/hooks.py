@@ -40,7 +40,7 @@ def _describe_lambdas_safely():
 _describe_lambdas_safely()
 
 # The new-password fields. Besides its length (which the document states), a new password must
-# not be one of the common passwords (compared lower-cased, src/core/password.rs): a list of 3,903
+# not be one of the common passwords (compared lower-cased, src/core/passwords/password.rs): a list of 3,903
 # that no JSON Schema keyword can carry, though the document names it. Generated valid data that
 # happens to be one ("00000000", "aaaaaaaa" are the shortest strings a generator likes) is
 # dropped, not sent.
@@ -50,7 +50,7 @@ NEW_PASSWORD_FIELDS = {
     ("POST", "/change-password"): "new_password",
     ("POST", "/admin/users"): "password",
 }
-COMMON_PASSWORDS = frozenset((ROOT / "src/core/common_passwords.txt").read_text().split("\n"))
+COMMON_PASSWORDS = frozenset((ROOT / "src/core/passwords/common_passwords.txt").read_text().split("\n"))
 
 
 # A `verification_token` (POST /verify-email, /resend-verification) is a credential the login

@@ -10,7 +10,7 @@
 //   sign-in), so their routes are fuzzed rather than all 404.
 // - `off`: all three off, as spawnApp starts the worker: their routes answer 404.
 // Either way the document fuzzed is the one the worker serves at /openapi.json, which leaves out
-// the routes of what is off (src/core/openapi.rs; with everything on it is api/openapi.json
+// the routes of what is off (src/core/meta/openapi.rs; with everything on it is api/openapi.json
 // itself): a deployment must agree with the document it hands out.
 // Each has its share of the time budget (SECONDS below); schemathesis.toml's max-time is the
 // budget of a run that names none.

@@ -1,4 +1,4 @@
-// The settings that turn on every capability a deployment may leave off (src/core/openapi.rs):
+// The settings that turn on every capability a deployment may leave off (src/core/meta/openapi.rs):
 // the admin API, passkeys and social sign-in. Without them (spawnApp's defaults) all three are
 // off, their routes answer 404, and the worker leaves them out of the /openapi.json it serves.
 
