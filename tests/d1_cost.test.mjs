@@ -43,6 +43,15 @@ const MAX_ROWS_READ = {
   "DELETE /me": 115, // grows with the rows the user owns (3 sessions, 7 tokens, codes, a dozen security events here), never with the tables
 };
 
+/**
+ * How many rows a route's reads may differ by between the two databases without growing with them
+ * (2 unless named): each index range a statement reads ends on the next key, which is there or
+ * not depending on where random values (session ids, emails) sort among the seeded ones. `DELETE
+ * /me` ends such a range once per session of the user (3 here: its refresh tokens by session id)
+ * and once per keyed-by-email table; a run saw 107 and 111. A scan would read thousands more.
+ */
+const NEIGHBOUR_ROWS = { "DELETE /me": 6 };
+
 const app = appsClosedAfter(after);
 
 async function seed(db, users) {
@@ -198,7 +207,8 @@ test(`rows read per request are the same at ${FEWER_USERS.toLocaleString("en")} 
   for (const row of table) {
     // A scan would read ten times more; an index range may read one or two rows more or fewer,
     // as its end lands on a neighbouring key (the emails are random) or on none.
-    assert.ok(Math.abs(row.rows_read_10k - row.rows_read_1k) <= 2, `${row.route}: rows read grow with the tables (${row.rows_read_1k} → ${row.rows_read_10k})`);
+    const tolerance = NEIGHBOUR_ROWS[row.route] ?? 2;
+    assert.ok(Math.abs(row.rows_read_10k - row.rows_read_1k) <= tolerance, `${row.route}: rows read grow with the tables (${row.rows_read_1k} → ${row.rows_read_10k})`);
     assert.ok(row.rows_read_10k <= MAX_ROWS_READ[row.route], `${row.route}: ${row.rows_read_10k} rows read, over ${MAX_ROWS_READ[row.route]}`);
   }
 });
