@@ -52,23 +52,8 @@ pub async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) 
             let d1 = meter.figures();
             let mut fields = Map::new();
             fields.insert("message".into(), Value::String("cleanup".into()));
-            fields.insert(
-                "deleted".into(),
-                json!({
-                    "sessions": p.sessions,
-                    "refresh_tokens": p.refresh_tokens,
-                    "login_attempt_counts": p.login_attempts,
-                    "code_events": p.code_events,
-                    "email_codes": p.email_codes,
-                    "mfa_challenges": p.mfa_challenges,
-                    "pending_totp_factors": p.pending_factors,
-                    "oauth_states": p.oauth_states,
-                    "oauth_codes": p.oauth_codes,
-                    "passkey_challenges": p.passkey_challenges,
-                    "passkey_signups": p.passkey_signups,
-                    "security_events": p.security_events,
-                }),
-            );
+            let deleted = p.by_kind().map(|(kind, n)| (kind.to_owned(), json!(n)));
+            fields.insert("deleted".into(), Value::Object(deleted.collect()));
             fields.insert("d1".into(), json!(d1));
             log::emit(Level::Info, fields);
         }

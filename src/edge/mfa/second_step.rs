@@ -217,22 +217,20 @@ pub async fn finish_two_step(
     let tail = after.len();
     statements.extend(after);
     let mut results = batch(db, statements, "complete two-step sign-in").await?;
-    if !mfa_challenges::started(&results[started_at])? {
+    let Some(stored_amr) = mfa_challenges::started(&results[started_at])? else {
         return Ok(None);
-    }
+    };
     let signed = Signed {
         user_id: account.id,
         email: &account.email,
         name: account.name.as_deref(),
         email_verified: account.email_verified_at.is_some(),
     };
-    // As START_SESSION_SQL stored it: the first step's, then the second's.
-    let first_step = challenge.amr.as_deref().unwrap_or("pwd");
     let principal = Principal {
         user_id: account.id,
         session_id: challenge.session_id.clone(),
         auth_time: now,
-        amr: amr::claim(Some(&format!("{first_step} {second_step}"))),
+        amr: amr::claim(Some(&stored_amr)),
     };
     let answer = login_answer(config, &signed, &principal, refresh.expose(), now);
     let after_results = results.split_off(results.len() - tail);

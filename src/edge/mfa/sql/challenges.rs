@@ -19,7 +19,7 @@ const CREATE_SQL: &str = "INSERT INTO mfa_challenges \
 const TRY_SQL: &str = "UPDATE mfa_challenges SET tries = tries + 1 \
     WHERE digest = ?1 AND used_by IS NULL AND expires_at > ?2 AND tries < ?3 \
       AND client = ?4 AND user_agent IS ?5 \
-    RETURNING user_id, session_id, client, amr";
+    RETURNING user_id, session_id, client";
 // Arguments of completion: ?1 digest, ?2 this request's marker, ?3 now, ?4 session expiry, ?5
 // the second step's `amr` (`core/amr.rs`), added to the first step's.
 /// The challenge is used, if this request proved a code of its account.
@@ -44,7 +44,7 @@ const START_SESSION_SQL: &str =
     JOIN users u ON u.id = c.user_id AND u.password_hash = c.password_hash \
     WHERE c.digest = ?1 AND c.used_by = ?2 \
       AND NOT (u.disabled_at IS NOT NULL AND (u.disabled_until IS NULL OR u.disabled_until > ?3)) \
-    RETURNING id";
+    RETURNING id, amr";
 
 /// A recovery code this request spent is given back when the challenge was not its to use (a
 /// parallel completion won): a losing request spends nothing.
@@ -103,8 +103,6 @@ pub struct Tried {
     pub user_id: i64,
     pub session_id: String,
     pub client: String,
-    /// How the first step proved the user (absent on a challenge made before it was stored).
-    pub amr: Option<String>,
 }
 
 /// The client a try comes from: its address and its User-Agent as sessions store it.
@@ -219,12 +217,15 @@ pub fn give_back(db: &Db, digest: &str, marker: &str) -> Result<D1PreparedStatem
     statement(db, GIVE_BACK_SQL, &[text(digest), text(marker)])
 }
 
-/// Whether `START_SESSION_SQL` started the session.
-pub fn started(result: &D1Result) -> Result<bool, ApiError> {
+/// The `amr` of the session `START_SESSION_SQL` started (the first step's, then the second's, as
+/// stored); `None` when it started none.
+pub fn started(result: &D1Result) -> Result<Option<String>, ApiError> {
     #[derive(Deserialize)]
     struct Started {
-        #[allow(dead_code)]
-        id: String,
+        amr: String,
     }
-    Ok(!rows::<Started>(result, "read mfa session")?.is_empty())
+    Ok(rows::<Started>(result, "read mfa session")?
+        .into_iter()
+        .next()
+        .map(|started| started.amr))
 }

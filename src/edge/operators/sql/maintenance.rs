@@ -62,7 +62,10 @@ const PRUNE_SECURITY_EVENTS_SQL: &str = "DELETE FROM security_events WHERE rowid
     (SELECT rowid FROM security_events WHERE at <= ?1 - ?7 LIMIT ?4)";
 
 /// Every statement of this module, for the query-plan check.
-pub const STATEMENTS: &[&str] = &[
+pub const STATEMENTS: &[&str] = &PRUNES;
+
+/// The cleanup's statements, in the order of `KINDS`.
+const PRUNES: [&str; 12] = [
     PRUNE_REFRESH_TOKENS_SQL,
     PRUNE_SESSIONS_SQL,
     PRUNE_LOGIN_ATTEMPTS_SQL,
@@ -77,6 +80,22 @@ pub const STATEMENTS: &[&str] = &[
     PRUNE_SECURITY_EVENTS_SQL,
 ];
 
+/// What each statement of `PRUNES` deletes, by the name the cleanup's log line gives it.
+pub const KINDS: [&str; 12] = [
+    "refresh_tokens",
+    "sessions",
+    "login_attempt_counts",
+    "code_events",
+    "email_codes",
+    "mfa_challenges",
+    "pending_totp_factors",
+    "oauth_states",
+    "oauth_codes",
+    "passkey_challenges",
+    "passkey_signups",
+    "security_events",
+];
+
 /// What the cleanup keeps, in seconds.
 #[derive(Debug, Clone, Copy)]
 pub struct Retention {
@@ -87,62 +106,23 @@ pub struct Retention {
     pub security_events: i64,
 }
 
-/// What one cleanup removed.
+/// What one cleanup removed: rows deleted per kind, in the order of `KINDS`.
 #[derive(Debug, Default)]
-pub struct Pruned {
-    pub refresh_tokens: usize,
-    pub sessions: usize,
-    pub login_attempts: usize,
-    pub code_events: usize,
-    pub email_codes: usize,
-    pub mfa_challenges: usize,
-    pub pending_factors: usize,
-    pub oauth_states: usize,
-    pub oauth_codes: usize,
-    pub passkey_challenges: usize,
-    pub passkey_signups: usize,
-    pub security_events: usize,
-}
+pub struct Pruned([usize; 12]);
 
 impl Pruned {
-    fn counts(&self) -> [usize; 12] {
-        [
-            self.refresh_tokens,
-            self.sessions,
-            self.login_attempts,
-            self.code_events,
-            self.email_codes,
-            self.mfa_challenges,
-            self.pending_factors,
-            self.oauth_states,
-            self.oauth_codes,
-            self.passkey_challenges,
-            self.passkey_signups,
-            self.security_events,
-        ]
+    /// Rows deleted, by the kind's name.
+    pub fn by_kind(&self) -> impl Iterator<Item = (&'static str, usize)> + '_ {
+        KINDS.into_iter().zip(self.0)
     }
 
     /// Whether some table had a full slice removed (so it may have more).
     fn may_have_more(&self) -> bool {
-        self.counts().iter().any(|&n| n as i64 >= SLICE)
+        self.0.iter().any(|&n| n as i64 >= SLICE)
     }
 
     fn add(&mut self, more: &Self) {
-        let fields = [
-            (&mut self.refresh_tokens, more.refresh_tokens),
-            (&mut self.sessions, more.sessions),
-            (&mut self.login_attempts, more.login_attempts),
-            (&mut self.code_events, more.code_events),
-            (&mut self.email_codes, more.email_codes),
-            (&mut self.mfa_challenges, more.mfa_challenges),
-            (&mut self.pending_factors, more.pending_factors),
-            (&mut self.oauth_states, more.oauth_states),
-            (&mut self.oauth_codes, more.oauth_codes),
-            (&mut self.passkey_challenges, more.passkey_challenges),
-            (&mut self.passkey_signups, more.passkey_signups),
-            (&mut self.security_events, more.security_events),
-        ];
-        for (total, n) in fields {
+        for (total, n) in self.0.iter_mut().zip(more.0) {
             *total += n;
         }
     }
@@ -178,27 +158,19 @@ pub async fn prune(db: &Db, now: i64, keep: Retention) -> Result<Pruned, ApiErro
         int(keep.code_events),
         int(keep.security_events),
     ];
-    let statements = STATEMENTS
+    let statements = PRUNES
         .iter()
         .map(|sql| statement(db, sql, &args))
         .collect::<Result<Vec<_>, _>>()?;
     let results = batch(db, statements, "prune ended rows").await?;
-    let changes: Vec<usize> = results
-        .iter()
-        .map(|r| r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0))
-        .collect();
-    Ok(Pruned {
-        refresh_tokens: changes[0],
-        sessions: changes[1],
-        login_attempts: changes[2],
-        code_events: changes[3],
-        email_codes: changes[4],
-        mfa_challenges: changes[5],
-        pending_factors: changes[6],
-        oauth_states: changes[7],
-        oauth_codes: changes[8],
-        passkey_challenges: changes[9],
-        passkey_signups: changes[10],
-        security_events: changes[11],
-    })
+    let mut pruned = Pruned::default();
+    for (count, result) in pruned.0.iter_mut().zip(&results) {
+        *count = result
+            .meta()
+            .ok()
+            .flatten()
+            .and_then(|m| m.changes)
+            .unwrap_or(0);
+    }
+    Ok(pruned)
 }
