@@ -11,7 +11,7 @@ let app;
 before(async () => {
   // No cooldown here, so tests can ask for several codes; the cooldown has its own app below.
   // No cooldown and no hourly mail cap here: these tests ask for many codes in a row (the cap has
-  // its own tests in hardening.test.mjs).
+  // its own tests in code_budgets.test.mjs).
   app = await spawnApp({ mail: true, vars: { OTP_RESEND_COOLDOWN_SECONDS: "0", OTP_MAX_CODES_PER_HOUR: "1000" } });
 });
 after(() => app?.close());

@@ -9,7 +9,8 @@ use crate::edge::bindings;
 use crate::edge::error::ApiError;
 use crate::edge::http;
 use crate::edge::log::{Level, RequestLog};
-use crate::edge::routes::{self, Found, Shield};
+use crate::edge::router::{self, Found};
+use crate::edge::routes::{self, Shield};
 use crate::edge::state::{self, State};
 
 #[event(fetch)]
@@ -27,7 +28,7 @@ pub async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
         Ok(config) => {
             let response = if req.method() == Method::Options {
                 log.set_route("OPTIONS *");
-                match routes::preflight_methods(&req.path()) {
+                match router::preflight_methods(&req.path()) {
                     Some(methods) => http::preflight(&methods),
                     None => {
                         log.fail(&ApiError::NotFound);
@@ -81,7 +82,7 @@ fn log_memory_growth() {
 /// route asks for it, then the handler; an error becomes its JSON answer after it is logged.
 async fn route(req: Request, env: Env, state: State, log: &RequestLog) -> Response {
     let path = req.path();
-    let answered = match routes::find(&known_method(&req), &path) {
+    let answered = match router::find(&known_method(&req), &path) {
         Found::Route {
             pattern,
             shield,

@@ -18,6 +18,7 @@ pub mod operators;
 pub mod passkeys;
 pub mod passwords;
 pub mod response;
+pub mod router;
 pub mod routes;
 pub mod scheduled;
 pub mod sessions;

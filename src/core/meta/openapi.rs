@@ -62,7 +62,7 @@ impl Capability {
 
     /// Whether the document's `path` exists only while this capability is on: every method of it
     /// answers 404 while it is off, so the path leaves the document whole, its CORS preflight
-    /// with it (the worker still answers that one: `routes::preflight_methods` reads no
+    /// with it (the worker still answers that one: `router::preflight_methods` reads no
     /// configuration).
     pub fn owns(self, path: &str) -> bool {
         match self {
