@@ -144,3 +144,13 @@ fn add_cors(headers: &Headers, origin: Option<&str>, allowed: Option<&AllowedOri
         "Retry-After, X-Request-Id, X-D1-Bookmark",
     );
 }
+
+/// The credential of the request's `Authorization: Bearer` header, if it has one: the one parser
+/// of that header (the scheme is case-insensitive, RFC 9110 §11.1; RFC 6750 §2.1).
+pub fn bearer_credential(req: &Request) -> Option<String> {
+    let header = req.headers().get("Authorization").ok().flatten()?;
+    let (scheme, credential) = header.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("Bearer")
+        .then(|| credential.trim().to_owned())
+}

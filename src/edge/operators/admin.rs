@@ -11,6 +11,7 @@ use crate::edge::bindings::now;
 use crate::edge::context::RouteContext;
 use crate::edge::db::Db;
 use crate::edge::error::ApiError;
+use crate::edge::http::bearer_credential;
 
 /// The admin of a request: the id of the key it presented.
 pub struct Admin {
@@ -33,19 +34,11 @@ pub fn admin(req: &Request, ctx: &RouteContext) -> Result<Admin, ApiError> {
         Ok(None) => return Err(ApiError::NotFound),
         Err(e) => return Err(ApiError::Misconfigured(e.clone())),
     };
-    let header = req
-        .headers()
-        .get("Authorization")
-        .ok()
-        .flatten()
-        .ok_or(ApiError::Unauthorized)?;
-    let key = header
-        .trim()
-        .split_once(' ')
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("Bearer"))
-        .map(|(_, key)| key.trim())
-        .ok_or(ApiError::Unauthorized)?;
-    let key_id = keys.identify(key).ok_or(ApiError::Unauthorized)?.to_owned();
+    let key = bearer_credential(req).ok_or(ApiError::Unauthorized)?;
+    let key_id = keys
+        .identify(&key)
+        .ok_or(ApiError::Unauthorized)?
+        .to_owned();
     ctx.data.log.set_admin_key(&key_id);
     Ok(Admin {
         key_id,

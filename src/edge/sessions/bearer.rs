@@ -10,6 +10,7 @@ use std::cell::RefCell;
 use crate::core::config::Config;
 use crate::core::sessions::verified_tokens::VerifiedTokens;
 use crate::edge::error::ApiError;
+use crate::edge::http::bearer_credential;
 use crate::edge::state::State;
 
 /// The token settings of this configuration, for issuing and checking.
@@ -25,20 +26,8 @@ pub fn token_settings(config: &Config) -> TokenSettings<'_> {
 /// The principal of the request's `Authorization: Bearer` access token. Every failure is the
 /// same `401`, whatever its reason (API.md "Routes").
 pub fn principal(req: &Request, state: &State, now: i64) -> Result<Principal, ApiError> {
-    let header = req
-        .headers()
-        .get("Authorization")
-        .ok()
-        .flatten()
-        .ok_or(ApiError::Unauthorized)?;
-    let (scheme, token) = header
-        .trim()
-        .split_once(' ')
-        .ok_or(ApiError::Unauthorized)?;
-    if !scheme.eq_ignore_ascii_case("Bearer") {
-        return Err(ApiError::Unauthorized);
-    }
-    let token = token.trim();
+    let token = bearer_credential(req).ok_or(ApiError::Unauthorized)?;
+    let token = token.as_str();
     let principal = match VERIFIED.with(|cache| cache.borrow().get(token, now)) {
         Some(principal) => principal,
         None => {
