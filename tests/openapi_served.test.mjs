@@ -1,5 +1,5 @@
 // The document a deployment serves at /openapi.json describes that deployment (src/core/meta/openapi.rs):
-// with the admin API, passkeys and social sign-in off, their routes answer 404 and are not in it;
+// with the admin API, passkeys and social sign-in off (and email sign-in, by EMAIL_SIGN_IN=false), their routes answer 404 and are not in it;
 // with them on, it is api/openapi.json itself.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
@@ -22,6 +22,7 @@ const PASSKEY_CEREMONIES = [
   "/login/mfa/passkey",
 ];
 const SOCIAL = ["/oauth/{provider}/start", "/oauth/{provider}/callback", "/oauth/{provider}/link"];
+const EMAIL_SIGN_IN = ["/email-sign-in", "/email-sign-in/code", "/email-sign-in/link"];
 assert.ok(ADMIN.includes("/admin/users") && ADMIN.includes("/admin/events"));
 
 const operations = (document) =>
@@ -45,6 +46,8 @@ test("with everything off, the served document lists only routes that exist", as
   for (const path of ["/passkeys", "/passkeys/{id}", "/identities", "/identities/{provider}", "/oauth/token"]) {
     assert.ok(document.paths[path], `${path} stays`);
   }
+  // Email sign-in is on unless EMAIL_SIGN_IN is false.
+  for (const path of EMAIL_SIGN_IN) assert.ok(document.paths[path], `${path} is served by default`);
 
   // Every listed operation, asked plainly (no credentials, an empty body), is answered by a route.
   for (const [method, path] of operations(document)) {
@@ -80,6 +83,7 @@ test("each capability takes only its own routes out", async () => {
     "the admin API": [{ ADMIN_API_KEYS: undefined }, ADMIN],
     passkeys: [{ RP_ID: undefined, RP_ORIGINS: undefined }, PASSKEY_CEREMONIES],
     "social sign-in": [{ GITHUB_CLIENT_ID: undefined, GITHUB_CLIENT_SECRET: undefined }, SOCIAL],
+    "email sign-in": [{ EMAIL_SIGN_IN: "false" }, EMAIL_SIGN_IN],
   };
   for (const [name, [unset, paths]] of Object.entries(cases)) {
     const vars = Object.fromEntries(Object.entries({ ...EVERYTHING_ON, ...unset }).filter(([, v]) => v !== undefined));

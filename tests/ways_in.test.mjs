@@ -139,6 +139,21 @@ describe("2. the first proof of the address removes every way in added before it
     assert.equal(login.status, 200, login.text);
     assert.ok(login.body.token, "no second-factor step of the squatter's");
   });
+
+  // Rule: a first sign-in by emailed code proves the address too, and removes the same.
+  test("the first sign-in by emailed code of a never-verified account removes them too, and tells the owner", async () => {
+    const user = await target.signedInUser("squatcode");
+    const id = await idOf(target, user.token);
+    await plantWaysIn(target, id);
+    assert.equal((await target.request("POST", "/email-sign-in", { json: { email: user.email } })).status, 200);
+    const code = await target.mailbox.codeFor(user.email, { kind: "sign-in" });
+    const signedIn = await target.request("POST", "/email-sign-in/code", { json: { email: user.email, code } });
+    assert.equal(signedIn.status, 200, signedIn.text);
+    assert.ok(signedIn.body.token, "no second-factor step of the squatter's");
+    assert.deepEqual(await waysIn(target, id), NONE_LEFT);
+    const told = await mailMatching(target.mailbox, user.email, [new RegExp(PROVIDER, "i"), /passkey/i]);
+    assert.ok(told, "the owner is told what was removed");
+  });
 });
 
 // ---- 3 ------------------------------------------------------------------------------------------

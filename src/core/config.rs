@@ -104,6 +104,11 @@ pub struct Config {
     /// Login refuses accounts whose address is unverified, and sign-up answers alike for taken
     /// and new addresses (`REQUIRE_EMAIL_VERIFICATION`).
     pub require_email_verification: bool,
+    /// Sign-in by an emailed code or link (`EMAIL_SIGN_IN`, on unless `false`).
+    pub email_sign_in: bool,
+    /// An address without an account gets one on its first right sign-in code (`EMAIL_SIGN_UP`,
+    /// off unless `true`).
+    pub email_sign_up: bool,
     /// The issuer authenticator apps show beside a TOTP code (`TOTP_ISSUER`).
     pub totp_issuer: String,
     pub hibp_api_base: String,
@@ -221,6 +226,8 @@ impl Config {
             webhooks: WebhookConfig::parse(|name| setting.get(name)),
             hibp_check: setting.flag("HIBP_CHECK")?,
             require_email_verification: setting.flag("REQUIRE_EMAIL_VERIFICATION")?,
+            email_sign_in: setting.flag_or("EMAIL_SIGN_IN", true)?,
+            email_sign_up: setting.flag("EMAIL_SIGN_UP")?,
             totp_issuer: setting.text("TOTP_ISSUER", SERVICE_NAME),
             hibp_api_base: setting
                 .text("HIBP_API_BASE", "https://api.pwnedpasswords.com")
@@ -267,8 +274,14 @@ impl<F: Fn(&str) -> Option<String>> Settings<F> {
     }
 
     fn flag(&self, name: &'static str) -> Result<bool, ConfigError> {
+        self.flag_or(name, false)
+    }
+
+    /// A `true` or `false` setting, `default` when unset.
+    fn flag_or(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
         match self.get(name).as_deref().map(str::trim) {
-            None | Some("false") => Ok(false),
+            None => Ok(default),
+            Some("false") => Ok(false),
             Some("true") => Ok(true),
             Some(_) => Err(ConfigError {
                 variable: name.into(),

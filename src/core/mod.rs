@@ -6,6 +6,7 @@ pub mod client_address;
 pub mod codes;
 pub mod config;
 pub mod config_error;
+pub mod email_sign_in;
 pub mod events;
 pub mod keys;
 pub mod mail;

@@ -5,7 +5,7 @@
 /// the plan of each and fails on a scan of a table that grows with its users.
 pub fn catalog() -> Vec<(&'static str, &'static str)> {
     use crate::edge::accounts::sql::{deletion as account_deletion, users};
-    use crate::edge::codes::sql::{email_codes, first_proof, reset};
+    use crate::edge::codes::sql::{email_codes, first_proof, reset, sign_in};
     use crate::edge::events::sql::security_events;
     use crate::edge::mfa::sql::{challenges as mfa_challenges, totp_factors};
     use crate::edge::operators::sql::{admin_users, maintenance};
@@ -15,7 +15,8 @@ pub fn catalog() -> Vec<(&'static str, &'static str)> {
     use crate::edge::sessions::sql::{ceremonies, login_attempts, sessions};
     use crate::edge::social::sql::{codes as oauth_codes, identities, states as oauth_states};
     let [code_issue, notice, verify, change] = email_codes::STATEMENTS;
-    let modules: [(&'static str, &[&'static str]); 22] = [
+    let [sign_in_start, sign_in_code, sign_in_link] = sign_in::STATEMENTS;
+    let modules: [(&'static str, &[&'static str]); 25] = [
         ("account_deletion", account_deletion::STATEMENTS),
         ("admin_users", admin_users::STATEMENTS),
         ("ceremonies", ceremonies::STATEMENTS),
@@ -34,6 +35,9 @@ pub fn catalog() -> Vec<(&'static str, &'static str)> {
         ("passkey_signups", passkey_signups::STATEMENTS),
         ("passkeys", passkeys::STATEMENTS),
         ("reset", reset::STATEMENTS),
+        ("sign_in", sign_in_start),
+        ("sign_in", sign_in_code),
+        ("sign_in", sign_in_link),
         ("security_events", security_events::STATEMENTS),
         ("sessions", sessions::STATEMENTS),
         ("totp_factors", totp_factors::STATEMENTS),

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod codes;
 pub mod context;
 pub mod db;
+pub mod email_sign_in;
 pub mod entry;
 pub mod error;
 pub mod events;

@@ -8,6 +8,7 @@ use worker::{Env, Method, Request, Response};
 use crate::edge::accounts::{credentials, profile, routes as account};
 use crate::edge::codes::verification;
 use crate::edge::context::RouteContext;
+use crate::edge::email_sign_in::routes as email_sign_in;
 use crate::edge::error::ApiError;
 use crate::edge::events::routes as events;
 use crate::edge::meta::{health, jwks, openapi};
@@ -73,6 +74,9 @@ pub enum Endpoint {
     PasskeySignUp,
     PasskeyFactorOptions,
     PasskeyFactor,
+    EmailSignIn,
+    EmailSignInCode,
+    EmailSignInLink,
     MyEvents,
     AdminListUsers,
     AdminCreateUser,
@@ -166,6 +170,9 @@ pub const ROUTES: &[(Method, &str, Endpoint, Shield)] = &[
         On,
     ),
     (Method::Post, "/login/mfa/passkey", E::PasskeyFactor, On),
+    (Method::Post, "/email-sign-in", E::EmailSignIn, On),
+    (Method::Post, "/email-sign-in/code", E::EmailSignInCode, On),
+    (Method::Post, "/email-sign-in/link", E::EmailSignInLink, On),
     (Method::Get, "/me/events", E::MyEvents, Off),
     // The admin API: an admin key as the bearer; absent without ADMIN_API_KEYS.
     (Method::Get, "/admin/users", E::AdminListUsers, Off),
@@ -263,6 +270,9 @@ pub async fn call(
         E::PasskeySignUp => passkey_sign_up::complete(req, ctx).await,
         E::PasskeyFactorOptions => passkey_factor::options(req, ctx).await,
         E::PasskeyFactor => passkey_factor::complete(req, ctx).await,
+        E::EmailSignIn => email_sign_in::start(req, ctx).await,
+        E::EmailSignInCode => email_sign_in::with_code(req, ctx).await,
+        E::EmailSignInLink => email_sign_in::with_link(req, ctx).await,
         E::MyEvents => events::my_events(req, ctx).await,
         E::AdminListUsers => admin_users::list_users(req, ctx).await,
         E::AdminCreateUser => admin_users::create_user(req, ctx).await,

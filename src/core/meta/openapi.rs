@@ -29,6 +29,8 @@ pub enum Capability {
     /// `/oauth/{provider}/…`. `POST /oauth/token` and `/identities` stay, answered as always: an
     /// unknown code is 401, and an account keeps the identities it linked while a provider was on.
     SocialSignIn,
+    /// Sign-in by emailed code or link (`EMAIL_SIGN_IN`, on unless `false`): `/email-sign-in…`.
+    EmailSignIn,
 }
 
 /// The paths (as the document's `paths` keys) of the passkey ceremonies: each handler asks for
@@ -54,6 +56,7 @@ impl Capability {
             (Self::AdminApi, admin_off),
             (Self::Passkeys, passkeys_off),
             (Self::SocialSignIn, social_off),
+            (Self::EmailSignIn, !config.email_sign_in),
         ]
         .into_iter()
         .filter_map(|(capability, off)| off.then_some(capability))
@@ -69,6 +72,7 @@ impl Capability {
             Self::AdminApi => path.starts_with("/admin/"),
             Self::Passkeys => PASSKEY_CEREMONIES.contains(&path),
             Self::SocialSignIn => path.starts_with("/oauth/{provider}/"),
+            Self::EmailSignIn => path == "/email-sign-in" || path.starts_with("/email-sign-in/"),
         }
     }
 }
@@ -167,10 +171,11 @@ mod tests {
     use std::collections::HashMap;
 
     const DOCUMENT: &str = include_str!("../../../api/openapi.json");
-    const ALL: [Capability; 3] = [
+    const ALL: [Capability; 4] = [
         Capability::AdminApi,
         Capability::Passkeys,
         Capability::SocialSignIn,
+        Capability::EmailSignIn,
     ];
 
     fn served_value(off: &[Capability]) -> Value {
@@ -194,7 +199,7 @@ mod tests {
     #[test]
     fn each_capability_takes_exactly_its_paths() {
         let full = served_value(&[]);
-        let cases: [(Capability, &[&str], &[&str]); 3] = [
+        let cases: [(Capability, &[&str], &[&str]); 4] = [
             (
                 Capability::AdminApi,
                 &["/admin/users", "/admin/users/{id}/disable", "/admin/events"],
@@ -217,6 +222,15 @@ mod tests {
                     "/oauth/{provider}/link",
                 ],
                 &["/oauth/token", "/identities", "/identities/{provider}"],
+            ),
+            (
+                Capability::EmailSignIn,
+                &[
+                    "/email-sign-in",
+                    "/email-sign-in/code",
+                    "/email-sign-in/link",
+                ],
+                &["/login", "/verify-email", "/reset-password"],
             ),
         ];
         for (capability, gone, kept) in cases {
@@ -315,7 +329,15 @@ mod tests {
 
     #[test]
     fn a_capability_is_off_when_unset_and_never_when_misconfigured() {
-        assert_eq!(Capability::off_in(&config(&[])), ALL);
+        assert_eq!(
+            Capability::off_in(&config(&[])),
+            ALL[..3],
+            "email sign-in is on by default"
+        );
+        assert_eq!(
+            Capability::off_in(&config(&[("EMAIL_SIGN_IN", "false")])),
+            ALL
+        );
         let on = config(&[
             ("ADMIN_API_KEYS", "ops:0123456789abcdef0123456789abcdef"),
             ("RP_ID", "localhost"),

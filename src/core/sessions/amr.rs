@@ -15,6 +15,10 @@ pub enum Method {
     },
     /// A TOTP or recovery code.
     OneTimeCode,
+    /// A code mailed to the account's address, or its link (`link`): a one-time secret too.
+    Emailed {
+        link: bool,
+    },
 }
 
 impl Method {
@@ -25,7 +29,7 @@ impl Method {
             Self::Provider => "fed",
             Self::Passkey { synced: true, .. } => "swk",
             Self::Passkey { synced: false, .. } => "hwk",
-            Self::OneTimeCode => "otp",
+            Self::OneTimeCode | Self::Emailed { .. } => "otp",
         }
     }
 
@@ -36,6 +40,8 @@ impl Method {
             Self::Provider => "provider",
             Self::Passkey { .. } => "passkey",
             Self::OneTimeCode => "code",
+            Self::Emailed { link: false } => "email_code",
+            Self::Emailed { link: true } => "email_link",
         }
     }
 

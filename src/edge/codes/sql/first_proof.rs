@@ -13,12 +13,14 @@ use crate::edge::db::{rows, statement, text, Db};
 use crate::edge::error::ApiError;
 
 /// The account whose emailed code this request (marker `?1`) just used, if its address was never
-/// verified. Found by the marker first (an index probe that finds nothing for a wrong code, so a
-/// wrong try reads no more rows than before).
+/// verified: the code's account, or for a sign-in code (keyed by address, `sign_in.rs`) the
+/// account of its address. Found by the marker first (an index probe that finds nothing for a
+/// wrong code, so a wrong try reads no more rows than before).
 macro_rules! unproven_owner {
     () => {
         "(SELECT u.id FROM users u WHERE u.email_verified_at IS NULL AND u.id IN \
-          (SELECT c.user_id FROM email_codes c WHERE c.used_by = ?1))"
+          (SELECT COALESCE(c.user_id, (SELECT a.id FROM users a WHERE a.email = c.address)) \
+            FROM email_codes c WHERE c.used_by = ?1))"
     };
 }
 

@@ -1,0 +1,212 @@
+//! `POST /email-sign-in` mails a sign-in code (and, when the app asks, a link);
+//! `POST /email-sign-in/code` and `POST /email-sign-in/link` spend one and end like every other
+//! way in, in `start_session`: the disabled check, the second-factor step, the session, the
+//! login answer and the event.
+
+use serde_json::json;
+use worker::{Request, Response};
+
+use crate::core::accounts::email::Email;
+use crate::core::codes::otp::OtpCode;
+use crate::core::email_sign_in::link::{LinkToken, PURPOSE};
+use crate::core::email_sign_in::mail::{self as sign_in_mail, Purpose as MailPurpose};
+use crate::core::email_sign_in::requests::{CodeSignIn, LinkSignIn, SignInStart};
+use crate::core::events::security_event::{Detail, EventKind};
+use crate::core::random;
+use crate::core::sessions::amr::Method;
+use crate::core::social::pkce;
+use crate::edge::accounts::sql::users;
+use crate::edge::bindings::now;
+use crate::edge::codes::sql::sign_in::{self, Issued, NewLink, NewSignIn, Presented, Tried, Try};
+use crate::edge::codes::verification::tell_what_first_proof_removed;
+use crate::edge::context::RouteContext;
+use crate::edge::db::{first, NO_CANDIDATES};
+use crate::edge::error::ApiError;
+use crate::edge::http::{client_address, json, read_body};
+use crate::edge::mailer::send_later;
+use crate::edge::sessions::start::{start_session, Start};
+use crate::edge::social::flow::{oauth, refuse_unlisted};
+
+/// Mails a code, within the cooldown and the caps of the address and of the client. Every
+/// address, known or not, gets the same answer after the same batch; the mail leaves after the
+/// response and says what applies (a code to sign in or to create the account, or that no
+/// account exists).
+pub async fn start(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    let config = &ctx.data.config;
+    if !config.email_sign_in {
+        return Err(ApiError::NotFound);
+    }
+    // Before anything is stored: a code that cannot be mailed must not exist.
+    config.mail_transport().map_err(ApiError::Misconfigured)?;
+    let body = read_body(&mut req).await?;
+    let wants_link = body.value("redirect_to").is_some();
+    let allow_list = if wants_link {
+        let allow_list = oauth(&ctx.data)?;
+        refuse_unlisted(
+            allow_list,
+            body.optional_string("redirect_to").ok().flatten(),
+        )?;
+        Some(allow_list)
+    } else {
+        None
+    };
+    let request = SignInStart::parse(&body, |to| {
+        allow_list.is_some_and(|list| list.allows_redirect(to))
+    })?;
+    let address = request.email.as_str();
+    let code = OtpCode::generate();
+    let code_hash = config
+        .keys
+        .stamp(|keys| code.purpose_hash(&keys.otp, PURPOSE, address));
+    let token = LinkToken::generate();
+    let link_hash = config.keys.stamp(|keys| token.keyed_hash(&keys.otp));
+    let link = request.link.as_ref().map(|start| NewLink {
+        link_hash: &link_hash,
+        code_challenge: &start.code_challenge,
+        redirect_to: &start.redirect_to,
+    });
+    let client = client_address(&req);
+    let new = NewSignIn {
+        address,
+        code_hash: &code_hash,
+        link,
+        client: client.as_str(),
+    };
+    let db = ctx.data.database(&ctx.env)?;
+    let policy = config.otp_policy();
+    let issued = sign_in::issue(&db, &new, now(), &policy).await?;
+    let purpose = match issued {
+        Issued::Held => None,
+        Issued::Stored { known: true } => Some(MailPurpose::SignIn),
+        Issued::Stored { known: false } if config.email_sign_up => Some(MailPurpose::SignUp),
+        Issued::Stored { known: false } => {
+            send_later(
+                &ctx.data,
+                &ctx.env,
+                sign_in_mail::no_account(&request.email),
+            );
+            None
+        }
+    };
+    if let Some(purpose) = purpose {
+        let url = request
+            .link
+            .as_ref()
+            .map(|start| token.url(&start.redirect_to));
+        let message = sign_in_mail::code(
+            &request.email,
+            purpose,
+            code.expose(),
+            url.as_deref(),
+            policy.ttl_seconds,
+        );
+        send_later(&ctx.data, &ctx.env, message);
+    }
+    Ok(json(200, &json!({"message": "Check your email"})))
+}
+
+/// Signs in with the mailed code, from any device.
+pub async fn with_code(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    let config = &ctx.data.config;
+    if !config.email_sign_in {
+        return Err(ApiError::NotFound);
+    }
+    let request = CodeSignIn::try_from(&read_body(&mut req).await?)?;
+    let address = request.email.as_str();
+    // A code that is not six digits matches nothing and counts as a wrong try.
+    let hashes = request.code.as_ref().map_or_else(
+        || NO_CANDIDATES.to_owned(),
+        |code| {
+            config
+                .keys
+                .candidates(|keys| code.purpose_hash(&keys.otp, PURPOSE, address))
+        },
+    );
+    let attempt = Presented::Code { address };
+    finish(
+        &req,
+        &ctx,
+        attempt,
+        &hashes,
+        Method::Emailed { link: false },
+    )
+    .await
+}
+
+/// Signs in with the mailed link's token and the verifier of the app that asked for it: only in
+/// the browser that started the sign-in.
+pub async fn with_link(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    let config = &ctx.data.config;
+    if !config.email_sign_in {
+        return Err(ApiError::NotFound);
+    }
+    let request = LinkSignIn::try_from(&read_body(&mut req).await?)?;
+    let hashes = request.token.as_ref().map_or_else(
+        || NO_CANDIDATES.to_owned(),
+        |token| config.keys.candidates(|keys| token.keyed_hash(&keys.otp)),
+    );
+    let challenge = pkce::challenge(&request.code_verifier);
+    let attempt = Presented::Link {
+        code_challenge: &challenge,
+    };
+    finish(&req, &ctx, attempt, &hashes, Method::Emailed { link: true }).await
+}
+
+/// Spends the code or link and, if this request used it, starts the session.
+async fn finish(
+    req: &Request,
+    ctx: &RouteContext,
+    presented: Presented<'_>,
+    hashes: &str,
+    method: Method,
+) -> Result<Response, ApiError> {
+    let config = &ctx.data.config;
+    let client = client_address(req);
+    let marker = random::identifier();
+    let attempt = Try {
+        presented,
+        hashes,
+        marker: &marker,
+        client: client.as_str(),
+        sign_up: config.email_sign_up,
+    };
+    let db = ctx.data.database(&ctx.env)?;
+    let now = now();
+    let (address, created, removed) =
+        match sign_in::try_sign_in(&db, &attempt, now, &config.otp_policy()).await? {
+            Tried::Used {
+                address,
+                created,
+                removed,
+            } => (address, created, removed),
+            Tried::LockedOut { until } => {
+                return Err(ApiError::TooManyAttempts {
+                    retry_after: (until - now).max(1),
+                })
+            }
+            Tried::Refused => return Err(ApiError::InvalidCode),
+        };
+    let email = Email::parse(&address)
+        .map_err(|_| ApiError::internal("read sign-in address", "not an address"))?;
+    tell_what_first_proof_removed(ctx, &email, &removed);
+    let account: users::Credentials = first(
+        &db,
+        users::find_credentials(&db, &email)?,
+        "read signed-in account",
+    )
+    .await?
+    .ok_or(ApiError::InvalidCode)?;
+    ctx.data.log.set_user(account.id);
+    if created {
+        let detail = Detail::new().with("method", method.event_name());
+        let events = &ctx.data.events;
+        events.by_user(req, account.id, EventKind::AccountCreated, detail, now);
+    }
+    let start = Start {
+        session_id: random::identifier(),
+        client,
+        extra: Vec::new(),
+        method,
+    };
+    start_session(req, &ctx.data, &db, &account, start, now).await
+}
