@@ -175,6 +175,17 @@ test("every route answers the page through the client, CORS included", async () 
   assert.deepEqual([created.status, created.user.email, created.user.email_verified], ["signed_in", passwordless, true]);
   assert.equal((await step("me"))?.email, passwordless);
 
+  // Email sign-in: the mailed code, then the link of a second mail, opened on this page (its
+  // token in the fragment, the verifier in this browser).
+  await step("startEmailSignIn", passwordless);
+  const mailedCode = await app.mailbox.codeFor(passwordless, { kind: "sign-in" });
+  assert.equal((await step("completeEmailSignIn", { email: passwordless, code: mailedCode }))?.status, "signed_in");
+  await step("startEmailSignIn", passwordless, { redirectTo: `${site.url}/test/` });
+  const [, linkMail] = await app.mailbox.to(passwordless, { count: 2, subject: /sign-in code/ });
+  await page.goto(linkMail.text.match(/https?:\/\/\S+#sign_in_token=\S+/)[0]);
+  await page.waitForFunction(() => window.ready === true);
+  assert.equal((await step("completeEmailLink"))?.status, "signed_in");
+
   assert.deepEqual(problems, [], `calls that failed (requests that failed: ${failed.join("; ") || "none"})`);
   const notCovered = documented.filter((route) => !answered.has(route));
   assert.deepEqual(notCovered, [], "every documented route was called from the page");

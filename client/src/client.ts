@@ -4,6 +4,7 @@ import { Http, type FetchLike } from "./http.ts";
 import type { Clock } from "./refresh.ts";
 import { accountRoutes } from "./routes/account.ts";
 import { authRoutes } from "./routes/auth.ts";
+import { emailRoutes } from "./routes/email.ts";
 import { metaRoutes } from "./routes/meta.ts";
 import { mfaRoutes } from "./routes/mfa.ts";
 import { passkeyRoutes } from "./routes/passkeys.ts";
@@ -24,6 +25,11 @@ export interface ClientOptions {
    * `sessionStorage` (this tab only), else memory.
    */
   flowStorage?: FlowStorage;
+  /**
+   * Where an email sign-in link's PKCE verifier waits until the link is opened; default
+   * `localStorage` (any tab of this browser: the mail's link usually opens a new one), else memory.
+   */
+  linkStorage?: FlowStorage;
   /** The `fetch` to call with; default the global one. */
   fetch?: FetchLike;
   clock?: Clock;
@@ -53,6 +59,7 @@ export function createClient(options: ClientOptions) {
     ...sessionRoutes(context),
     ...socialRoutes(context, options.flowStorage),
     ...passkeyRoutes(context),
+    ...emailRoutes(context, options.linkStorage),
 
     /** Settles once the stored session, if any, is loaded. */
     ready: session.ready,

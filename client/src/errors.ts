@@ -158,6 +158,20 @@ export class SocialSignInError extends EdgeAuthError {
   }
 }
 
+/**
+ * A sign-in link opened where it cannot work: `no_verifier`, a browser other than the one that
+ * asked for it (another device, another profile), which holds no verifier. The mail's code
+ * still works there (`completeEmailSignIn`).
+ */
+export class EmailLinkError extends EdgeAuthError {
+  override name = "EmailLinkError";
+  readonly code = "no_verifier";
+
+  constructor() {
+    super("email sign-in link: open it in the browser where you asked for it, or enter the code");
+  }
+}
+
 /** The request never got an answer (offline, DNS, CORS refused), or the answer was not JSON. */
 export class NetworkError extends EdgeAuthError {
   override name = "NetworkError";

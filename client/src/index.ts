@@ -2,6 +2,7 @@ export { createClient, type ClientOptions, type EdgeAuthClient } from "./client.
 export {
   ApiError,
   EdgeAuthError,
+  EmailLinkError,
   EmailNotVerifiedError,
   NetworkError,
   NotSignedInError,
@@ -19,6 +20,7 @@ export type { SessionEvent } from "./session.ts";
 export { localStorageStore, memoryStore, type SessionStore, type StoredSession } from "./storage.ts";
 export { ROUTES, type Route } from "./routes/table.ts";
 export type { FlowStorage } from "./routes/social.ts";
+export type { EmailSignInOptions } from "./routes/email.ts";
 export {
   createPasskey,
   creationOptions,

@@ -25,6 +25,16 @@ function base64url(bytes: Uint8Array): string {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
+/** A new PKCE verifier: 256 random bits (RFC 7636 §4.1). */
+export function newVerifier(): string {
+  return base64url(crypto.getRandomValues(new Uint8Array(32)));
+}
+
+/** The S256 challenge of `verifier` (RFC 7636 §4.2). */
+export async function pkceChallenge(verifier: string): Promise<string> {
+  return base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))));
+}
+
 function defaultFlowStorage(): FlowStorage {
   try {
     if (globalThis.sessionStorage) return globalThis.sessionStorage;
@@ -47,10 +57,9 @@ export function socialRoutes(context: Context, storage: FlowStorage = defaultFlo
   const path = (template: string, provider: string) => template.replace("{provider}", encodeURIComponent(provider));
   /** A new PKCE verifier kept for this tab's flow; its S256 challenge. */
   const newFlow = async (provider: string, redirectTo: string) => {
-    const verifier = base64url(crypto.getRandomValues(new Uint8Array(32)));
-    const challenge = base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))));
+    const verifier = newVerifier();
     storage.setItem(key, JSON.stringify({ verifier, provider, redirectTo }));
-    return challenge;
+    return pkceChallenge(verifier);
   };
 
   return {
