@@ -15,7 +15,11 @@ const site = await startStatic({
 });
 console.log(`[example] the web client (${(gzipBytes / 1024).toFixed(1)} KiB gzip) at ${site.url}, starting the worker on :8787`);
 console.log("[example] mailed codes appear below in the worker's log: \"[mail] subject: Your verification code: 123456\"");
-const worker = spawn("bash", [`${root}scripts/dev.sh`, ...process.argv.slice(2)], { stdio: "inherit", cwd: root });
+// The page is where provider sign-ins and email sign-in links come back to: the worker must allow
+// it exactly (unless the command line names the setting itself).
+const extra = process.argv.slice(2);
+const allowReturn = extra.some((arg) => arg.startsWith("OAUTH_REDIRECT_URLS:")) ? [] : ["--var", `OAUTH_REDIRECT_URLS:${site.url}/`];
+const worker = spawn("bash", [`${root}scripts/dev.sh`, ...allowReturn, ...extra], { stdio: "inherit", cwd: root });
 const stop = () => {
   worker.kill("SIGINT");
   site.close();

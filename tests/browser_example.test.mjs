@@ -7,26 +7,33 @@ import { STRONG_PASSWORD, uniqueEmail } from "./support/app.mjs";
 import { awayFromStepEdge, totpCode } from "./support/totp.mjs";
 import { artifacts, startRig } from "./support/browser.mjs";
 
-const rig = await startRig(after);
+// The page itself is where email sign-in links come back to.
+const rig = await startRig(after, { vars: (site) => ({ OAUTH_REDIRECT_URLS: `${site}/` }) });
 const shots = artifacts("example");
 
-test("the example app, from sign-up to deletion", async () => {
-  const { app, site } = rig;
-  const context = await rig.browser();
+/** A tab of the example app, and what its notice must come to say. */
+async function examplePage(context, url) {
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (error) => errors.push(error.message));
-  let n = 0;
-  const shot = (name) => page.screenshot({ path: `${shots}/${String(++n).padStart(2, "0")}-${name}.png`, fullPage: true });
   const notice = page.locator("#notice");
   const expectNotice = async (text) => {
     await page.waitForFunction((t) => document.getElementById("notice").textContent.includes(t), text, { timeout: 10_000 })
       .catch(async () => assert.fail(`notice "${await notice.textContent()}", expected "${text}"`));
   };
+  await page.goto(url);
+  return { page, errors, expectNotice };
+}
+
+test("the example app, from sign-up to deletion", async () => {
+  const { app, site } = rig;
+  const context = await rig.browser();
+  const { page, errors, expectNotice } = await examplePage(context, `${site.url}/?api=${encodeURIComponent(app.base)}`);
+  let n = 0;
+  const shot = (name) => page.screenshot({ path: `${shots}/${String(++n).padStart(2, "0")}-${name}.png`, fullPage: true });
   const email = uniqueEmail("example");
   const password = STRONG_PASSWORD;
 
-  await page.goto(`${site.url}/?api=${encodeURIComponent(app.base)}`);
   await page.locator("#status", { hasText: "Signed out" }).waitFor();
   await shot("signed-out");
 
@@ -108,4 +115,35 @@ test("the example app, from sign-up to deletion", async () => {
   await shot("deleted");
   assert.equal((await app.login(email, newPassword)).status, 401);
   assert.deepEqual(errors, []);
+});
+
+test("the example app's email sign-in: the mailed code, then the mailed link opened in a new tab", async () => {
+  const { app, site } = rig;
+  const user = await app.signedInUser("example-mail");
+  const context = await rig.browser();
+  const { page, errors, expectNotice } = await examplePage(context, `${site.url}/?api=${encodeURIComponent(app.base)}`);
+  await page.locator("#status", { hasText: "Signed out" }).waitFor();
+  await page.fill("#email-sign-in-email", user.email);
+  await page.uncheck("#email-sign-in-link");
+  await page.click("#email-start-form button");
+  await expectNotice("Check your email: enter the code");
+  await page.fill("#email-sign-in-code", await app.mailbox.codeFor(user.email, { kind: "sign-in" }));
+  await page.click("#email-code-form button");
+  await page.locator("#status", { hasText: `Signed in as ${user.email}` }).waitFor();
+  await page.screenshot({ path: `${shots}/email-code-signed-in.png`, fullPage: true });
+  await page.click("#logout");
+  await page.locator("#status", { hasText: "Signed out" }).waitFor();
+
+  await page.fill("#email-sign-in-email", user.email);
+  await page.check("#email-sign-in-link");
+  await page.click("#email-start-form button");
+  await expectNotice("or open the link in this browser");
+  const [, mail] = await app.mailbox.to(user.email, { count: 2, subject: /sign-in code/ });
+  const link = mail.text.match(/https?:\/\/\S+#sign_in_token=\S+/)[0];
+  assert.ok(link.startsWith(`${site.url}/#`), link);
+  const clicked = await examplePage(context, link);
+  await clicked.page.locator("#status", { hasText: `Signed in as ${user.email}` }).waitFor();
+  await clicked.expectNotice("Signed in with the mailed link");
+  assert.equal(new URL(clicked.page.url()).hash, "", "the token left the address bar");
+  assert.deepEqual([...errors, ...clicked.errors], []);
 });

@@ -1,11 +1,13 @@
 // The example app: every step of an account's life through the web client, without a framework.
 import {
-  createClient, passkeysSupported, ApiError, EmailNotVerifiedError, PasskeyRefusedError, SocialSignInError, ValidationError,
+  createClient, passkeysSupported, ApiError, EmailLinkError, EmailNotVerifiedError, PasskeyRefusedError, SocialSignInError,
+  ValidationError,
 } from "/client/edge-auth-client.js";
 
 // Settings. PROVIDERS: the "Sign in with …" buttons, each a name of the worker's OIDC_PROVIDERS
 // (or "github"), e.g. ["google", "github"]. `?api=` and `?providers=a,b` override API and
-// PROVIDERS, and are remembered for this tab: the way back from a provider does not carry them.
+// PROVIDERS, and are remembered for this tab (and the browser's new tabs): the way back from a
+// provider, or a mail's link, does not carry them.
 const API = "http://localhost:8787";
 const PROVIDERS = [];
 // Where a provider sends the browser back (through the worker): this page, at the site's root.
@@ -13,12 +15,14 @@ const PROVIDERS = [];
 const RETURN_TO = new URL("/", location.href).href;
 
 const query = new URLSearchParams(location.search);
-const saved = JSON.parse(sessionStorage.getItem("example.settings") ?? "{}");
+// (A sign-in mail's link opens a new tab: the browser's last settings hold there.)
+const saved = JSON.parse(sessionStorage.getItem("example.settings") ?? localStorage.getItem("example.settings") ?? "{}");
 const settings = {
   api: query.get("api") ?? saved.api ?? API,
   providers: query.has("providers") ? query.get("providers").split(",").filter(Boolean) : saved.providers ?? PROVIDERS,
 };
 sessionStorage.setItem("example.settings", JSON.stringify(settings));
+localStorage.setItem("example.settings", JSON.stringify(settings));
 const client = createClient({ baseUrl: settings.api });
 // For the browser's console (and the browser tests), from the start: a page that renders itself
 // signed in from an event must not find it missing.
@@ -46,6 +50,7 @@ const SOCIAL_ERRORS = {
 };
 
 function describe(error) {
+  if (error instanceof EmailLinkError) return "This link works only in the browser where you asked for it: enter the mailed code instead";
   if (error instanceof SocialSignInError) return `${SOCIAL_ERRORS[error.code] ?? "Social sign-in failed"} (${error.code})`;
   if (error instanceof ValidationError) {
     return `${error.message}: ${Object.entries(error.fields).map(([f, why]) => `${f} ${why}`).join(", ")}`;
@@ -56,6 +61,15 @@ function describe(error) {
   if (error?.name === "NotAllowedError") return "The passkey request was cancelled or timed out";
   if (error?.name === "SecurityError") return `This page cannot use passkeys for this site (${error.message})`;
   return error.message;
+}
+
+/** What a sign-in's result asks of the user: nothing more, or the second step. */
+function afterSignIn(result, signedIn = "Signed in") {
+  if (result.status !== "mfa_required") return signedIn;
+  mfaToken = result.mfaToken;
+  $("mfa-form").hidden = false;
+  $("mfa-code").focus();
+  return "Enter the code from your authenticator app";
 }
 
 /** Runs a form's action; its answer or error goes to the notice. */
@@ -171,13 +185,7 @@ async function renderPasskeys() {
 // Passkeys need WebAuthn (a secure context: https, or http://localhost).
 document.body.classList.toggle("no-passkeys", !passkeysSupported());
 on("passkey-sign-in", "click", async () => {
-  const result = await client.signInWithPasskey();
-  if (result.status === "mfa_required") {
-    mfaToken = result.mfaToken;
-    $("mfa-form").hidden = false;
-    return "Enter the code from your authenticator app";
-  }
-  return "Signed in with a passkey";
+  return afterSignIn(await client.signInWithPasskey(), "Signed in with a passkey");
 });
 on("passkey-form", "submit", async () => {
   const added = await client.addPasskey({ password: $("passkey-password").value, ...code("passkey-mfa"),
@@ -238,20 +246,26 @@ on("resend", "click", async () =>
     ...(verificationToken && { verification_token: verificationToken }) })).message);
 on("login-form", "submit", async () => {
   try {
-    const result = await client.login({ email: value("login-email"), password: $("login-password").value });
-    if (result.status === "mfa_required") {
-      mfaToken = result.mfaToken;
-      $("mfa-form").hidden = false;
-      $("mfa-code").focus();
-      return "Enter the code from your authenticator app";
-    }
-    return "Signed in";
+    return afterSignIn(await client.login({ email: value("login-email"), password: $("login-password").value }));
   } catch (error) {
     if (!(error instanceof EmailNotVerifiedError)) throw error;
     verificationToken = error.verificationToken;
     $("verify-email").value = value("login-email");
     return `${error.message}: enter the mailed code above`;
   }
+});
+// Email sign-in: the code from any device; the link (to this page) is completed on load below.
+on("email-start-form", "submit", async () => {
+  const link = $("email-sign-in-link").checked ? { redirectTo: RETURN_TO } : {};
+  const said = await client.startEmailSignIn(value("email-sign-in-email"), link);
+  $("email-code-form").hidden = false;
+  $("email-sign-in-code").focus();
+  return `${said.message}: enter the code${$("email-sign-in-link").checked ? ", or open the link in this browser" : ""}`;
+});
+on("email-code-form", "submit", async () => {
+  const result = await client.completeEmailSignIn({ email: value("email-sign-in-email"), code: value("email-sign-in-code") });
+  $("email-code-form").hidden = true;
+  return afterSignIn(result);
 });
 on("mfa-form", "submit", async () => {
   const result = await client.loginMfa({ mfa_token: mfaToken, code: value("mfa-code") });
@@ -312,15 +326,11 @@ await client.ready;
 // Back from a provider: this page's address carries a one-time code (or a link_code, or an error).
 try {
   const result = await client.completeSocialSignIn();
-  if (result?.status === "mfa_required") {
-    mfaToken = result.mfaToken;
-    $("mfa-form").hidden = false;
-    notice("Enter the code from your authenticator app");
-  } else if (result?.status === "signed_in") {
-    notice("Signed in");
-  } else if (result?.status === "linked") {
-    notice(`Linked ${result.provider}`);
-  }
+  if (result?.status === "linked") notice(`Linked ${result.provider}`);
+  else if (result) notice(afterSignIn(result));
+  // Or from a sign-in mail's link: its token is in this page's fragment.
+  const byLink = await client.completeEmailLink();
+  if (byLink) notice(afterSignIn(byLink, "Signed in with the mailed link"));
 } catch (error) {
   notice(describe(error), true);
 }
