@@ -17,13 +17,13 @@ const ADMIN = { ADMIN_API_KEYS: `ops:${OPS_KEY}` };
 const START_ANSWER = { message: "Check your email" };
 
 const start = (target, email, { ip, link } = {}) =>
-  target.request("POST", "/email-sign-in", { json: { email, ...link }, ip });
+  target.request("POST", "/email-sign-in", { json: { email, ...(link && { link }) }, ip });
 const withCode = (target, email, code, { ip } = {}) =>
   target.request("POST", "/email-sign-in/code", { json: { email, code }, ip });
 const withLink = (target, token, code_verifier, { ip } = {}) =>
   target.request("POST", "/email-sign-in/link", { json: { token, code_verifier }, ip });
 
-/** The app's PKCE pair, and the start fields that ask for a link to `APP_PAGE`. */
+/** The app's PKCE pair, and the start's `link` that asks for a link to `APP_PAGE`. */
 function pkcePair() {
   const verifier = randomBytes(32).toString("base64url");
   const challenge = createHash("sha256").update(verifier).digest("base64url");
@@ -206,6 +206,8 @@ test("a link needs an allowed page and a challenge, and the settings turn email 
   assert.deepEqual([elsewhere.status, elsewhere.body.error], [400, "redirect_not_allowed"]);
   const noChallenge = await start(target, email, { link: { redirect_to: APP_PAGE } });
   assert.deepEqual([noChallenge.status, noChallenge.body.fields], [400, { code_challenge: "missing" }]);
+  const notAnObject = await start(target, email, { link: APP_PAGE });
+  assert.deepEqual([notAnObject.status, notAnObject.body.fields], [400, { link: "wrong_type" }]);
   const plain = await start(target, email, { link: { ...pkcePair().link, code_challenge_method: "plain" } });
   assert.deepEqual([plain.status, plain.body.fields], [400, { code_challenge_method: "invalid" }]);
   const noEmail = await target.request("POST", "/email-sign-in", { json: {} });

@@ -55,15 +55,11 @@ export interface PasskeyLoginRequest { credential: PasskeyCredentialJSON }
 export interface RenamePasskeyRequest { name: string }
 /** Sign-up with a passkey, step 1: the address (a code is mailed there) and the person's name. */
 /**
- * `POST /email-sign-in`: mails a sign-in code to `email`; with `redirect_to` (one of the worker's
- * OAUTH_REDIRECT_URLS) and the app's PKCE challenge, a link to that page too.
+ * `POST /email-sign-in`: mails a sign-in code to `email`; with `link` (a page of the app, one of
+ * the worker's OAUTH_REDIRECT_URLS, and the app's PKCE challenge), a link to that page too.
  */
-export interface StartEmailSignInRequest {
-  email: string;
-  redirect_to?: string;
-  code_challenge?: string;
-  code_challenge_method?: "S256";
-}
+export interface StartEmailSignInRequest { email: string; link?: EmailLinkRequest }
+export interface EmailLinkRequest { redirect_to: string; code_challenge: string; code_challenge_method: "S256" }
 /** `POST /email-sign-in/code`: the mailed code, from any device. */
 export interface EmailCodeSignInRequest { email: string; code: Code }
 /** `POST /email-sign-in/link`: the link's token (from its fragment) and this browser's verifier. */

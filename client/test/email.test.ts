@@ -59,9 +59,11 @@ test("a link start sends the S256 challenge of the verifier it keeps; the link's
   assert.match(verifier, /^[A-Za-z0-9_-]{43}$/);
   assert.deepEqual(api.posted[0]!.body, {
     email: "ada@x.io",
-    redirect_to: "https://app.test/in",
-    code_challenge: createHash("sha256").update(verifier).digest("base64url"),
-    code_challenge_method: "S256",
+    link: {
+      redirect_to: "https://app.test/in",
+      code_challenge: createHash("sha256").update(verifier).digest("base64url"),
+      code_challenge_method: "S256",
+    },
   });
   assert.equal(await client.completeEmailLink("https://app.test/in"), null, "a page load without a token");
   const result = await client.completeEmailLink(`https://app.test/in#sign_in_token=${TOKEN}`);

@@ -52,6 +52,15 @@ impl Body {
         }
     }
 
+    /// A field that holds an object of its own (absent or `null`: `None`), read as a body.
+    pub fn object(&self, field: &'static str) -> Result<Option<Body>, Violation> {
+        match self.value(field) {
+            None => Ok(None),
+            Some(Value::Object(map)) => Ok(Some(Self(map.clone()))),
+            Some(_) => Err(Violation::wrong_type(field, "an object")),
+        }
+    }
+
     pub fn string(&self, field: &'static str) -> Result<&str, Violation> {
         self.optional_string(field)?
             .ok_or_else(|| Violation::missing(field))

@@ -49,7 +49,7 @@ export function emailRoutes({ http, session }: Context, storage: FlowStorage = d
       const body: T.StartEmailSignInRequest = { email };
       if (redirectTo !== undefined) {
         const verifier = newVerifier();
-        Object.assign(body, { redirect_to: redirectTo, code_challenge: await pkceChallenge(verifier), code_challenge_method: "S256" });
+        body.link = { redirect_to: redirectTo, code_challenge: await pkceChallenge(verifier), code_challenge_method: "S256" };
         storage.setItem(key, verifier);
       }
       return http.call<T.Message<"Check your email">, T.StartEmailSignInRequest>(ROUTES.startEmailSignIn, body);

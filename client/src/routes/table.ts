@@ -81,9 +81,7 @@ export const ROUTES = {
   loginMfaPasskey: route<T.PasskeyFactorRequest>("POST", "/login/mfa/passkey", false, { mfa_token: R, credential: R }),
   listPasskeys: route("GET", "/passkeys", true),
   // Email sign-in (routes/email.ts): a code, and for a link the app's PKCE challenge.
-  startEmailSignIn: route<T.StartEmailSignInRequest>("POST", "/email-sign-in", false, {
-    email: R, redirect_to: O, code_challenge: O, code_challenge_method: O,
-  }),
+  startEmailSignIn: route<T.StartEmailSignInRequest>("POST", "/email-sign-in", false, { email: R, link: O }),
   emailSignInWithCode: route<T.EmailCodeSignInRequest>("POST", "/email-sign-in/code", false, { email: R, code: R }),
   emailSignInWithLink: route<T.EmailLinkSignInRequest>("POST", "/email-sign-in/link", false, { token: R, code_verifier: R }),
   renamePasskey: route<T.RenamePasskeyRequest>("PUT", "/passkeys/{id}", true, { name: R }),

@@ -11,8 +11,9 @@ use crate::core::social::oauth_requests::{parse_link, Start};
 use crate::core::social::pkce;
 use crate::core::violation::{refused, Violation, Violations};
 
-/// `POST /email-sign-in {email, redirect_to?, code_challenge?, code_challenge_method?}`: a link
-/// is asked for by naming where it goes, and then needs the app's challenge.
+/// `POST /email-sign-in {email, link?: {redirect_to, code_challenge, code_challenge_method}}`: a
+/// link is asked for by an object naming where it goes and the app's PKCE challenge (its fields
+/// are named as they are within it).
 #[derive(Debug)]
 pub struct SignInStart {
     pub email: Email,
@@ -23,13 +24,10 @@ impl SignInStart {
     /// `allowed` says whether a `redirect_to` is on the allow-list.
     pub fn parse(body: &Body, allowed: impl Fn(&str) -> bool) -> Result<Self, Violations> {
         let email = body.string("email").and_then(Email::parse);
-        let wants_link = ["redirect_to", "code_challenge", "code_challenge_method"]
-            .iter()
-            .any(|field| body.value(field).is_some());
-        let link = if wants_link {
-            parse_link(body, allowed).map(Some)
-        } else {
-            Ok(None)
+        let link = match body.object("link") {
+            Ok(Some(link)) => parse_link(&link, allowed).map(Some),
+            Ok(None) => Ok(None),
+            Err(wrong) => Err(Violations(vec![wrong])),
         };
         match (email, link) {
             (Ok(email), Ok(link)) => Ok(Self { email, link }),
@@ -117,7 +115,7 @@ mod tests {
         assert_eq!(plain.email.as_str(), "a@example.com");
         assert!(plain.link.is_none());
         let json = format!(
-            r#"{{"email":"a@example.com","redirect_to":"https://app.example/in","code_challenge":"{CHALLENGE}","code_challenge_method":"S256"}}"#
+            r#"{{"email":"a@example.com","link":{{"redirect_to":"https://app.example/in","code_challenge":"{CHALLENGE}","code_challenge_method":"S256"}}}}"#
         );
         let link = SignInStart::parse(&body(&json), allowed)
             .unwrap()
@@ -131,14 +129,20 @@ mod tests {
     fn a_link_needs_an_allowed_page_and_a_challenge() {
         let allowed = |url: &str| url == "https://app.example/in";
         let elsewhere = format!(
-            r#"{{"email":"a@example.com","redirect_to":"https://evil.example/","code_challenge":"{CHALLENGE}","code_challenge_method":"S256"}}"#
+            r#"{{"email":"a@example.com","link":{{"redirect_to":"https://evil.example/","code_challenge":"{CHALLENGE}","code_challenge_method":"S256"}}}}"#
         );
         let refused = SignInStart::parse(&body(&elsewhere), allowed).unwrap_err();
         assert_eq!(refused.0[0].field, "redirect_to");
-        let no_challenge = r#"{"email":"nope","redirect_to":"https://app.example/in"}"#;
+        let no_challenge = r#"{"email":"nope","link":{"redirect_to":"https://app.example/in"}}"#;
         let refused = SignInStart::parse(&body(no_challenge), allowed).unwrap_err();
         let fields: Vec<&str> = refused.0.iter().map(|v| v.field).collect();
         assert_eq!(fields, ["email", "code_challenge"]);
+        let not_an_object = r#"{"email":"a@example.com","link":"https://app.example/in"}"#;
+        let refused = SignInStart::parse(&body(not_an_object), allowed).unwrap_err();
+        assert_eq!(
+            (refused.0[0].field, refused.0[0].reason),
+            ("link", "wrong_type")
+        );
     }
 
     #[test]

@@ -39,16 +39,17 @@ pub async fn start(mut req: Request, ctx: RouteContext) -> Result<Response, ApiE
     // Before anything is stored: a code that cannot be mailed must not exist.
     config.mail_transport().map_err(ApiError::Misconfigured)?;
     let body = read_body(&mut req).await?;
-    let wants_link = body.value("redirect_to").is_some();
-    let allow_list = if wants_link {
-        let allow_list = oauth(&ctx.data)?;
-        refuse_unlisted(
-            allow_list,
-            body.optional_string("redirect_to").ok().flatten(),
-        )?;
-        Some(allow_list)
-    } else {
-        None
+    // A link is asked for: its page must be on the allow-list (`redirect_not_allowed` otherwise).
+    let allow_list = match body.object("link") {
+        Ok(Some(link)) => {
+            let allow_list = oauth(&ctx.data)?;
+            refuse_unlisted(
+                allow_list,
+                link.optional_string("redirect_to").ok().flatten(),
+            )?;
+            Some(allow_list)
+        }
+        _ => None,
     };
     let request = SignInStart::parse(&body, |to| {
         allow_list.is_some_and(|list| list.allows_redirect(to))
