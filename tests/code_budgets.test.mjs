@@ -2,14 +2,8 @@
 // and a cooldown that a used code ends.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { createServer } from "node:http";
-import { fileURLToPath } from "node:url";
-import bcrypt from "bcryptjs";
-import { appsClosedAfter, uniqueEmail, STRONG_PASSWORD } from "./support/app.mjs";
+import { appsClosedAfter, uniqueEmail } from "./support/app.mjs";
 
-const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const NEW_PASSWORD = "a brand new passphrase";
 

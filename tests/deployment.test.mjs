@@ -2,30 +2,14 @@
 // missing setting answer 500 naming it, and what `npm run dev` serves.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { createServer } from "node:http";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import bcrypt from "bcryptjs";
-import { appsClosedAfter, uniqueEmail, STRONG_PASSWORD } from "./support/app.mjs";
+import { appsClosedAfter } from "./support/app.mjs";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const NEW_PASSWORD = "a brand new passphrase";
 
 const app = appsClosedAfter(after);
-
-/** Reset mails that reached `email` (waiting `ms` for at least `count`). */
-async function resetMails(target, email, { count = 1, ms = 30_000 } = {}) { // ends as soon as `count` are in
-  return target.mailbox.to(email, { count, ms, subject: /reset code/ });
-}
-
-function assertInvalidOtp(response) {
-  assert.equal(response.status, 400, response.text);
-  assert.deepEqual(response.body, { message: "Invalid or expired OTP", error: "invalid_otp" });
-}
-
-const wrongCode = (code) => String((Number(code) + 1) % 1_000_000).padStart(6, "0");
 
 // ---- 2. What `wrangler deploy` ships is safe -------------------------------------------------------
 

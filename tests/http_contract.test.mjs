@@ -3,18 +3,10 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { appsClosedAfter, uniqueEmail, STRONG_PASSWORD } from "./support/app.mjs";
-import { totpCode as code, awayFromStepEdge } from "./support/totp.mjs";
 
 const app = appsClosedAfter(after);
 
 /** A verified, signed-in user with the factor on: its secret and recovery codes. */
-const userWithFactor = (target, tag) => target.userWithFactor(tag, code, awayFromStepEdge);
-
-async function mfaLogin(target, user, value, { ip, headers } = {}) {
-  const first = await target.request("POST", "/login", { json: { email: user.email, password: user.password }, ip, headers });
-  assert.equal(first.body.mfa_required, true, first.text);
-  return target.request("POST", "/login/mfa", { json: { mfa_token: first.body.mfa_token, code: value }, ip, headers });
-}
 
 // ---- Browsers, operators and the contract ----
 

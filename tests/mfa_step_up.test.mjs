@@ -2,7 +2,7 @@
 // atomic and end other sessions, and an mfa_token is bound to the login that made it.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { appsClosedAfter, uniqueEmail, STRONG_PASSWORD } from "./support/app.mjs";
+import { appsClosedAfter, uniqueEmail } from "./support/app.mjs";
 import { totpCode as code, awayFromStepEdge } from "./support/totp.mjs";
 
 const app = appsClosedAfter(after);

@@ -10,12 +10,6 @@ const app = appsClosedAfter(after);
 /** A verified, signed-in user with the factor on: its secret and recovery codes. */
 const userWithFactor = (target, tag) => target.userWithFactor(tag, code, awayFromStepEdge);
 
-async function mfaLogin(target, user, value, { ip, headers } = {}) {
-  const first = await target.request("POST", "/login", { json: { email: user.email, password: user.password }, ip, headers });
-  assert.equal(first.body.mfa_required, true, first.text);
-  return target.request("POST", "/login/mfa", { json: { mfa_token: first.body.mfa_token, code: value }, ip, headers });
-}
-
 // ---- Owners cannot be hurt by strangers ----
 
 test("a second factor needs a verified address: a squatter cannot hold the owner's reset hostage", async () => {

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { createClient, EmailLinkError } from "../src/index.ts";
 import { memoryStore } from "../src/storage.ts";
+import { memoryStorage } from "./fakes.ts";
 
 function fakeApi(answers: Record<string, unknown>) {
   const posted: { path: string; body: unknown }[] = [];
@@ -18,16 +19,6 @@ function fakeApi(answers: Record<string, unknown>) {
   return { fetch, posted };
 }
 
-function linkStorage() {
-  const items = new Map<string, string>();
-  return {
-    items,
-    getItem: (key: string) => items.get(key) ?? null,
-    setItem: (key: string, value: string) => void items.set(key, value),
-    removeItem: (key: string) => void items.delete(key),
-  };
-}
-
 const LOGIN = { message: "Login successful", token: "a1", refresh: "r1", username: null, email: "ada@x.io", email_verified: true, token_type: "Bearer", expires_in: 900 };
 const ANSWERS = {
   "/email-sign-in": { message: "Check your email" },
@@ -38,7 +29,7 @@ const TOKEN = "t".repeat(43);
 
 test("a code start posts only the address; the code signs in as login does", async () => {
   const api = fakeApi(ANSWERS);
-  const client = createClient({ baseUrl: "http://api.test", fetch: api.fetch, store: memoryStore(), linkStorage: linkStorage() });
+  const client = createClient({ baseUrl: "http://api.test", fetch: api.fetch, store: memoryStore(), linkStorage: memoryStorage() });
   assert.deepEqual(await client.startEmailSignIn("ada@x.io"), { message: "Check your email" });
   const result = await client.completeEmailSignIn({ email: "ada@x.io", code: "012345" });
   assert.deepEqual(result, { status: "signed_in", user: { email: "ada@x.io", username: null, email_verified: true } });
@@ -52,7 +43,7 @@ test("a code start posts only the address; the code signs in as login does", asy
 
 test("a link start sends the S256 challenge of the verifier it keeps; the link's page posts the fragment's token with it", async () => {
   const api = fakeApi(ANSWERS);
-  const storage = linkStorage();
+  const storage = memoryStorage();
   const client = createClient({ baseUrl: "http://api.test", fetch: api.fetch, store: memoryStore(), linkStorage: storage });
   await client.startEmailSignIn("ada@x.io", { redirectTo: "https://app.test/in" });
   const verifier = [...storage.items.values()][0]!;
@@ -75,7 +66,7 @@ test("a link start sends the S256 challenge of the verifier it keeps; the link's
 
 test("a browser without the verifier posts nothing and says so", async () => {
   const api = fakeApi(ANSWERS);
-  const client = createClient({ baseUrl: "http://api.test", fetch: api.fetch, store: memoryStore(), linkStorage: linkStorage() });
+  const client = createClient({ baseUrl: "http://api.test", fetch: api.fetch, store: memoryStore(), linkStorage: memoryStorage() });
   await assert.rejects(client.completeEmailLink(`https://app.test/in#sign_in_token=${TOKEN}`), (e) => e instanceof EmailLinkError && e.code === "no_verifier");
   assert.deepEqual(api.posted, []);
   assert.equal(client.signedIn, false);

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { createClient, SocialSignInError } from "../src/index.ts";
 import { memoryStore } from "../src/storage.ts";
+import { memoryStorage } from "./fakes.ts";
 
 function fakeApi(answer: unknown) {
   const posted: unknown[] = [];
@@ -17,21 +18,11 @@ function fakeApi(answer: unknown) {
   return { fetch, posted };
 }
 
-function flowStorage() {
-  const items = new Map<string, string>();
-  return {
-    items,
-    getItem: (key: string) => items.get(key) ?? null,
-    setItem: (key: string, value: string) => void items.set(key, value),
-    removeItem: (key: string) => void items.delete(key),
-  };
-}
-
 const LOGIN = { message: "Login successful", token: "a1", refresh: "r1", username: "Ada", email: "ada@x.io", email_verified: true, token_type: "Bearer", expires_in: 900 };
 
 test("a sign-in URL carries the S256 challenge of the verifier kept for the flow; the code is exchanged with it", async () => {
   const api = fakeApi(LOGIN);
-  const storage = flowStorage();
+  const storage = memoryStorage();
   const client = createClient({ baseUrl: "http://api.test/", fetch: api.fetch, store: memoryStore(), flowStorage: storage });
   const url = new URL(await client.socialSignInUrl("google", "https://app.test/done"));
   assert.equal(`${url.origin}${url.pathname}`, "http://api.test/oauth/google/start");
@@ -52,7 +43,7 @@ test("a sign-in URL carries the S256 challenge of the verifier kept for the flow
 
 test("an account with a second factor: the exchange answers the MFA step, as login does", async () => {
   const api = fakeApi({ message: "MFA required", mfa_required: true, mfa_token: "m1", expires_in: 300 });
-  const client = createClient({ baseUrl: "http://api.test", fetch: api.fetch, store: memoryStore(), flowStorage: flowStorage() });
+  const client = createClient({ baseUrl: "http://api.test", fetch: api.fetch, store: memoryStore(), flowStorage: memoryStorage() });
   await client.socialSignInUrl("test", "https://app.test/");
   assert.deepEqual(await client.completeSocialSignIn("https://app.test/?code=c"), { status: "mfa_required", mfaToken: "m1", expiresIn: 300 });
   assert.equal(client.signedIn, false);
@@ -61,7 +52,7 @@ test("an account with a second factor: the exchange answers the MFA step, as log
 
 test("an error, a code without a verifier, a link, an ordinary page", async () => {
   const api = fakeApi(LOGIN);
-  const storage = flowStorage();
+  const storage = memoryStorage();
   const client = createClient({ baseUrl: "http://api.test", fetch: api.fetch, store: memoryStore(), flowStorage: storage });
   await client.socialSignInUrl("test", "https://app.test/");
   await assert.rejects(client.completeSocialSignIn("https://app.test/?error=account_exists"), (error: unknown) => {
@@ -86,7 +77,7 @@ test("a link: the password asked again and the S256 challenge go to /oauth/{prov
     const answer = path === "/identities" ? { message: "Linked", provider: "github" } : path === "/login" ? LOGIN : { url: "https://github.test/authorize" };
     return new Response(JSON.stringify(answer), { status: 200, headers: { "Content-Type": "application/json" } });
   };
-  const storage = flowStorage();
+  const storage = memoryStorage();
   const client = createClient({ baseUrl: "http://api.test", fetch, store: memoryStore(), flowStorage: storage });
   await client.login({ email: "ada@x.io", password: "pw" });
   assert.equal(await client.linkProvider("github", "https://app.test/", { password: "pw" }), "https://github.test/authorize");

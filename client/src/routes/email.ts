@@ -12,7 +12,7 @@ import type { Context } from "../context.ts";
 import { EmailLinkError } from "../errors.ts";
 import type * as T from "../types.ts";
 import { signInResult } from "./auth.ts";
-import { pkceChallenge, newVerifier, type FlowStorage } from "./social.ts";
+import { browserStorage, newVerifier, pkceChallenge, type FlowStorage } from "./social.ts";
 import { ROUTES } from "./table.ts";
 
 /** The fragment parameter of a sign-in link. */
@@ -23,21 +23,7 @@ export interface EmailSignInOptions {
   redirectTo?: string;
 }
 
-function defaultLinkStorage(): FlowStorage {
-  try {
-    if (globalThis.localStorage) return globalThis.localStorage;
-  } catch {
-    // blocked storage: fall through to memory (the link then works only in this page)
-  }
-  const memory = new Map<string, string>();
-  return {
-    getItem: (key) => memory.get(key) ?? null,
-    setItem: (key, value) => void memory.set(key, value),
-    removeItem: (key) => void memory.delete(key),
-  };
-}
-
-export function emailRoutes({ http, session }: Context, storage: FlowStorage = defaultLinkStorage()) {
+export function emailRoutes({ http, session }: Context, storage: FlowStorage = browserStorage("localStorage")) {
   const key = `edge-auth.email-link:${http.baseUrl}`;
 
   return {

@@ -35,11 +35,12 @@ export async function pkceChallenge(verifier: string): Promise<string> {
   return base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))));
 }
 
-function defaultFlowStorage(): FlowStorage {
+/** The browser's `sessionStorage` or `localStorage`, or memory where there is none (or it is blocked: the flow then works within one page only). */
+export function browserStorage(kind: "sessionStorage" | "localStorage"): FlowStorage {
   try {
-    if (globalThis.sessionStorage) return globalThis.sessionStorage;
+    if (globalThis[kind]) return globalThis[kind];
   } catch {
-    // blocked storage: fall through to memory (the flow then works within one page only)
+    // blocked storage: fall through to memory
   }
   const memory = new Map<string, string>();
   return {
@@ -49,7 +50,7 @@ function defaultFlowStorage(): FlowStorage {
   };
 }
 
-export function socialRoutes(context: Context, storage: FlowStorage = defaultFlowStorage()) {
+export function socialRoutes(context: Context, storage: FlowStorage = browserStorage("sessionStorage")) {
   const { http, session } = context;
   const call = authorizedCall(context);
   // One flow in flight per tab and API: a tab that leaves for a provider comes back to finish it.

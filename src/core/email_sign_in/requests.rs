@@ -7,9 +7,8 @@ use crate::core::body::Body;
 use crate::core::codes::otp::OtpCode;
 use crate::core::email_sign_in::link::LinkToken;
 use crate::core::requests::code_field;
-use crate::core::social::oauth_requests::{parse_link, Start};
-use crate::core::social::pkce;
-use crate::core::violation::{refused, Violation, Violations};
+use crate::core::social::oauth_requests::{code_verifier, parse_link, Start};
+use crate::core::violation::{refused, Violations};
 
 /// `POST /email-sign-in {email, link?: {redirect_to, code_challenge, code_challenge_method}}`: a
 /// link is asked for by an object naming where it goes and the app's PKCE challenge (its fields
@@ -76,17 +75,7 @@ impl TryFrom<&Body> for LinkSignIn {
 
     fn try_from(body: &Body) -> Result<Self, Violations> {
         let token = body.string("token").map(LinkToken::presented);
-        let verifier = body.string("code_verifier").and_then(|v| {
-            if pkce::is_verifier(v) {
-                Ok(v.to_owned())
-            } else {
-                Err(Violation::new(
-                    "code_verifier",
-                    "invalid",
-                    "code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~",
-                ))
-            }
-        });
+        let verifier = code_verifier(body);
         match (token, verifier) {
             (Ok(token), Ok(code_verifier)) => Ok(Self {
                 token,

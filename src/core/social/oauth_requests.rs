@@ -57,6 +57,21 @@ impl Start {
     }
 }
 
+/// A body's `code_verifier`: the app's PKCE verifier, refused unless it has a verifier's shape.
+pub fn code_verifier(body: &Body) -> Result<String, Violation> {
+    body.string("code_verifier").and_then(|v| {
+        if pkce::is_verifier(v) {
+            Ok(v.to_owned())
+        } else {
+            Err(Violation::new(
+                "code_verifier",
+                "invalid",
+                "code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~",
+            ))
+        }
+    })
+}
+
 /// `POST /oauth/token {code, code_verifier}`.
 #[derive(Debug)]
 pub struct Exchange {
@@ -69,17 +84,7 @@ impl TryFrom<&Body> for Exchange {
 
     fn try_from(body: &Body) -> Result<Self, Violations> {
         let code = body.string("code").map(str::to_owned);
-        let verifier = body.string("code_verifier").and_then(|v| {
-            if pkce::is_verifier(v) {
-                Ok(v.to_owned())
-            } else {
-                Err(Violation::new(
-                    "code_verifier",
-                    "invalid",
-                    "code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~",
-                ))
-            }
-        });
+        let verifier = code_verifier(body);
         match (code, verifier) {
             (Ok(code), Ok(code_verifier)) => Ok(Self {
                 code,

@@ -4,6 +4,7 @@
 //! per-account budget of wrong tries and a mail cap, each purpose counted on its own.
 
 use serde::Deserialize;
+use wasm_bindgen::JsValue;
 use worker::{D1PreparedStatement, D1Result};
 
 use crate::core::accounts::email::Email;
@@ -192,6 +193,21 @@ pub struct NewCode<'a> {
     pub only_if_hash: Option<&'a str>,
 }
 
+/// The rules every issuing statement binds as `?3` to `?9`, after the code's subject and hash:
+/// now, the expiry, the cooldown's start, the budget of wrong tries and its start, the mail cap and
+/// its start.
+pub fn issue_rules(now: i64, policy: &OtpPolicy) -> [JsValue; 7] {
+    [
+        int(now),
+        int(policy.expires_at(now)),
+        int(policy.reissue_if_issued_before(now)),
+        int(policy.max_failures_per_day),
+        int(policy.failures_counted_since(now)),
+        int(policy.max_codes_per_hour),
+        int(policy.mails_counted_since(now)),
+    ]
+}
+
 /// The two statements that issue a code within the cooldown, budget and mail cap of `policy`,
 /// for a batch of the caller (sign-up puts them after the account's insert). Whether a code was
 /// stored, and so must be mailed, is `took_effect` of the first one's result.
@@ -201,20 +217,13 @@ pub fn issue(
     now: i64,
     policy: &OtpPolicy,
 ) -> Result<[D1PreparedStatement; 2], ApiError> {
-    let args = [
-        text(code.account_email.as_str()),
-        text(code.code_hash),
-        int(now),
-        int(policy.expires_at(now)),
-        int(policy.reissue_if_issued_before(now)),
-        int(policy.max_failures_per_day),
-        int(policy.failures_counted_since(now)),
-        int(policy.max_codes_per_hour),
-        int(policy.mails_counted_since(now)),
+    let mut args = vec![text(code.account_email.as_str()), text(code.code_hash)];
+    args.extend(issue_rules(now, policy));
+    args.extend([
         text(code.purpose.as_str()),
         nullable_text(code.new_email.map(Email::as_str)),
         nullable_text(code.only_if_hash),
-    ];
+    ]);
     Ok([
         statement(db, ISSUE_SQL, &args)?,
         statement(db, RECORD_SENT_SQL, &args)?,

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use worker::D1Result;
 
 use crate::core::codes::otp::OtpPolicy;
+use crate::edge::codes::sql::email_codes::issue_rules;
 use crate::edge::codes::sql::first_proof;
 use crate::edge::codes::sql::first_proof::Removed;
 use crate::edge::db::{batch, int, nullable_text, rows, statement, text, Db};
@@ -170,22 +171,15 @@ pub async fn issue(
         known: i64,
     }
     let link = sign_in.link.as_ref();
-    let args = [
-        text(sign_in.address),
-        text(sign_in.code_hash),
-        int(now),
-        int(policy.expires_at(now)),
-        int(policy.reissue_if_issued_before(now)),
-        int(policy.max_failures_per_day),
-        int(policy.failures_counted_since(now)),
-        int(policy.max_codes_per_hour),
-        int(policy.mails_counted_since(now)),
+    let mut args = vec![text(sign_in.address), text(sign_in.code_hash)];
+    args.extend(issue_rules(now, policy));
+    args.extend([
         nullable_text(link.map(|l| l.link_hash)),
         nullable_text(link.map(|l| l.code_challenge)),
         nullable_text(link.map(|l| l.redirect_to)),
         text(sign_in.client),
         int(MAILS_PER_CLIENT_PER_HOUR),
-    ];
+    ]);
     let statements = START_BATCH
         .into_iter()
         .map(|sql| statement(db, sql, &args))
