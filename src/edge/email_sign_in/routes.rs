@@ -7,13 +7,17 @@ use serde_json::json;
 use worker::{Request, Response};
 
 use crate::core::accounts::email::Email;
+use crate::core::body::Body;
 use crate::core::codes::otp::OtpCode;
+use crate::core::config::Config;
 use crate::core::email_sign_in::link::{LinkToken, PURPOSE};
 use crate::core::email_sign_in::mail::{self as sign_in_mail, Purpose as MailPurpose};
 use crate::core::email_sign_in::requests::{CodeSignIn, LinkSignIn, SignInStart};
 use crate::core::events::security_event::{Detail, EventKind};
+use crate::core::mail::Message;
 use crate::core::random;
 use crate::core::sessions::amr::Method;
+use crate::core::social::oauth_config::OAuthConfig;
 use crate::core::social::pkce;
 use crate::edge::accounts::sql::users;
 use crate::edge::bindings::now;
@@ -39,18 +43,7 @@ pub async fn start(mut req: Request, ctx: RouteContext) -> Result<Response, ApiE
     // Before anything is stored: a code that cannot be mailed must not exist.
     config.mail_transport().map_err(ApiError::Misconfigured)?;
     let body = read_body(&mut req).await?;
-    // A link is asked for: its page must be on the allow-list (`redirect_not_allowed` otherwise).
-    let allow_list = match body.object("link") {
-        Ok(Some(link)) => {
-            let allow_list = oauth(&ctx.data)?;
-            refuse_unlisted(
-                allow_list,
-                link.optional_string("redirect_to").ok().flatten(),
-            )?;
-            Some(allow_list)
-        }
-        _ => None,
-    };
+    let allow_list = link_pages(&ctx, &body)?;
     let request = SignInStart::parse(&body, |to| {
         allow_list.is_some_and(|list| list.allows_redirect(to))
     })?;
@@ -74,36 +67,59 @@ pub async fn start(mut req: Request, ctx: RouteContext) -> Result<Response, ApiE
         client: client.as_str(),
     };
     let db = ctx.data.database(&ctx.env)?;
-    let policy = config.otp_policy();
-    let issued = sign_in::issue(&db, &new, now(), &policy).await?;
-    let purpose = match issued {
-        Issued::Held => None,
-        Issued::Stored { known: true } => Some(MailPurpose::SignIn),
-        Issued::Stored { known: false } if config.email_sign_up => Some(MailPurpose::SignUp),
-        Issued::Stored { known: false } => {
-            send_later(
-                &ctx.data,
-                &ctx.env,
-                sign_in_mail::no_account(&request.email),
-            );
-            None
-        }
-    };
-    if let Some(purpose) = purpose {
-        let url = request
-            .link
-            .as_ref()
-            .map(|start| token.url(&start.redirect_to));
-        let message = sign_in_mail::code(
-            &request.email,
-            purpose,
-            code.expose(),
-            url.as_deref(),
-            policy.ttl_seconds,
-        );
+    let issued = sign_in::issue(&db, &new, now(), &config.otp_policy()).await?;
+    let url = request
+        .link
+        .as_ref()
+        .map(|start| token.url(&start.redirect_to));
+    if let Some(message) = mail_for(config, issued, &request.email, &code, url.as_deref()) {
         send_later(&ctx.data, &ctx.env, message);
     }
     Ok(json(200, &json!({"message": "Check your email"})))
+}
+
+/// When the start asks for a link, the allow-list its page must be on (`400 redirect_not_allowed`
+/// for another page; `500` when the list's setting is broken).
+fn link_pages<'a>(ctx: &'a RouteContext, body: &Body) -> Result<Option<&'a OAuthConfig>, ApiError> {
+    let Ok(Some(link)) = body.object("link") else {
+        return Ok(None);
+    };
+    let allow_list = oauth(&ctx.data)?;
+    refuse_unlisted(
+        allow_list,
+        link.optional_string("redirect_to").ok().flatten(),
+    )?;
+    Ok(Some(allow_list))
+}
+
+/// The mail a stored code causes: the code (and link) to sign in, or to create the account while
+/// sign-up is on, or the notice that no account uses the address; none when a cap held it.
+fn mail_for(
+    config: &Config,
+    issued: Issued,
+    to: &Email,
+    code: &OtpCode,
+    link: Option<&str>,
+) -> Option<Message> {
+    let ttl = config.otp_ttl;
+    match issued {
+        Issued::Held => None,
+        Issued::Stored { known: true } => Some(sign_in_mail::code(
+            to,
+            MailPurpose::SignIn,
+            code.expose(),
+            link,
+            ttl,
+        )),
+        Issued::Stored { known: false } if config.email_sign_up => Some(sign_in_mail::code(
+            to,
+            MailPurpose::SignUp,
+            code.expose(),
+            link,
+            ttl,
+        )),
+        Issued::Stored { known: false } => Some(sign_in_mail::no_account(to)),
+    }
 }
 
 /// Signs in with the mailed code, from any device.
