@@ -20,7 +20,7 @@ use crate::edge::bindings::now;
 use crate::edge::codes::sql::email_codes;
 use crate::edge::codes::sql::email_codes::{NewCode, Purpose};
 use crate::edge::context::RouteContext;
-use crate::edge::db::{batch, rows, NO_CANDIDATES};
+use crate::edge::db::{batch, leading, rows, NO_CANDIDATES};
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body};
 use crate::edge::mailer::send_later;
@@ -120,11 +120,12 @@ pub async fn change_email(mut req: Request, ctx: RouteContext) -> Result<Respons
     let mut statements = vec![users::find_credentials(&db, &change.new_email)?];
     statements.extend(email_codes::issue(&db, &new_code, now, &policy)?);
     let results = batch(&db, statements, "issue email change code").await?;
-    let taken = !rows::<users::Credentials>(&results[0], "read new address")?.is_empty();
+    let [holder, code_issued] = leading(&results, "issue email change code")?;
+    let taken = !rows::<users::Credentials>(holder, "read new address")?.is_empty();
     if taken && !config.require_email_verification {
         return Err(ApiError::UserExists);
     }
-    if !taken && email_codes::took_effect(&results[1])? {
+    if !taken && email_codes::took_effect(code_issued)? {
         let message =
             account_mail::email_change_code(&change.new_email, code.expose(), policy.ttl_seconds);
         send_later(&ctx.data, &ctx.env, message);

@@ -15,7 +15,7 @@ use crate::edge::bindings::now;
 use crate::edge::codes::sql::email_codes;
 use crate::edge::codes::sql::email_codes::{NewCode, Purpose};
 use crate::edge::context::RouteContext;
-use crate::edge::db::batch;
+use crate::edge::db::{batch, leading};
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body};
 use crate::edge::mailer::send_later;
@@ -71,7 +71,8 @@ pub async fn register(mut req: Request, ctx: RouteContext) -> Result<Response, A
         )?);
     }
     let results = batch(&db, statements, "register").await?;
-    let created_id = users::inserted(&results[0])?;
+    let [inserted, code_issued] = leading(&results, "register")?;
+    let created_id = users::inserted(inserted)?;
     let created = created_id.is_some();
     if let Some(user_id) = created_id {
         // Not in the log's user_id: the answer must look alike whether the address was free (no
@@ -81,7 +82,7 @@ pub async fn register(mut req: Request, ctx: RouteContext) -> Result<Response, A
             .events
             .by_user(&req, user_id, EventKind::AccountCreated, detail, now);
     }
-    if created && can_mail && email_codes::took_effect(&results[1])? {
+    if created && can_mail && email_codes::took_effect(code_issued)? {
         let message = account_mail::verification_code(email, code.expose(), policy.ttl_seconds);
         send_later(&ctx.data, &ctx.env, message);
     }

@@ -149,6 +149,18 @@ pub async fn batch(
     Ok(results)
 }
 
+/// The first `N` results of a batch, to be named where they are read:
+/// `let [pair, account_wide, found] = leading(&results, "start login")?;`.
+pub fn leading<'a, const N: usize>(
+    results: &'a [D1Result],
+    context: &'static str,
+) -> Result<&'a [D1Result; N], ApiError> {
+    results
+        .get(..N)
+        .and_then(|first| first.try_into().ok())
+        .ok_or_else(|| ApiError::internal(context, "fewer results than statements"))
+}
+
 /// The rows of one result.
 pub fn rows<T: DeserializeOwned>(
     result: &D1Result,

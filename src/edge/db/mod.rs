@@ -9,4 +9,6 @@ mod d1;
 /// JSON array for the `json_each` of the checking statements, so it still counts as a wrong try.
 pub const NO_CANDIDATES: &str = "[]";
 
-pub use d1::{batch, first, int, nullable_text, rows, statement, text, D1Figures, D1Meter, Db};
+pub use d1::{
+    batch, first, int, leading, nullable_text, rows, statement, text, D1Figures, D1Meter, Db,
+};

@@ -189,13 +189,14 @@ async fn finish(
     };
     let db = ctx.data.database(&ctx.env)?;
     let now = now();
-    let (address, created, removed) =
+    let (address, created, verified, removed) =
         match sign_in::try_sign_in(&db, &attempt, now, &config.otp_policy()).await? {
             Tried::Used {
                 address,
                 created,
+                verified,
                 removed,
-            } => (address, created, removed),
+            } => (address, created, verified, removed),
             Tried::LockedOut { until } => {
                 return Err(ApiError::TooManyAttempts {
                     retry_after: (until - now).max(1),
@@ -214,10 +215,19 @@ async fn finish(
     .await?
     .ok_or(ApiError::InvalidCode)?;
     ctx.data.log.set_user(account.id);
+    let events = &ctx.data.events;
     if created {
         let detail = Detail::new().with("method", method.event_name());
-        let events = &ctx.data.events;
         events.by_user(req, account.id, EventKind::AccountCreated, detail, now);
+    }
+    if verified {
+        events.by_user(
+            req,
+            account.id,
+            EventKind::EmailVerified,
+            Detail::new(),
+            now,
+        );
     }
     let start = Start {
         session_id: random::identifier(),

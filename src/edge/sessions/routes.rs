@@ -17,7 +17,7 @@ use crate::edge::accounts::sql::users;
 use crate::edge::accounts::sql::users::Credentials;
 use crate::edge::bindings::now;
 use crate::edge::context::RouteContext;
-use crate::edge::db::{batch, rows};
+use crate::edge::db::{batch, leading, rows};
 use crate::edge::error::ApiError;
 use crate::edge::http::client_address;
 use crate::edge::http::{json, read_body, read_optional_body};
@@ -45,9 +45,10 @@ pub async fn login(mut req: Request, ctx: RouteContext) -> Result<Response, ApiE
         users::find_credentials(&db, &login.email)?,
     ];
     let results = batch(&db, first, "start login").await?;
-    let account: Option<Credentials> = rows(&results[2], "read account")?.into_iter().next();
-    if let Err(locked) = login_attempts::judge(&results[0], &results[1], limits, now) {
-        let begins = login_attempts::lockout_begins(&results[0], &results[1], limits)?;
+    let [pair, account_wide, found] = leading(&results, "start login")?;
+    let account: Option<Credentials> = rows(found, "read account")?.into_iter().next();
+    if let Err(locked) = login_attempts::judge(pair, account_wide, limits, now) {
+        let begins = login_attempts::lockout_begins(pair, account_wide, limits)?;
         if let Some(account) = account.as_ref().filter(|_| begins) {
             let detail = Detail::new().with("reason", "too_many_failures");
             ctx.data

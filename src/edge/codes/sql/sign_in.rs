@@ -99,10 +99,10 @@ const CREATE_ACCOUNT_SQL: &str = "INSERT INTO users \
       (email, password_hash, name, created_at, updated_at, email_verified_at) \
     SELECT c.address, '', NULL, ?3, ?3, ?3 FROM email_codes c WHERE c.used_by = ?5 AND ?9 = 1 \
     ON CONFLICT (email) DO NOTHING RETURNING id";
-/// 5. The code came through the mailbox: the address is verified.
+/// 5. The code came through the mailbox: the address is verified (a row if this request did it).
 const MARK_VERIFIED_SQL: &str = "UPDATE users SET email_verified_at = ?3 \
     WHERE email = (SELECT c.address FROM email_codes c WHERE c.used_by = ?5) \
-      AND email_verified_at IS NULL";
+      AND email_verified_at IS NULL RETURNING id";
 /// 6. The outcome of a code: the address, if this request used it, and the end of a lockout
 ///    that refused it.
 const CODE_OUTCOME_SQL: &str = "SELECT \
@@ -214,11 +214,12 @@ pub struct Try<'a> {
 /// What a try did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Tried {
-    /// This request used the code: the address, whether its account was created now, and what
-    /// the first proof of the address removed.
+    /// This request used the code: the address, whether its account was created now or its
+    /// address verified now (its first proof), and what that first proof removed.
     Used {
         address: String,
         created: bool,
+        verified: bool,
         removed: Removed,
     },
     /// A lockout of the address holds until this moment; nothing was used.
@@ -268,13 +269,16 @@ pub async fn try_sign_in(
         statements.push(statement(db, sql, &args)?);
     }
     let results = batch(db, statements, "sign in by email").await?;
-    // CREATE_ACCOUNT_SQL is third from the end of both batches.
-    let created_at = results.len() - 3;
-    let outcome = results
-        .last()
-        .map(|last| rows::<Outcome>(last, "read sign-in outcome"))
-        .transpose()?
-        .and_then(|found| found.into_iter().next())
+    // Both batches end with CREATE_ACCOUNT_SQL, MARK_VERIFIED_SQL and their outcome.
+    let [.., created, verified, outcome] = results.as_slice() else {
+        return Err(ApiError::internal("sign in by email", "no outcome"));
+    };
+    let took_effect = |result: &D1Result, context| -> Result<bool, ApiError> {
+        Ok(!rows::<serde_json::Value>(result, context)?.is_empty())
+    };
+    let outcome = rows::<Outcome>(outcome, "read sign-in outcome")?
+        .into_iter()
+        .next()
         .ok_or_else(|| ApiError::internal("sign in by email", "no outcome"))?;
     Ok(match outcome {
         Outcome {
@@ -282,8 +286,8 @@ pub async fn try_sign_in(
             ..
         } => Tried::Used {
             address,
-            created: !rows::<serde_json::Value>(&results[created_at], "read new account")?
-                .is_empty(),
+            created: took_effect(created, "read new account")?,
+            verified: took_effect(verified, "read verified address")?,
             removed: Removed::read(&results[proof])?,
         },
         Outcome {

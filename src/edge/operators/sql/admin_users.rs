@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 
-use crate::edge::db::{batch, first, int, nullable_text, rows, statement, text, Db};
+use crate::edge::db::{batch, first, int, leading, nullable_text, rows, statement, text, Db};
 use crate::edge::error::ApiError;
 use crate::edge::sessions::sql::ceremonies;
 
@@ -292,9 +292,11 @@ pub async fn remove_factors(db: &Db, user_id: i64, passkeys: bool) -> Result<Rem
         statement(db, DROP_PASSKEYS_SQL, &args)?,
     ];
     let results = batch(db, statements, "remove second factors").await?;
-    let totp = rows::<Factor>(&results[0], "read removed factor")?
+    let [totp, _recovery_codes, _challenges, passkeys] =
+        leading(&results, "remove second factors")?;
+    let totp = rows::<Factor>(totp, "read removed factor")?
         .iter()
         .any(|f| f.enabled_at.is_some());
-    let passkeys = rows::<Passkey>(&results[3], "read removed passkeys")?.len();
+    let passkeys = rows::<Passkey>(passkeys, "read removed passkeys")?.len();
     Ok(Removed { totp, passkeys })
 }

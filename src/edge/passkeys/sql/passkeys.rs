@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use crate::edge::db::{batch, first, int, rows, statement, text, Db};
+use crate::edge::db::{batch, first, int, leading, rows, statement, text, Db};
 use crate::edge::error::ApiError;
 
 const ADD_SQL: &str = "INSERT INTO passkeys (credential_id, user_id, public_key, algorithm, sign_count, \
@@ -185,9 +185,10 @@ pub async fn delete(db: &Db, user_id: i64, credential_id: &str) -> Result<Delete
         "delete passkey",
     )
     .await?;
-    if !rows::<Id>(&results[0], "read passkey deletion")?.is_empty() {
+    let [deleted, owned] = leading(&results, "delete passkey")?;
+    if !rows::<Id>(deleted, "read passkey deletion")?.is_empty() {
         Ok(Deleted::Done)
-    } else if rows::<Id>(&results[1], "read passkey")?.is_empty() {
+    } else if rows::<Id>(owned, "read passkey")?.is_empty() {
         Ok(Deleted::NotFound)
     } else {
         Ok(Deleted::LastWayIn)

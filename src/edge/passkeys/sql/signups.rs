@@ -8,7 +8,7 @@ use serde::Deserialize;
 use worker::D1PreparedStatement;
 
 use crate::core::codes::otp::OtpPolicy;
-use crate::edge::db::{batch, first, int, nullable_text, rows, statement, text, Db};
+use crate::edge::db::{batch, first, int, leading, nullable_text, rows, statement, text, Db};
 use crate::edge::error::ApiError;
 
 /// A sign-up `?1` for `?2`, unless one for that address was made after `?7` (the cooldown) or
@@ -224,10 +224,11 @@ pub async fn complete(
         statement(db, ADD_PASSKEY_SQL, &passkey_args)?,
     ];
     let results = batch(db, statements, "complete passkey sign-up").await?;
-    if rows::<Used>(&results[0], "read used sign-up")?.is_empty() {
+    let [used, _created, added] = leading(&results, "complete passkey sign-up")?;
+    if rows::<Used>(used, "read used sign-up")?.is_empty() {
         return Ok(Completed::Used);
     }
-    Ok(rows::<Added>(&results[2], "read first passkey")?
+    Ok(rows::<Added>(added, "read first passkey")?
         .first()
         .map_or(Completed::Taken, |added| Completed::Created(added.user_id)))
 }

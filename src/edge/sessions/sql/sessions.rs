@@ -4,7 +4,7 @@ use serde::Deserialize;
 use worker::D1PreparedStatement;
 
 use crate::core::sessions::access_token::Principal;
-use crate::edge::db::{batch, int, nullable_text, rows, statement, text, Db};
+use crate::edge::db::{batch, int, leading, nullable_text, rows, statement, text, Db};
 use crate::edge::error::ApiError;
 use crate::edge::sessions::sql::ceremonies;
 
@@ -286,10 +286,11 @@ pub async fn list(
         statement(db, LIST_SQL, &listing)?,
     ];
     let results = batch(db, statements, "list sessions").await?;
-    if rows::<Ended>(&results[0], "read caller session")?.is_empty() {
+    let [caller_live, listed] = leading(&results, "list sessions")?;
+    if rows::<Ended>(caller_live, "read caller session")?.is_empty() {
         return Ok(None);
     }
-    rows(&results[1], "read sessions").map(Some)
+    rows(listed, "read sessions").map(Some)
 }
 
 /// What ending one session by id found.
@@ -326,10 +327,11 @@ pub async fn end_by_id(
     ];
     statements.extend(ceremonies::end_with_sessions(db, principal.user_id, now)?);
     let results = batch(db, statements, "end session").await?;
-    if rows::<Ended>(&results[0], "read caller session")?.is_empty() {
+    let [caller_live, ended] = leading(&results, "end session")?;
+    if rows::<Ended>(caller_live, "read caller session")?.is_empty() {
         return Ok(EndById::CallerNotLive);
     }
-    if rows::<Ended>(&results[1], "read ended session")?.is_empty() {
+    if rows::<Ended>(ended, "read ended session")?.is_empty() {
         return Ok(EndById::NotFound);
     }
     Ok(EndById::Ended)

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 
-use crate::edge::db::{batch, first, int, nullable_text, rows, statement, text, Db};
+use crate::edge::db::{batch, first, int, leading, nullable_text, rows, statement, text, Db};
 use crate::edge::error::ApiError;
 
 /// The account linked to `?1`'s subject `?2`, and the account (if any) that has the email `?3`.
@@ -193,9 +193,10 @@ pub async fn unlink(db: &Db, user_id: i64, provider: &str) -> Result<Unlinked, A
         #[allow(dead_code)]
         provider: String,
     }
-    if !rows::<Provider>(&results[0], "read unlink")?.is_empty() {
+    let [unlinked, still_linked] = leading(&results, "unlink identity")?;
+    if !rows::<Provider>(unlinked, "read unlink")?.is_empty() {
         Ok(Unlinked::Done)
-    } else if rows::<Provider>(&results[1], "read identity")?.is_empty() {
+    } else if rows::<Provider>(still_linked, "read identity")?.is_empty() {
         Ok(Unlinked::NotLinked)
     } else {
         Ok(Unlinked::LastWayIn)
