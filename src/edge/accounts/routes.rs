@@ -71,7 +71,8 @@ pub async fn register(mut req: Request, ctx: RouteContext) -> Result<Response, A
         )?);
     }
     let results = batch(&db, statements, "register").await?;
-    let [inserted, code_issued] = leading(&results, "register")?;
+    // The insert first; the code's issue next when mail can go (without a transport, nothing).
+    let [inserted] = leading(&results, "register")?;
     let created_id = users::inserted(inserted)?;
     let created = created_id.is_some();
     if let Some(user_id) = created_id {
@@ -82,7 +83,8 @@ pub async fn register(mut req: Request, ctx: RouteContext) -> Result<Response, A
             .events
             .by_user(&req, user_id, EventKind::AccountCreated, detail, now);
     }
-    if created && can_mail && email_codes::took_effect(code_issued)? {
+    let code_issued = results.get(1).filter(|_| can_mail);
+    if created && code_issued.map(email_codes::took_effect).transpose()? == Some(true) {
         let message = account_mail::verification_code(email, code.expose(), policy.ttl_seconds);
         send_later(&ctx.data, &ctx.env, message);
     }
