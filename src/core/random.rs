@@ -22,6 +22,14 @@ pub fn base64url_decode(text: &str) -> Option<Vec<u8>> {
     Base64UrlUnpadded::decode_vec(text).ok()
 }
 
+/// Whether `text` has the shape of 256 bits in `base64url`: 43 characters of `A-Z a-z 0-9 - _`.
+pub fn is_base64url_256(text: &str) -> bool {
+    text.len() == 43
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// A fresh identifier of 128 random bits (session ids, token ids), 22 characters.
 pub fn identifier() -> String {
     base64url(&bytes::<16>())

@@ -5,7 +5,7 @@
 //! a link forwarded to another device, holds no verifier and cannot use it either.
 
 use crate::core::keys::hmac_sha256;
-use crate::core::random::{base64url, bytes};
+use crate::core::random::{base64url, bytes, is_base64url_256};
 
 /// The purpose of a sign-in code: the name stored in `email_codes.purpose`, and part of the
 /// code's keyed hash (so no other kind of code's hash is valid for a sign-in).
@@ -24,11 +24,7 @@ impl LinkToken {
 
     /// A presented token, if it has the shape of one (anything else matches nothing).
     pub fn presented(text: &str) -> Option<Self> {
-        let shaped = text.len() == 43
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        shaped.then(|| Self(text.to_owned()))
+        is_base64url_256(text).then(|| Self(text.to_owned()))
     }
 
     /// The stored form: an HMAC, so a leaked table holds no usable link (like every code).

@@ -3,7 +3,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::core::random::{base64url, bytes};
+use crate::core::random::{base64url, bytes, is_base64url_256};
 
 /// A `code_verifier`: 43 to 128 characters of `[A-Za-z0-9-._~]` (RFC 7636 §4.1).
 pub fn is_verifier(text: &str) -> bool {
@@ -15,10 +15,7 @@ pub fn is_verifier(text: &str) -> bool {
 
 /// A `code_challenge` of the S256 method: base64url of a SHA-256 digest, 43 characters.
 pub fn is_challenge(text: &str) -> bool {
-    text.len() == 43
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    is_base64url_256(text)
 }
 
 /// The S256 challenge of `verifier`: BASE64URL(SHA256(ASCII(verifier))).

@@ -161,6 +161,11 @@ pub fn leading<'a, const N: usize>(
         .ok_or_else(|| ApiError::internal(context, "fewer results than statements"))
 }
 
+/// Whether a statement that returns what it wrote (`RETURNING …`) took effect: it returned a row.
+pub fn took_effect(result: &D1Result, context: &'static str) -> Result<bool, ApiError> {
+    Ok(!rows::<serde_json::Value>(result, context)?.is_empty())
+}
+
 /// The rows of one result.
 pub fn rows<T: DeserializeOwned>(
     result: &D1Result,

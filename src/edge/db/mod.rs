@@ -10,5 +10,6 @@ mod d1;
 pub const NO_CANDIDATES: &str = "[]";
 
 pub use d1::{
-    batch, first, int, leading, nullable_text, rows, statement, text, D1Figures, D1Meter, Db,
+    batch, first, int, leading, nullable_text, rows, statement, text, took_effect, D1Figures,
+    D1Meter, Db,
 };

@@ -36,10 +36,7 @@ use crate::edge::social::flow::{oauth, refuse_unlisted};
 /// response and says what applies (a code to sign in or to create the account, or that no
 /// account exists).
 pub async fn start(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
-    let config = &ctx.data.config;
-    if !config.email_sign_in {
-        return Err(ApiError::NotFound);
-    }
+    let config = turned_on(&ctx)?;
     // Before anything is stored: a code that cannot be mailed must not exist.
     config.mail_transport().map_err(ApiError::Misconfigured)?;
     let body = read_body(&mut req).await?;
@@ -122,12 +119,18 @@ fn mail_for(
     }
 }
 
-/// Signs in with the mailed code, from any device.
-pub async fn with_code(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+/// The configuration, while email sign-in is on; its routes do not exist otherwise (`404`).
+fn turned_on(ctx: &RouteContext) -> Result<&Config, ApiError> {
     let config = &ctx.data.config;
     if !config.email_sign_in {
         return Err(ApiError::NotFound);
     }
+    Ok(config)
+}
+
+/// Signs in with the mailed code, from any device.
+pub async fn with_code(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    let config = turned_on(&ctx)?;
     let request = CodeSignIn::try_from(&read_body(&mut req).await?)?;
     let address = request.email.as_str();
     // A code that is not six digits matches nothing and counts as a wrong try.
@@ -153,10 +156,7 @@ pub async fn with_code(mut req: Request, ctx: RouteContext) -> Result<Response, 
 /// Signs in with the mailed link's token and the verifier of the app that asked for it: only in
 /// the browser that started the sign-in.
 pub async fn with_link(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
-    let config = &ctx.data.config;
-    if !config.email_sign_in {
-        return Err(ApiError::NotFound);
-    }
+    let config = turned_on(&ctx)?;
     let request = LinkSignIn::try_from(&read_body(&mut req).await?)?;
     let hashes = request.token.as_ref().map_or_else(
         || NO_CANDIDATES.to_owned(),

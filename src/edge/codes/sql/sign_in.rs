@@ -14,7 +14,7 @@ use crate::core::codes::otp::OtpPolicy;
 use crate::edge::codes::sql::email_codes::issue_rules;
 use crate::edge::codes::sql::first_proof;
 use crate::edge::codes::sql::first_proof::Removed;
-use crate::edge::db::{batch, int, nullable_text, rows, statement, text, Db};
+use crate::edge::db::{batch, int, nullable_text, rows, statement, text, took_effect, Db};
 use crate::edge::error::ApiError;
 
 /// Sign-in mails one client address may cause per hour, across addresses.
@@ -187,7 +187,7 @@ pub async fn issue(
     let [stored, _sent, known] =
         <[D1Result; 3]>::try_from(batch(db, statements, "issue sign-in code").await?)
             .map_err(|_| ApiError::internal("issue sign-in code", "results"))?;
-    if rows::<serde_json::Value>(&stored, "read sign-in code")?.is_empty() {
+    if !took_effect(&stored, "read sign-in code")? {
         return Ok(Issued::Held);
     }
     let known = rows::<Known>(&known, "read known address")?
@@ -272,9 +272,6 @@ pub async fn try_sign_in(
     // Both batches end with CREATE_ACCOUNT_SQL, MARK_VERIFIED_SQL and their outcome.
     let [.., created, verified, outcome] = results.as_slice() else {
         return Err(ApiError::internal("sign in by email", "no outcome"));
-    };
-    let took_effect = |result: &D1Result, context| -> Result<bool, ApiError> {
-        Ok(!rows::<serde_json::Value>(result, context)?.is_empty())
     };
     let outcome = rows::<Outcome>(outcome, "read sign-in outcome")?
         .into_iter()
