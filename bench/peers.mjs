@@ -174,8 +174,11 @@ export function writePeers({ results, markdown }) {
   const mdFile = `${dir}/latest.md`;
   const previous = existsSync(jsonFile) ? JSON.parse(readFileSync(jsonFile, "utf8")) : {};
   writeFileSync(jsonFile, JSON.stringify({ ...previous, peers: results }, null, 2) + "\n");
-  const rest = existsSync(mdFile) ? readFileSync(mdFile, "utf8").split(/^## Peers\b/m)[0].trimEnd() : "";
-  writeFileSync(mdFile, (rest ? `${rest}\n\n` : "") + markdown + "\n");
+  const [rest, after = ""] = existsSync(mdFile) ? readFileSync(mdFile, "utf8").split(/^## Peers\b/m) : [""];
+  // What follows this section (bench/oauth_peers.mjs's `## OAuth peers`) is kept after it.
+  const next = after.search(/^## /m);
+  const tail = next >= 0 ? `\n\n${after.slice(next).trimEnd()}` : "";
+  writeFileSync(mdFile, (rest.trimEnd() ? `${rest.trimEnd()}\n\n` : "") + markdown + tail + "\n");
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -7,6 +7,7 @@ import { STRONG_PASSWORD, uniqueEmail } from "./support/app.mjs";
 import { awayFromStepEdge, totpCode } from "./support/totp.mjs";
 import { startOidcProvider } from "./support/oidc.mjs";
 import { call, freePort, ok, startRig, throughProvider, virtualAuthenticator } from "./support/browser.mjs";
+import { authorize, cookieFor, pkcePair, providerVars, registerClient } from "./support/provider.mjs";
 
 // Social sign-in's routes need a provider: a real OpenID provider, whose client's callback is the
 // worker's, on a port chosen before the worker starts.
@@ -28,6 +29,7 @@ const rig = await startRig(after, {
     OIDC_TEST_CLIENT_ID: oidc.clientId,
     OIDC_TEST_CLIENT_SECRET: oidc.clientSecret,
     OAUTH_REDIRECT_URLS: `${site}/test/`,
+    ...providerVars(),
   }),
 });
 /** The OAuth routes' browser navigations (no Origin header, so no CORS answer): start and callback. */
@@ -35,9 +37,14 @@ const NAVIGATIONS = ["GET /oauth/{provider}/start", "GET /oauth/{provider}/callb
 const doc = JSON.parse(readFileSync(new URL("../api/openapi.json", import.meta.url), "utf8"));
 // The admin API is for the operator's backend (a key no page may hold): tests/admin.test.mjs.
 const isAdmin = (operation) => (operation.security ?? []).some((s) => "adminKey" in s);
+// The OAuth 2.1 / OpenID provider's routes are its protocol's (a relying party's browser
+// navigations and back-channel calls, its hosted pages), not the web client's: they run in
+// Chromium in tests/browser_provider.test.mjs and against openid-client in tests/provider*.test.mjs.
+// The apps an account allowed (`/oauth2/grants`) are the client's, and called here.
+const isProvider = (path) => (path.startsWith("/oauth2/") && !path.startsWith("/oauth2/grants")) || path.startsWith("/.well-known/o");
 const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
   Object.entries(ops)
-    .filter(([m, operation]) => ["get", "post", "put", "delete", "patch"].includes(m) && !isAdmin(operation))
+    .filter(([m, operation]) => ["get", "post", "put", "delete", "patch"].includes(m) && !isAdmin(operation) && !isProvider(path))
     .map(([m]) => `${m.toUpperCase()} ${path}`),
 );
 
@@ -53,7 +60,8 @@ test("every route answers the page through the client, CORS included", async () 
       .replace(/^\/sessions\/[^/]+$/, "/sessions/{id}")
       .replace(/^\/oauth\/(?!token$)[^/]+\//, "/oauth/{provider}/")
       .replace(/^\/identities\/[^/]+$/, "/identities/{provider}")
-      .replace(/^\/passkeys\/(?!register$|login$|signup$)[^/]+$/, "/passkeys/{id}");
+      .replace(/^\/passkeys\/(?!register$|login$|signup$)[^/]+$/, "/passkeys/{id}")
+      .replace(/^\/oauth2\/grants\/[^/]+$/, "/oauth2/grants/{id}");
     const key = `${request.method()} ${pattern}`;
     answered.set(key, [...(answered.get(key) ?? []), [response.status(), response.headers()["access-control-allow-origin"]]]);
   });
@@ -94,6 +102,17 @@ test("every route answers the page through the client, CORS included", async () 
   if (await step("endSession", otherId)) {
     assert.equal((await app.me(other.body.token)).status, 401, "the ended session's token is refused");
   }
+
+  // An app allowed through the provider (its consent given on the hosted page's form), listed and
+  // revoked from the page.
+  const rp = await registerClient(app, { name: "Browser RP" });
+  const providerLogin = await app.login(email, password);
+  const cookie = await cookieFor(app, providerLogin.body.token);
+  const granted = await authorize(app, cookie, { client_id: rp.client_id, redirect_uri: "https://rp.example/cb", scope: "openid", code_challenge: pkcePair().challenge });
+  assert.match(granted.location, /[?&]code=/);
+  assert.deepEqual(((await step("listApps")) ?? []).map((a) => a.name), ["Browser RP"]);
+  await step("revokeApp", rp.client_id);
+  assert.deepEqual(await step("listApps"), []);
 
   const newEmail = uniqueEmail("moved");
   await step("changeEmail", { new_email: newEmail, password });

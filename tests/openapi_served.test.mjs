@@ -1,5 +1,5 @@
 // The document a deployment serves at /openapi.json describes that deployment (src/core/meta/openapi.rs):
-// with the admin API, passkeys and social sign-in off (and email sign-in, by EMAIL_SIGN_IN=false), their routes answer 404 and are not in it;
+// with the admin API, passkeys, social sign-in and the provider off (and email sign-in, by EMAIL_SIGN_IN=false), their routes answer 404 and are not in it;
 // with them on, it is api/openapi.json itself.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
@@ -10,7 +10,10 @@ import { DOCUMENT } from "./support/contract.mjs";
 const spawnApp = appsClosedAfter(after);
 
 /** The paths of api/openapi.json that exist only while their capability is on. */
-const ADMIN = Object.keys(DOCUMENT.paths).filter((path) => path.startsWith("/admin/"));
+const PROVIDER = Object.keys(DOCUMENT.paths).filter(
+  (path) => path.startsWith("/oauth2/") || path.startsWith("/admin/clients") || path.startsWith("/.well-known/o"),
+);
+const ADMIN = Object.keys(DOCUMENT.paths).filter((path) => path.startsWith("/admin/") && !PROVIDER.includes(path));
 const PASSKEY_CEREMONIES = [
   "/passkeys/register/options",
   "/passkeys/register",
@@ -80,10 +83,12 @@ test("with everything on, the served document is api/openapi.json", async () => 
 
 test("each capability takes only its own routes out", async () => {
   const cases = {
-    "the admin API": [{ ADMIN_API_KEYS: undefined }, ADMIN],
+    // Without the admin API, its /admin/clients go too.
+    "the admin API": [{ ADMIN_API_KEYS: undefined }, [...ADMIN, "/admin/clients", "/admin/clients/{id}", "/admin/clients/{id}/secret"]],
     passkeys: [{ RP_ID: undefined, RP_ORIGINS: undefined }, PASSKEY_CEREMONIES],
     "social sign-in": [{ GITHUB_CLIENT_ID: undefined, GITHUB_CLIENT_SECRET: undefined }, SOCIAL],
     "email sign-in": [{ EMAIL_SIGN_IN: "false" }, EMAIL_SIGN_IN],
+    "the provider": [{ OAUTH_PROVIDER: undefined }, PROVIDER],
   };
   for (const [name, [unset, paths]] of Object.entries(cases)) {
     const vars = Object.fromEntries(Object.entries({ ...EVERYTHING_ON, ...unset }).filter(([, v]) => v !== undefined));

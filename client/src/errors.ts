@@ -27,7 +27,8 @@ export type ErrorCode =
   | "account_disabled"
   | "reauthentication_required"
   | "identity_taken"
-  | "already_linked";
+  | "already_linked"
+  | "forbidden";
 
 /** Why a field of a request was refused (`fields` of a `validation_failed` answer). */
 export type FieldProblem =

@@ -166,6 +166,16 @@ export interface Profile {
   created_at: string;
 }
 
+/** An app the account allowed through the provider (`GET /oauth2/grants`). */
+export interface GrantedApp {
+  client_id: string;
+  name: string;
+  scopes: string[];
+  granted_at: string;
+  /** How many of its grants (sessions with tokens) are live. */
+  active_grants: number;
+}
+
 export interface SessionEntry {
   id: string;
   created_at: string;

@@ -27,12 +27,17 @@ interface Operation {
 
 /** The admin API is for the operator's backend, with a key no web page may hold: not the client's. */
 const isAdmin = (operation: Operation) => (operation.security ?? []).some((s) => "adminKey" in s);
+/**
+ * The OAuth / OpenID provider's protocol routes are a relying party's and its hosted pages', not a
+ * web app's (openid-client is the client there); the apps list (`/oauth2/grants`) is the client's.
+ */
+const isProtocol = (path: string) => (path.startsWith("/oauth2/") && !path.startsWith("/oauth2/grants")) || path.startsWith("/.well-known/o");
 
 function documentRoutes(): Map<string, Operation> {
   const routes = new Map<string, Operation>();
   for (const [path, operations] of Object.entries(doc.paths as Record<string, Record<string, Operation>>)) {
     for (const [method, operation] of Object.entries(operations)) {
-      if (isAdmin(operation)) continue;
+      if (isAdmin(operation) || isProtocol(path)) continue;
       if (["get", "post", "put", "delete", "patch"].includes(method)) routes.set(`${method.toUpperCase()} ${path}`, operation);
     }
   }

@@ -7,6 +7,7 @@ use crate::core::keys::Keyring;
 use crate::core::operators::admin_keys::AdminKeys;
 use crate::core::passkeys::passkey_config::PasskeyConfig;
 use crate::core::passwords::login_lockout::LockoutLimits;
+use crate::core::provider::config::ProviderConfig;
 use crate::core::secret::Secret;
 use crate::core::sessions::token_keys::{TokenKeys, SIGNING_KEY_VARIABLE, VERIFY_KEYS_VARIABLE};
 use crate::core::social::oauth_config::OAuthConfig;
@@ -117,6 +118,9 @@ pub struct Config {
     pub admin_keys: Result<Option<AdminKeys>, ConfigError>,
     /// How long the security event trail is kept (`EVENT_RETENTION_DAYS`), in seconds.
     pub event_retention: i64,
+    /// The OAuth 2.1 / OpenID provider (`OAUTH_PROVIDER`); `None`: its routes do not exist. A bad
+    /// setting fails only its routes.
+    pub provider: Result<Option<ProviderConfig>, ConfigError>,
 }
 
 impl Config {
@@ -235,6 +239,7 @@ impl Config {
                 .to_owned(),
             admin_keys: AdminKeys::parse(setting.get("ADMIN_API_KEYS").as_deref()),
             event_retention: setting.seconds("EVENT_RETENTION_DAYS", 90, 1)? * 86_400,
+            provider: ProviderConfig::parse(|name| setting.get(name)),
         })
     }
 }

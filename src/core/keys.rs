@@ -28,6 +28,8 @@ pub struct KeySet {
     pub recovery_code: [u8; 32],
     /// Signs the `verification_token` of an unverified login (`verification_token.rs`).
     pub verification_token: [u8; 32],
+    /// Binds the provider's consent form to its browser session and request (CSRF).
+    pub provider_form: [u8; 32],
 }
 
 impl KeySet {
@@ -44,6 +46,7 @@ impl KeySet {
             totp_secret: hmac_sha256(raw, b"edge-auth totp secret v1"),
             recovery_code: hmac_sha256(raw, b"edge-auth recovery code v1"),
             verification_token: hmac_sha256(raw, b"edge-auth verification token v1"),
+            provider_form: hmac_sha256(raw, b"edge-auth provider form v1"),
         }
     }
 }

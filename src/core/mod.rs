@@ -15,6 +15,7 @@ pub mod mfa;
 pub mod operators;
 pub mod passkeys;
 pub mod passwords;
+pub mod provider;
 pub mod query;
 pub mod random;
 pub mod requests;

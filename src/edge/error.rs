@@ -65,6 +65,8 @@ pub enum ApiError {
         message: String,
     },
     NotFound,
+    /// A provider page's request from another site (`Origin`, `Sec-Fetch-Site`).
+    Forbidden,
     /// The path exists with the methods of `allow`.
     MethodNotAllowed {
         allow: String,
@@ -186,6 +188,11 @@ impl ApiError {
             ),
             Self::PasskeyRefused { message, .. } => (400, "passkey_refused", message.clone()),
             Self::NotFound => (404, "not_found", "Not found".into()),
+            Self::Forbidden => (
+                403,
+                "forbidden",
+                "This request must come from the provider's own pages".into(),
+            ),
             Self::MethodNotAllowed { .. } => (405, "method_not_allowed", "Method not allowed".into()),
             // The variable's name and what is wrong with it, never its value (ConfigError).
             Self::Misconfigured(e) => (

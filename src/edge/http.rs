@@ -32,6 +32,13 @@ pub async fn read_optional_body(req: &mut Request) -> Result<Body, ApiError> {
     Body::parse_optional(&read_bytes(req).await?).map_err(body_error)
 }
 
+/// Reads an `application/x-www-form-urlencoded` body (OAuth's endpoints, RFC 6749 §3.2, and the
+/// hosted pages' forms), under the same 64 KiB limit, as its decoded pairs in order.
+pub async fn read_form(req: &mut Request) -> Result<Vec<(String, String)>, ApiError> {
+    let bytes = read_bytes(req).await?;
+    Ok(form_urlencoded::parse(&bytes).into_owned().collect())
+}
+
 fn body_error(error: BodyError) -> ApiError {
     match error {
         BodyError::InvalidJson => ApiError::InvalidJson,

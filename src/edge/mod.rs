@@ -18,6 +18,7 @@ pub mod mfa;
 pub mod operators;
 pub mod passkeys;
 pub mod passwords;
+pub mod provider;
 pub mod response;
 pub mod router;
 pub mod routes;

@@ -22,6 +22,11 @@ use crate::edge::passkeys::{
     sign_up as passkey_sign_up,
 };
 use crate::edge::passwords::reset as password_reset;
+use crate::edge::provider::{
+    admin as admin_clients, authorize as provider_authorize, browser as provider_browser,
+    discovery, grants as provider_grants, pages as provider_pages, token as provider_token,
+    token_info,
+};
 use crate::edge::sessions::{list as session_list, routes as session};
 use crate::edge::social::{links as identities, sign_in as oauth};
 use crate::edge::state::State;
@@ -93,6 +98,25 @@ pub enum Endpoint {
     ListPasskeys,
     RenamePasskey,
     DeletePasskey,
+    ProviderMetadata,
+    Authorize,
+    Consent,
+    ProviderSignIn,
+    ProviderAsset,
+    ProviderSession,
+    ProviderSignOut,
+    ProviderToken,
+    UserInfo,
+    RevokeToken,
+    IntrospectToken,
+    ListGrants,
+    RevokeGrant,
+    AdminListClients,
+    AdminCreateClient,
+    AdminGetClient,
+    AdminUpdateClient,
+    AdminDeleteClient,
+    AdminRotateSecret,
 }
 
 use Endpoint as E;
@@ -220,6 +244,54 @@ pub const ROUTES: &[(Method, &str, Endpoint, Shield)] = &[
     (Method::Get, "/passkeys", E::ListPasskeys, Off),
     (Method::Put, "/passkeys/{id}", E::RenamePasskey, Off),
     (Method::Delete, "/passkeys/{id}", E::DeletePasskey, Off),
+    // The OAuth 2.1 / OpenID provider (docs/provider.md): absent without OAUTH_PROVIDER=true.
+    (
+        Method::Get,
+        "/.well-known/openid-configuration",
+        E::ProviderMetadata,
+        Off,
+    ),
+    (
+        Method::Get,
+        "/.well-known/oauth-authorization-server",
+        E::ProviderMetadata,
+        Off,
+    ),
+    (Method::Get, "/oauth2/authorize", E::Authorize, Off),
+    (Method::Post, "/oauth2/authorize", E::Authorize, Off),
+    (Method::Post, "/oauth2/consent", E::Consent, Off),
+    (Method::Get, "/oauth2/sign-in", E::ProviderSignIn, Off),
+    (Method::Get, "/oauth2/assets/{id}", E::ProviderAsset, Off),
+    (Method::Post, "/oauth2/session", E::ProviderSession, Off),
+    (Method::Post, "/oauth2/sign-out", E::ProviderSignOut, Off),
+    (Method::Post, "/oauth2/token", E::ProviderToken, On),
+    (Method::Get, "/oauth2/userinfo", E::UserInfo, Off),
+    (Method::Post, "/oauth2/userinfo", E::UserInfo, Off),
+    (Method::Post, "/oauth2/revoke", E::RevokeToken, On),
+    (Method::Post, "/oauth2/introspect", E::IntrospectToken, On),
+    (Method::Get, "/oauth2/grants", E::ListGrants, Off),
+    (Method::Delete, "/oauth2/grants/{id}", E::RevokeGrant, Off),
+    (Method::Get, "/admin/clients", E::AdminListClients, Off),
+    (Method::Post, "/admin/clients", E::AdminCreateClient, Off),
+    (Method::Get, "/admin/clients/{id}", E::AdminGetClient, Off),
+    (
+        Method::Patch,
+        "/admin/clients/{id}",
+        E::AdminUpdateClient,
+        Off,
+    ),
+    (
+        Method::Delete,
+        "/admin/clients/{id}",
+        E::AdminDeleteClient,
+        Off,
+    ),
+    (
+        Method::Post,
+        "/admin/clients/{id}/secret",
+        E::AdminRotateSecret,
+        Off,
+    ),
 ];
 
 /// Runs the endpoint's handler.
@@ -289,5 +361,24 @@ pub async fn call(
         E::ListPasskeys => passkey_list::list(req, ctx).await,
         E::RenamePasskey => passkey_list::rename(req, ctx).await,
         E::DeletePasskey => passkey_list::delete(req, ctx).await,
+        E::ProviderMetadata => discovery::metadata(req, ctx).await,
+        E::Authorize => provider_authorize::authorize(req, ctx).await,
+        E::Consent => provider_authorize::consent(req, ctx).await,
+        E::ProviderSignIn => provider_pages::sign_in(req, ctx).await,
+        E::ProviderAsset => provider_pages::asset(req, ctx).await,
+        E::ProviderSession => provider_browser::start(req, ctx).await,
+        E::ProviderSignOut => provider_browser::sign_out(req, ctx).await,
+        E::ProviderToken => provider_token::token(req, ctx).await,
+        E::UserInfo => token_info::userinfo(req, ctx).await,
+        E::RevokeToken => token_info::revoke(req, ctx).await,
+        E::IntrospectToken => token_info::introspect(req, ctx).await,
+        E::ListGrants => provider_grants::list(req, ctx).await,
+        E::RevokeGrant => provider_grants::revoke(req, ctx).await,
+        E::AdminListClients => admin_clients::list(req, ctx).await,
+        E::AdminCreateClient => admin_clients::create(req, ctx).await,
+        E::AdminGetClient => admin_clients::get(req, ctx).await,
+        E::AdminUpdateClient => admin_clients::update(req, ctx).await,
+        E::AdminDeleteClient => admin_clients::delete(req, ctx).await,
+        E::AdminRotateSecret => admin_clients::rotate_secret(req, ctx).await,
     }
 }

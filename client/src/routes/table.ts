@@ -57,6 +57,9 @@ export const ROUTES = {
   listSessions: route("GET", "/sessions", true),
   myEvents: route("GET", "/me/events", true),
   endSession: route("DELETE", "/sessions/{id}", true),
+  // The apps the account allowed through this service's OAuth / OpenID provider.
+  listApps: route("GET", "/oauth2/grants", true),
+  revokeApp: route("DELETE", "/oauth2/grants/{id}", true),
   // Social sign-in: the browser navigates to `start` (see routes/social.ts); the provider sends it
   // to `callback`, which sends it on to the app. Neither is called with fetch.
   oauthStart: route("GET", "/oauth/{provider}/start", false),

@@ -31,6 +31,9 @@ pub enum Capability {
     SocialSignIn,
     /// Sign-in by emailed code or link (`EMAIL_SIGN_IN`, on unless `false`): `/email-sign-in…`.
     EmailSignIn,
+    /// The OAuth 2.1 / OpenID provider (`OAUTH_PROVIDER`): `/oauth2/…`, its two discovery
+    /// documents, and the operator's `/admin/clients…`.
+    Provider,
 }
 
 /// The paths (as the document's `paths` keys) of the passkey ceremonies: each handler asks for
@@ -57,6 +60,7 @@ impl Capability {
             (Self::Passkeys, passkeys_off),
             (Self::SocialSignIn, social_off),
             (Self::EmailSignIn, !config.email_sign_in),
+            (Self::Provider, matches!(config.provider, Ok(None))),
         ]
         .into_iter()
         .filter_map(|(capability, off)| off.then_some(capability))
@@ -73,6 +77,12 @@ impl Capability {
             Self::Passkeys => PASSKEY_CEREMONIES.contains(&path),
             Self::SocialSignIn => path.starts_with("/oauth/{provider}/"),
             Self::EmailSignIn => path == "/email-sign-in" || path.starts_with("/email-sign-in/"),
+            Self::Provider => {
+                path.starts_with("/oauth2/")
+                    || path.starts_with("/admin/clients")
+                    || path == "/.well-known/openid-configuration"
+                    || path == "/.well-known/oauth-authorization-server"
+            }
         }
     }
 }
@@ -171,11 +181,12 @@ mod tests {
     use std::collections::HashMap;
 
     const DOCUMENT: &str = include_str!("../../../api/openapi.json");
-    const ALL: [Capability; 4] = [
+    const ALL: [Capability; 5] = [
         Capability::AdminApi,
         Capability::Passkeys,
         Capability::SocialSignIn,
         Capability::EmailSignIn,
+        Capability::Provider,
     ];
 
     fn served_value(off: &[Capability]) -> Value {
@@ -199,7 +210,7 @@ mod tests {
     #[test]
     fn each_capability_takes_exactly_its_paths() {
         let full = served_value(&[]);
-        let cases: [(Capability, &[&str], &[&str]); 4] = [
+        let cases: [(Capability, &[&str], &[&str]); 5] = [
             (
                 Capability::AdminApi,
                 &["/admin/users", "/admin/users/{id}/disable", "/admin/events"],
@@ -231,6 +242,16 @@ mod tests {
                     "/email-sign-in/link",
                 ],
                 &["/login", "/verify-email", "/reset-password"],
+            ),
+            (
+                Capability::Provider,
+                &[
+                    "/oauth2/authorize",
+                    "/oauth2/token",
+                    "/.well-known/openid-configuration",
+                    "/admin/clients/{id}",
+                ],
+                &["/oauth/token", "/.well-known/jwks.json", "/admin/users"],
             ),
         ];
         for (capability, gone, kept) in cases {
@@ -331,7 +352,7 @@ mod tests {
     fn a_capability_is_off_when_unset_and_never_when_misconfigured() {
         assert_eq!(
             Capability::off_in(&config(&[])),
-            ALL[..3],
+            [ALL[0], ALL[1], ALL[2], ALL[4]],
             "email sign-in is on by default"
         );
         assert_eq!(
@@ -345,12 +366,14 @@ mod tests {
             ("GITHUB_CLIENT_ID", "id"),
             ("GITHUB_CLIENT_SECRET", "secret"),
             ("OAUTH_REDIRECT_URLS", "https://app.example/done"),
+            ("OAUTH_PROVIDER", "true"),
         ]);
         assert!(Capability::off_in(&on).is_empty());
         let misconfigured = config(&[
             ("ADMIN_API_KEYS", "ops:short"),
             ("RP_ID", "localhost"),
             ("GITHUB_CLIENT_ID", "id"),
+            ("OAUTH_PROVIDER", "true"),
         ]);
         assert!(misconfigured.admin_keys.is_err() && misconfigured.passkeys.is_err());
         assert!(misconfigured.oauth.is_err());

@@ -160,7 +160,7 @@ pub fn yes_no(field: &'static str, value: &str) -> Result<bool, Violation> {
     }
 }
 
-fn optional_bool(body: &Body, field: &'static str) -> Result<Option<bool>, Violation> {
+pub fn optional_bool(body: &Body, field: &'static str) -> Result<Option<bool>, Violation> {
     match body.value(field) {
         None => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),

@@ -17,7 +17,7 @@ const LEEWAY_SECONDS: i64 = 5;
 
 /// Every header field jwt-compact does not name itself (it names `alg`, `typ`, `kid`, `jku`,
 /// `x5u`, `x5t` and `x5t#S256`), so that the header can be held to an allow-list.
-type OtherHeaderFields = serde_json::Map<String, serde_json::Value>;
+pub type OtherHeaderFields = serde_json::Map<String, serde_json::Value>;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct AccessClaims {
@@ -66,7 +66,7 @@ pub enum Rejected {
     WrongClaims,
 }
 
-fn at(unix_seconds: i64) -> DateTime<Utc> {
+pub fn at(unix_seconds: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(unix_seconds, 0).unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
 
@@ -108,42 +108,13 @@ pub fn verify_until(
     token: &str,
     now: i64,
 ) -> Result<(Principal, i64), Rejected> {
-    let untrusted =
-        UntrustedToken::<OtherHeaderFields>::try_from(token).map_err(|_| Rejected::Malformed)?;
-    let header = untrusted.header();
-    // The header allow-list is `alg`, `typ` and `kid`: anything else, above all a field that
-    // points at a key of the sender's choosing (`jku`, `jwk`, `x5u`, `x5c`) or demands extensions
-    // (`crit`), is refused (RFC 7515 §4.1; RFC 8725 §3.10).
-    if !header.other_fields.is_empty()
-        || header.key_set_url.is_some()
-        || header.certificate_url.is_some()
-        || header.certificate_sha1_thumbprint.is_some()
-        || header.certificate_thumbprint.is_some()
-        || header.token_type.as_deref() != Some(HEADER_TYPE)
-    {
-        return Err(Rejected::ForbiddenHeader);
-    }
-    // The kid only selects among our own keys; it is never a path, URL or query (RFC 8725 §3.10).
-    let key = header
-        .key_id
-        .as_deref()
-        .and_then(|kid| settings.keys.verifying(kid))
-        .ok_or(Rejected::UnknownKey)?;
-    // The validator checks that the token's `alg` is exactly "EdDSA" before the signature.
-    let token = Ed25519
-        .validator::<AccessClaims>(key)
-        .validate(&untrusted)
-        .map_err(|_| Rejected::BadSignature)?;
+    let token = signed_by_us::<AccessClaims>(settings.keys, token)?;
     let claims = token.claims();
-    let clock = TimeOptions::new(Duration::seconds(LEEWAY_SECONDS), move || at(now));
     claims
-        .validate_expiration(&clock)
+        .validate_expiration(&leeway_clock(now))
         .map_err(|_| Rejected::Expired)?;
-    let issued_in_future = claims
-        .issued_at
-        .is_none_or(|iat| iat.timestamp() > now + LEEWAY_SECONDS);
     let custom = &claims.custom;
-    if issued_in_future
+    if issued_in_future(claims, now)
         || custom.typ != TOKEN_KIND
         || custom.iss != settings.issuer
         || custom.aud != settings.audience
@@ -163,6 +134,54 @@ pub fn verify_until(
         amr: custom.amr.clone(),
     };
     Ok((principal, expires_at))
+}
+
+/// A token signed by one of our access-token keys, its claims parsed as `T` but not yet checked:
+/// the algorithm is pinned to EdDSA (`none`, HS256 and every other `alg` fail), `kid` must name
+/// one of our keys, and the header is held to `alg`, `typ: at+jwt` and `kid`. Shared by the
+/// first-party access tokens and the provider's (`core/provider/access_token.rs`).
+pub fn signed_by_us<T: serde::de::DeserializeOwned>(
+    keys: &TokenKeys,
+    token: &str,
+) -> Result<jwt_compact::Token<T, OtherHeaderFields>, Rejected> {
+    let untrusted =
+        UntrustedToken::<OtherHeaderFields>::try_from(token).map_err(|_| Rejected::Malformed)?;
+    let header = untrusted.header();
+    // The header allow-list is `alg`, `typ` and `kid`: anything else, above all a field that
+    // points at a key of the sender's choosing (`jku`, `jwk`, `x5u`, `x5c`) or demands extensions
+    // (`crit`), is refused (RFC 7515 §4.1; RFC 8725 §3.10).
+    if !header.other_fields.is_empty()
+        || header.key_set_url.is_some()
+        || header.certificate_url.is_some()
+        || header.certificate_sha1_thumbprint.is_some()
+        || header.certificate_thumbprint.is_some()
+        || header.token_type.as_deref() != Some(HEADER_TYPE)
+    {
+        return Err(Rejected::ForbiddenHeader);
+    }
+    // The kid only selects among our own keys; it is never a path, URL or query (RFC 8725 §3.10).
+    let key = header
+        .key_id
+        .as_deref()
+        .and_then(|kid| keys.verifying(kid))
+        .ok_or(Rejected::UnknownKey)?;
+    // The validator checks that the token's `alg` is exactly "EdDSA" before the signature.
+    Ed25519
+        .validator::<T>(key)
+        .validate(&untrusted)
+        .map_err(|_| Rejected::BadSignature)
+}
+
+/// The clock of token checks at `now`, with the leeway for tokens checked on another machine.
+pub fn leeway_clock(now: i64) -> TimeOptions<impl Fn() -> DateTime<Utc>> {
+    TimeOptions::new(Duration::seconds(LEEWAY_SECONDS), move || at(now))
+}
+
+/// Whether a token's `iat` is missing or later than `now` allows.
+pub fn issued_in_future<T>(claims: &Claims<T>, now: i64) -> bool {
+    claims
+        .issued_at
+        .is_none_or(|iat| iat.timestamp() > now + LEEWAY_SECONDS)
 }
 
 #[cfg(test)]

@@ -1,4 +1,5 @@
-//! `GET /.well-known/jwks.json`: the public keys that verify our access tokens (RFC 7517 §5).
+//! `GET /.well-known/jwks.json`: the public keys that verify our access tokens and, with the
+//! provider on, its ID tokens (RFC 7517 §5).
 
 use worker::{Request, Response};
 
@@ -15,10 +16,17 @@ pub const MAX_AGE_SECONDS: u32 = 300;
 /// The only cacheable answer: public keys, the same for everyone, readable from any origin
 /// (no credentials, so `*` is right here, unlike the credentialed routes).
 pub async fn jwks(_req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    let config = &ctx.data.config;
+    let own = config.token_keys.jwks();
+    // With the provider on, its ID tokens' RSA keys too.
+    let keys = match &config.provider {
+        Ok(Some(provider)) => provider.jwks(own),
+        _ => own.to_owned(),
+    };
     let response = body(
         200,
         "application/jwk-set+json; charset=utf-8",
-        ctx.data.config.token_keys.jwks().as_bytes().to_vec(),
+        keys.into_bytes(),
     );
     let headers = response.headers();
     let _ = headers.set(

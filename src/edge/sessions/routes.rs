@@ -17,6 +17,7 @@ use crate::edge::accounts::sql::users;
 use crate::edge::accounts::sql::users::Credentials;
 use crate::edge::bindings::now;
 use crate::edge::context::RouteContext;
+use crate::edge::db::Db;
 use crate::edge::db::{batch, leading, rows};
 use crate::edge::error::ApiError;
 use crate::edge::http::client_address;
@@ -25,8 +26,9 @@ use crate::edge::log::Level;
 use crate::edge::sessions::bearer::principal;
 use crate::edge::sessions::sql::login_attempts;
 use crate::edge::sessions::sql::sessions;
-use crate::edge::sessions::sql::sessions::Successor;
+use crate::edge::sessions::sql::sessions::{Rotation, Successor};
 use crate::edge::sessions::start::{issue_access_token, start_session, Start};
+use crate::edge::state::State;
 
 /// Two round trips on success (reserve the attempt and read the account; start the session),
 /// one on failure. An unknown email costs one dummy verification, like a wrong password
@@ -114,17 +116,50 @@ pub async fn refresh(mut req: Request, ctx: RouteContext) -> Result<Response, Ap
     let presented = RefreshToken::parse(request.refresh.expose()).ok_or(ApiError::Unauthorized)?;
     let config = &ctx.data.config;
     let now = now();
+    let db = ctx.data.database(&ctx.env)?;
+    let (rotation, successor) = rotate_refresh(&req, &ctx.data, &db, &presented, None, now).await?;
+    let principal = Principal {
+        user_id: rotation.user_id,
+        session_id: rotation.session_id,
+        auth_time: rotation.auth_time,
+        amr: amr::claim(rotation.amr.as_deref()),
+    };
+    ctx.data.log.set_user(principal.user_id);
+    Ok(json(
+        200,
+        &json!({
+            "message": "Token refreshed",
+            "token": issue_access_token(config, &principal, now),
+            "refresh": successor.expose(),
+            "token_type": "Bearer",
+            "expires_in": config.access_token_ttl,
+        }),
+    ))
+}
+
+/// Rotates `presented` (RFC 9700 §4.14.2) for a first-party session (`client` `None`) or a
+/// client's grant (`edge/provider/token.rs`): the session and the successor, or `401` for a
+/// token that is unknown, spent, of another client, or of an ended session. Reuse ends the
+/// session and goes on the owner's trail.
+pub async fn rotate_refresh(
+    req: &Request,
+    state: &State,
+    db: &Db,
+    presented: &RefreshToken,
+    client: Option<&str>,
+    now: i64,
+) -> Result<(Rotation, RefreshToken), ApiError> {
+    let config = &state.config;
     let keys = config.keys.current();
     let salt = random::identifier();
     let successor = presented.successor(&keys.refresh_successor, &salt);
-    let db = ctx.data.database(&ctx.env)?;
     let derived = Successor {
         digest: &successor.digest(),
         salt: &salt,
         key_id: &keys.id,
     };
     let grace = config.refresh_reuse_grace;
-    let rotation = sessions::rotate(&db, &presented.digest(), &derived, now, grace)
+    let rotation = sessions::rotate(db, &presented.digest(), &derived, client, now, grace)
         .await?
         .ok_or(ApiError::Unauthorized)?;
     if !rotation.granted(now, grace) {
@@ -134,9 +169,9 @@ pub async fn refresh(mut req: Request, ctx: RouteContext) -> Result<Response, Ap
             && rotation.rotated_at.is_some_and(|at| at < now - grace)
         {
             let detail = Detail::new().with("session", rotation.session_id.as_str());
-            let events = &ctx.data.events;
+            let events = &state.events;
             events.by_user(
-                &req,
+                req,
                 rotation.user_id,
                 EventKind::RefreshReuseDetected,
                 detail,
@@ -155,23 +190,7 @@ pub async fn refresh(mut req: Request, ctx: RouteContext) -> Result<Response, Ap
             .ok_or(ApiError::Unauthorized)?,
         _ => return Err(ApiError::Unauthorized),
     };
-    let principal = Principal {
-        user_id: rotation.user_id,
-        session_id: rotation.session_id,
-        auth_time: rotation.auth_time,
-        amr: amr::claim(rotation.amr.as_deref()),
-    };
-    ctx.data.log.set_user(principal.user_id);
-    Ok(json(
-        200,
-        &json!({
-            "message": "Token refreshed",
-            "token": issue_access_token(config, &principal, now),
-            "refresh": successor.expose(),
-            "token_type": "Bearer",
-            "expires_in": config.access_token_ttl,
-        }),
-    ))
+    Ok((rotation, successor))
 }
 
 /// Ends the caller's session (`?scope=all`: every session of the caller), and the session of the

@@ -49,6 +49,9 @@ const PRUNE_OAUTH_STATES_SQL: &str = "DELETE FROM oauth_states WHERE rowid IN \
     (SELECT rowid FROM oauth_states WHERE expires_at <= ?1 LIMIT ?4)";
 const PRUNE_OAUTH_CODES_SQL: &str = "DELETE FROM oauth_codes WHERE rowid IN \
     (SELECT rowid FROM oauth_codes WHERE expires_at <= ?1 LIMIT ?4)";
+/// The provider's authorization codes, spent or not, once expired (they last a minute).
+const PRUNE_PROVIDER_CODES_SQL: &str = "DELETE FROM provider_codes WHERE rowid IN \
+    (SELECT rowid FROM provider_codes WHERE expires_at <= ?1 LIMIT ?4)";
 
 /// Passkey ceremonies expired (they last minutes), and passkey sign-ups older than the longest
 /// window their per-address caps count in.
@@ -65,7 +68,7 @@ const PRUNE_SECURITY_EVENTS_SQL: &str = "DELETE FROM security_events WHERE rowid
 pub const STATEMENTS: &[&str] = &PRUNES;
 
 /// The cleanup's statements, in the order of `KINDS`.
-const PRUNES: [&str; 12] = [
+const PRUNES: [&str; 13] = [
     PRUNE_REFRESH_TOKENS_SQL,
     PRUNE_SESSIONS_SQL,
     PRUNE_LOGIN_ATTEMPTS_SQL,
@@ -75,13 +78,14 @@ const PRUNES: [&str; 12] = [
     PRUNE_PENDING_FACTORS_SQL,
     PRUNE_OAUTH_STATES_SQL,
     PRUNE_OAUTH_CODES_SQL,
+    PRUNE_PROVIDER_CODES_SQL,
     PRUNE_PASSKEY_CHALLENGES_SQL,
     PRUNE_PASSKEY_SIGNUPS_SQL,
     PRUNE_SECURITY_EVENTS_SQL,
 ];
 
 /// What each statement of `PRUNES` deletes, by the name the cleanup's log line gives it.
-pub const KINDS: [&str; 12] = [
+pub const KINDS: [&str; 13] = [
     "refresh_tokens",
     "sessions",
     "login_attempt_counts",
@@ -91,6 +95,7 @@ pub const KINDS: [&str; 12] = [
     "pending_totp_factors",
     "oauth_states",
     "oauth_codes",
+    "provider_codes",
     "passkey_challenges",
     "passkey_signups",
     "security_events",

@@ -21,14 +21,17 @@ const CREATE_SQL: &str =
 const ADD_REFRESH_TOKEN_SQL: &str = "INSERT INTO refresh_tokens (digest, session_id, issued_at) \
     SELECT ?1, id, ?3 FROM sessions WHERE id = ?2";
 // Rotation. Arguments: ?1 the presented token's digest, ?2 this request's successor's digest,
-// ?3 now, ?4 the grace window, ?5 this request's salt, ?6 the id of the key it used.
+// ?3 now, ?4 the grace window, ?5 this request's salt, ?6 the id of the key it used, ?7 the
+// client whose grant it must be (NULL: a first-party session).
 /// Rotation, step 1: an unspent token of a live session is marked spent, with the successor this
 /// request derived (its digest, salt and key id). The liveness check is tied to the token's own
-/// session (by primary key), so it reads one row, not every session.
+/// session (by primary key), so it reads one row, not every session. A client's refresh token
+/// rotates only at the token endpoint by that client, a first-party one only at `/refresh`.
 const SPEND_SQL: &str = "UPDATE refresh_tokens SET rotated_at = ?3, successor_digest = ?2, \
       successor_salt = ?5, successor_key = ?6 \
     WHERE digest = ?1 AND rotated_at IS NULL AND EXISTS (SELECT 1 FROM sessions s \
-      WHERE s.id = refresh_tokens.session_id AND s.revoked_at IS NULL AND s.expires_at > ?3)";
+      WHERE s.id = refresh_tokens.session_id AND s.revoked_at IS NULL AND s.expires_at > ?3 \
+        AND s.client_id IS ?7)";
 /// Rotation, step 2: the successor is stored, if this request spent the token.
 const RECORD_SUCCESSOR_SQL: &str =
     "INSERT OR IGNORE INTO refresh_tokens (digest, session_id, issued_at) \
@@ -49,7 +52,7 @@ const TOUCH_SQL: &str = "UPDATE sessions SET last_used_at = ?3 WHERE revoked_at 
 /// Rotation, step 5: the outcome, with the salt and key of the successor (this request's, or
 /// the one an earlier request within the window derived).
 const ROTATION_OUTCOME_SQL: &str = "SELECT s.id AS session_id, s.user_id, s.revoked_at, s.expires_at, \
-      s.created_at AS auth_time, s.amr, \
+      s.created_at AS auth_time, s.amr, s.client_id, s.scope, \
       t.rotated_at, t.successor_salt, t.successor_key, \
       (SELECT n.rotated_at FROM refresh_tokens n WHERE n.digest = t.successor_digest) AS successor_rotated_at \
     FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.digest = ?1";
@@ -74,7 +77,7 @@ const CALLER_LIVE_SQL: &str = "SELECT id FROM sessions \
     WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL AND expires_at > ?3";
 /// The live sessions of `?1` at `?2`, newest first, at most `?3`.
 const LIST_SQL: &str = "SELECT id, created_at, last_used_at, user_agent FROM sessions \
-    WHERE user_id = ?1 AND revoked_at IS NULL AND expires_at > ?2 \
+    WHERE user_id = ?1 AND revoked_at IS NULL AND expires_at > ?2 AND client_id IS NULL \
     ORDER BY created_at DESC, id LIMIT ?3";
 /// `DELETE /sessions/{id}`: the live session `?4` of the caller, if the caller's own is live.
 const END_BY_ID_SQL: &str = "UPDATE sessions SET revoked_at = ?3 \
@@ -162,6 +165,9 @@ pub struct Rotation {
     /// The session's sign-in: when, and how (`core/amr.rs`).
     pub auth_time: i64,
     pub amr: Option<String>,
+    /// The client of a grant's session, and its scope (`None` for a first-party session).
+    pub client_id: Option<String>,
+    pub scope: Option<String>,
 }
 
 impl Rotation {
@@ -195,6 +201,7 @@ pub async fn rotate(
     db: &Db,
     presented_digest: &str,
     successor: &Successor<'_>,
+    client: Option<&str>,
     now: i64,
     grace: i64,
 ) -> Result<Option<Rotation>, ApiError> {
@@ -205,6 +212,7 @@ pub async fn rotate(
         int(grace),
         text(successor.salt),
         text(successor.key_id),
+        nullable_text(client),
     ];
     let statements = [
         SPEND_SQL,

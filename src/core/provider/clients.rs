@@ -1,0 +1,338 @@
+//! A client of the provider, as the operator registers it (`POST /admin/clients`) and edits it
+//! (`PATCH /admin/clients/{id}`), and its secret.
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::core::body::Body;
+use crate::core::operators::admin_requests::optional_bool;
+use crate::core::provider::scopes::Scopes;
+use crate::core::random;
+use crate::core::violation::{refused, Violation, Violations};
+
+const MAX_NAME_CHARS: usize = 100;
+const MAX_REDIRECT_URIS: usize = 10;
+const MAX_URI_CHARS: usize = 2000;
+/// The longest a rotated-out secret keeps working: a week to roll the new one out.
+pub const MAX_SECRET_OVERLAP_SECONDS: i64 = 7 * 86_400;
+pub const DEFAULT_SECRET_OVERLAP_SECONDS: i64 = 86_400;
+
+/// Public clients (a browser or native app: no secret, PKCE alone) or confidential ones (a
+/// server holding a secret), RFC 6749 §2.1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientKind {
+    Public,
+    Confidential,
+}
+
+impl ClientKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Public => "public",
+            Self::Confidential => "confidential",
+        }
+    }
+}
+
+/// How the client's ID tokens are signed: RS256 unless it asks for EdDSA (OpenID Connect
+/// Dynamic Client Registration's `id_token_signed_response_alg`).
+pub const ID_TOKEN_ALGS: [&str; 2] = ["RS256", "EdDSA"];
+
+/// `POST /admin/clients`.
+#[derive(Debug)]
+pub struct NewClient {
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub kind: ClientKind,
+    pub scopes: Scopes,
+    pub skip_consent: bool,
+    pub id_token_alg: &'static str,
+}
+
+/// `PATCH /admin/clients/{id}`: what is present changes.
+#[derive(Debug, Default)]
+pub struct ClientEdits {
+    pub name: Option<String>,
+    pub redirect_uris: Option<Vec<String>>,
+    pub scopes: Option<Scopes>,
+    pub skip_consent: Option<bool>,
+    pub id_token_alg: Option<&'static str>,
+}
+
+impl TryFrom<&Body> for NewClient {
+    type Error = Violations;
+
+    fn try_from(body: &Body) -> Result<Self, Violations> {
+        let name = body.string("name").and_then(name);
+        let uris = body
+            .value("redirect_uris")
+            .ok_or_else(|| Violation::missing("redirect_uris"))
+            .and_then(redirect_uris);
+        let kind = match body.optional_string("type") {
+            Ok(Some("public")) => Ok(ClientKind::Public),
+            Ok(Some("confidential")) => Ok(ClientKind::Confidential),
+            Ok(None) => Err(Violation::missing("type")),
+            Ok(Some(_)) => Err(Violation::new(
+                "type",
+                "invalid",
+                "type must be public or confidential",
+            )),
+            Err(e) => Err(e),
+        };
+        let scopes = body.value("scopes").map(scopes).transpose();
+        let skip = optional_bool(body, "skip_consent");
+        let alg = alg(body);
+        match (name, uris, kind, scopes, skip, alg) {
+            (Ok(name), Ok(redirect_uris), Ok(kind), Ok(scopes), Ok(skip), Ok(alg)) => Ok(Self {
+                name,
+                redirect_uris,
+                kind,
+                scopes: scopes.unwrap_or_else(Scopes::all),
+                skip_consent: skip.unwrap_or(false),
+                id_token_alg: alg.unwrap_or("RS256"),
+            }),
+            (name, uris, kind, scopes, skip, alg) => Err(refused([
+                name.err(),
+                uris.err(),
+                kind.err(),
+                scopes.err(),
+                skip.err(),
+                alg.err(),
+            ])),
+        }
+    }
+}
+
+impl TryFrom<&Body> for ClientEdits {
+    type Error = Violations;
+
+    fn try_from(body: &Body) -> Result<Self, Violations> {
+        let name = body
+            .optional_string("name")
+            .and_then(|n| n.map(name).transpose());
+        let uris = body.value("redirect_uris").map(redirect_uris).transpose();
+        let scopes = body.value("scopes").map(scopes).transpose();
+        let skip = optional_bool(body, "skip_consent");
+        let alg = alg(body);
+        let kind = match body.value("type") {
+            Some(_) => Err(Violation::new(
+                "type",
+                "immutable",
+                "A client's type cannot change; register a new client",
+            )),
+            None => Ok(()),
+        };
+        match (name, uris, scopes, skip, alg, kind) {
+            (
+                Ok(name),
+                Ok(redirect_uris),
+                Ok(scopes),
+                Ok(skip_consent),
+                Ok(id_token_alg),
+                Ok(()),
+            ) => Ok(Self {
+                name,
+                redirect_uris,
+                scopes,
+                skip_consent,
+                id_token_alg,
+            }),
+            (name, uris, scopes, skip, alg, kind) => Err(refused([
+                name.err(),
+                uris.err(),
+                scopes.err(),
+                skip.err(),
+                alg.err(),
+                kind.err(),
+            ])),
+        }
+    }
+}
+
+fn name(raw: &str) -> Result<String, Violation> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty()
+        || trimmed.chars().count() > MAX_NAME_CHARS
+        || trimmed.chars().any(char::is_control)
+    {
+        return Err(Violation::new(
+            "name",
+            "invalid",
+            "name must be 1 to 100 characters, without control characters",
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+fn alg(body: &Body) -> Result<Option<&'static str>, Violation> {
+    match body.optional_string("id_token_signed_response_alg")? {
+        None => Ok(None),
+        Some(alg) => ID_TOKEN_ALGS
+            .iter()
+            .find(|known| **known == alg)
+            .map(|known| Some(*known))
+            .ok_or_else(|| {
+                Violation::new(
+                    "id_token_signed_response_alg",
+                    "invalid",
+                    "id_token_signed_response_alg must be RS256 or EdDSA",
+                )
+            }),
+    }
+}
+
+fn scopes(value: &Value) -> Result<Scopes, Violation> {
+    let bad = || {
+        Violation::new(
+            "scopes",
+            "invalid",
+            "scopes must be a list of openid, profile, email and offline_access",
+        )
+    };
+    let Value::Array(items) = value else {
+        return Err(bad());
+    };
+    let words: Option<Vec<&str>> = items.iter().map(Value::as_str).collect();
+    let words = words.ok_or_else(bad)?;
+    if words.iter().any(|w| w.contains(' ')) {
+        return Err(bad());
+    }
+    Scopes::parse(&words.join(" ")).map_err(|_| bad())
+}
+
+fn redirect_uris(value: &Value) -> Result<Vec<String>, Violation> {
+    let bad = |message: &str| Violation::new("redirect_uris", "invalid", message);
+    let Value::Array(items) = value else {
+        return Err(bad("redirect_uris must be a list of URLs"));
+    };
+    if items.is_empty() || items.len() > MAX_REDIRECT_URIS {
+        return Err(bad("redirect_uris must list 1 to 10 URLs"));
+    }
+    let mut uris = Vec::new();
+    for item in items {
+        let uri = item
+            .as_str()
+            .ok_or_else(|| bad("redirect_uris must be a list of URLs"))?;
+        if !is_redirect_uri(uri) {
+            return Err(bad("each redirect URI must be an absolute https URL (http only for localhost or 127.0.0.1), without a fragment or spaces"));
+        }
+        if !uris.iter().any(|known: &String| known == uri) {
+            uris.push(uri.to_owned());
+        }
+    }
+    Ok(uris)
+}
+
+/// A redirect URI the provider will send codes to: absolute, no fragment (RFC 6749 §3.1.2),
+/// https, or http on the loopback for native apps and development (RFC 8252 §7.3; RFC 9700
+/// §2.1). Matched exactly, character for character, at authorization (RFC 9700 §4.1.3).
+pub fn is_redirect_uri(uri: &str) -> bool {
+    let Some((scheme, rest)) = uri.split_once("://") else {
+        return false;
+    };
+    let host = rest.split(['/', '?']).next().unwrap_or_default();
+    let host_name = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let host_name = host_name.split(':').next().unwrap_or_default();
+    let loopback = matches!(host_name, "localhost" | "127.0.0.1") || host.starts_with("[::1]");
+    uri.len() <= MAX_URI_CHARS
+        && !uri.contains('#')
+        && !uri.contains('@')
+        && !uri.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !host_name.is_empty()
+        && (scheme == "https" || (scheme == "http" && loopback))
+}
+
+/// A new client secret: 256 random bits, base64url (RFC 6749 §10.10: unguessable credentials).
+pub fn new_secret() -> String {
+    random::base64url(&random::bytes::<32>())
+}
+
+/// What is stored of a secret: its SHA-256, hex. A 256-bit random secret cannot be guessed from
+/// it, so no slow hash is needed.
+pub fn secret_digest(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The rotation's `overlap_seconds`: how long the old secret keeps working.
+pub fn overlap(body: &Body) -> Result<i64, Violation> {
+    match body.value("overlap_seconds") {
+        None => Ok(DEFAULT_SECRET_OVERLAP_SECONDS),
+        Some(Value::Number(n)) => n
+            .as_i64()
+            .filter(|s| (0..=MAX_SECRET_OVERLAP_SECONDS).contains(s))
+            .ok_or_else(|| {
+                Violation::new(
+                    "overlap_seconds",
+                    "invalid",
+                    "overlap_seconds must be a whole number from 0 to 604800",
+                )
+            }),
+        Some(_) => Err(Violation::wrong_type("overlap_seconds", "a number")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(text: &str) -> Body {
+        Body::parse(text.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn redirect_uris_are_https_or_loopback_http_without_fragments() {
+        assert!(is_redirect_uri("https://app.example/callback?x=1"));
+        assert!(is_redirect_uri("http://127.0.0.1:8080/cb"));
+        assert!(is_redirect_uri("http://localhost/cb"));
+        assert!(!is_redirect_uri("http://app.example/cb"));
+        assert!(!is_redirect_uri("https://app.example/cb#frag"));
+        assert!(!is_redirect_uri("https://evil@app.example/cb"));
+        assert!(!is_redirect_uri("http://localhost.evil.example/cb"));
+        assert!(!is_redirect_uri("javascript:alert(1)"));
+        assert!(!is_redirect_uri("/relative"));
+    }
+
+    #[test]
+    fn a_new_client_needs_name_uris_and_type() {
+        let client = NewClient::try_from(&body(
+            r#"{"name":" Notes ","redirect_uris":["https://notes.example/cb"],"type":"public"}"#,
+        ))
+        .unwrap();
+        assert_eq!(client.name, "Notes");
+        assert_eq!(client.scopes, Scopes::all());
+        assert_eq!(client.id_token_alg, "RS256");
+        assert!(!client.skip_consent);
+        let refused = NewClient::try_from(&body(
+            r#"{"redirect_uris":"https://x","type":"server","scopes":["admin"]}"#,
+        ))
+        .unwrap_err();
+        let fields: Vec<_> = refused.0.iter().map(|v| v.field).collect();
+        assert_eq!(fields, ["name", "redirect_uris", "type", "scopes"]);
+    }
+
+    #[test]
+    fn edits_cannot_change_the_type() {
+        assert!(ClientEdits::try_from(&body(r#"{"type":"public"}"#)).is_err());
+        let edits =
+            ClientEdits::try_from(&body(r#"{"id_token_signed_response_alg":"EdDSA"}"#)).unwrap();
+        assert_eq!(edits.id_token_alg, Some("EdDSA"));
+    }
+
+    #[test]
+    fn secrets_are_stored_as_digests() {
+        let secret = new_secret();
+        assert_eq!(secret.len(), 43);
+        assert_eq!(
+            secret_digest("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            overlap(&body("{}")).unwrap(),
+            DEFAULT_SECRET_OVERLAP_SECONDS
+        );
+        assert!(overlap(&body(r#"{"overlap_seconds":999999}"#)).is_err());
+    }
+}

@@ -1,0 +1,329 @@
+//! `GET|POST /oauth2/authorize` and `POST /oauth2/consent`: the authorization request, checked
+//! against its client, answered with the sign-in page, the consent page, a code, or an error
+//! sent back to the client (with `state` and `iss`, RFC 9207).
+
+use worker::{Method, Request, Response};
+
+use crate::core::keys::hmac_sha256;
+use crate::core::provider::authorize::{
+    self, after_sign_in, decide, Authorization, Decision, Refusal, SignedIn,
+};
+use crate::core::provider::clients::secret_digest;
+use crate::core::provider::config::CODE_TTL_SECONDS;
+use crate::core::provider::scopes::Scopes;
+use crate::core::query;
+use crate::core::random;
+use crate::edge::bindings::now;
+use crate::edge::context::RouteContext;
+use crate::edge::db::{batch, leading, took_effect, Db};
+use crate::edge::error::ApiError;
+use crate::edge::http::read_form;
+use crate::edge::provider::browser::{same_origin, signed_in};
+use crate::edge::provider::pages::{consent_page, error_page};
+use crate::edge::provider::sql::clients::Client;
+use crate::edge::provider::sql::grants::Browser;
+use crate::edge::provider::sql::{clients, codes, consents};
+use crate::edge::provider::{issuer, provider};
+use crate::edge::social::flow::{redirect, with_query};
+
+/// A checked request and what it was checked against.
+struct Checked {
+    client: Client,
+    request: Authorization,
+    pairs: Vec<(String, String)>,
+    issuer: String,
+    db: Db,
+}
+
+/// Reads the request's parameters (the query, or the form of a POST, OpenID Connect Core
+/// §3.1.2.1) and checks them against the client. `Err` is the answer already: an error page
+/// when the client or redirect URI is unknown, else a redirect with the error.
+async fn checked(
+    req: &mut Request,
+    ctx: &RouteContext,
+) -> Result<Result<Checked, Response>, ApiError> {
+    let provider = provider(ctx)?;
+    let issuer = issuer(req, provider);
+    let pairs = if req.method() == Method::Post {
+        read_form(req).await?
+    } else {
+        query::pairs(&req.inner().url())
+    };
+    let (client_id, redirect_uri) = match authorize::target(&pairs) {
+        Ok(target) => target,
+        Err(Refusal::Page(message)) => {
+            return Ok(Err(error_page(
+                400,
+                "This sign-in request is not valid",
+                message,
+            )))
+        }
+        Err(Refusal::Redirect { .. }) => unreachable!("target refuses with pages only"),
+    };
+    let db = ctx.data.database(&ctx.env)?;
+    let Some(client) = clients::get(&db, &client_id).await? else {
+        return Ok(Err(error_page(
+            400,
+            "Unknown app",
+            "The app that sent you here is not registered with this service.",
+        )));
+    };
+    // Exact string match (RFC 9700 §4.1.3): no prefixes, no patterns.
+    if !client.redirect_uris().contains(&redirect_uri) {
+        return Ok(Err(error_page(
+            400,
+            "This sign-in request is not valid",
+            "The app asked to send you back to an address it did not register.",
+        )));
+    }
+    let allowed = Scopes::parse(&client.scopes).unwrap_or_default();
+    match authorize::parse(&pairs, client_id, redirect_uri.clone(), &allowed) {
+        Ok(request) => Ok(Ok(Checked {
+            client,
+            request,
+            pairs,
+            issuer,
+            db,
+        })),
+        Err(Refusal::Redirect { error, description }) => {
+            let state = authorize::state(&pairs);
+            Ok(Err(back_to_client(
+                &redirect_uri,
+                error,
+                &description,
+                state.as_deref(),
+                &issuer,
+                req.method(),
+            )))
+        }
+        Err(Refusal::Page(message)) => Ok(Err(error_page(
+            400,
+            "This sign-in request is not valid",
+            message,
+        ))),
+    }
+}
+
+/// An error for the client, at its redirect URI (RFC 6749 §4.1.2.1).
+fn back_to_client(
+    redirect_uri: &str,
+    error: &str,
+    description: &str,
+    state: Option<&str>,
+    issuer: &str,
+    method: Method,
+) -> Response {
+    let mut pairs = vec![("error", error), ("error_description", description)];
+    if let Some(state) = state {
+        pairs.push(("state", state));
+    }
+    pairs.push(("iss", issuer));
+    see_other(&with_query(redirect_uri, &pairs), method)
+}
+
+/// A redirect: `303` after a POST, so the browser follows with a GET (RFC 9110 §15.4.4).
+fn see_other(location: &str, method: Method) -> Response {
+    let response = redirect(location);
+    if method == Method::Post {
+        response.with_status(303)
+    } else {
+        response
+    }
+}
+
+/// The consent form's CSRF token: bound to the browser session and to what is being allowed
+/// (OWASP CSRF Prevention Cheat Sheet, "Synchronizer token" with an HMAC).
+fn form_token(ctx: &RouteContext, browser: &Browser, request: &Authorization) -> String {
+    let message = [
+        browser.id.as_str(),
+        &request.client_id,
+        &request.redirect_uri,
+        &request.scope.to_string(),
+        &request.code_challenge,
+    ]
+    .join("\n");
+    random::base64url(&hmac_sha256(
+        &ctx.data.config.keys.current().provider_form,
+        message.as_bytes(),
+    ))
+}
+
+/// `GET|POST /oauth2/authorize`.
+pub async fn authorize(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    let checked = match checked(&mut req, &ctx).await? {
+        Ok(checked) => checked,
+        Err(answer) => return Ok(answer),
+    };
+    let now = now();
+    let method = req.method();
+    let browser = signed_in(&req, &checked.db, now).await?;
+    let consented = match &browser {
+        Some(person) => consents::read(&checked.db, person.user_id, &checked.client.id)
+            .await?
+            .and_then(|c| Scopes::parse(&c.scope).ok()),
+        None => None,
+    };
+    let person = browser.as_ref().map(|b| SignedIn {
+        user_id: b.user_id,
+        auth_time: b.auth_time,
+    });
+    let request = &checked.request;
+    match decide(
+        request,
+        person.as_ref(),
+        consented.as_ref(),
+        checked.client.skip_consent != 0,
+        now,
+    ) {
+        Decision::SignIn => {
+            let back = after_sign_in(&checked.pairs, now);
+            let location = with_query("/oauth2/sign-in", &[("return_to", &back)]);
+            Ok(see_other(&location, method))
+        }
+        Decision::Refuse(error) => Ok(back_to_client(
+            &request.redirect_uri,
+            error,
+            "The user must sign in or consent first",
+            request.state.as_deref(),
+            &checked.issuer,
+            method,
+        )),
+        Decision::Consent => {
+            let browser = browser.expect("consent is asked of a signed-in person");
+            let csrf = form_token(&ctx, &browser, request);
+            Ok(consent_page(
+                &checked.client.name,
+                &browser.email,
+                request,
+                &checked.pairs,
+                &csrf,
+            ))
+        }
+        Decision::Issue => {
+            let browser = browser.expect("codes are issued to a signed-in person");
+            issue(&ctx, &checked, &browser, consented.as_ref(), now, method).await
+        }
+    }
+}
+
+/// `POST /oauth2/consent`: the person's answer on the consent page.
+pub async fn consent(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    if !same_origin(&req) {
+        return Ok(error_page(
+            403,
+            "This form did not come from this site",
+            "Go back to the app and start signing in again.",
+        ));
+    }
+    let checked = match checked(&mut req, &ctx).await? {
+        Ok(checked) => checked,
+        Err(answer) => return Ok(answer),
+    };
+    let now = now();
+    let request = &checked.request;
+    let Some(browser) = signed_in(&req, &checked.db, now).await? else {
+        let back = after_sign_in(&checked.pairs, now);
+        return Ok(see_other(
+            &with_query("/oauth2/sign-in", &[("return_to", &back)]),
+            Method::Post,
+        ));
+    };
+    let expected = form_token(&ctx, &browser, request);
+    let sent = query::value(&checked.pairs, "csrf").unwrap_or_default();
+    if sent.len() != expected.len()
+        || sent
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |d, (a, b)| d | (a ^ b))
+            != 0
+    {
+        return Ok(error_page(
+            400,
+            "This page expired",
+            "Go back to the app and start signing in again.",
+        ));
+    }
+    match query::value(&checked.pairs, "decision").as_deref() {
+        Some("allow") => {
+            let consented = consents::read(&checked.db, browser.user_id, &checked.client.id)
+                .await?
+                .and_then(|c| Scopes::parse(&c.scope).ok());
+            issue(
+                &ctx,
+                &checked,
+                &browser,
+                consented.as_ref(),
+                now,
+                Method::Post,
+            )
+            .await
+        }
+        _ => Ok(back_to_client(
+            &request.redirect_uri,
+            "access_denied",
+            "The user did not allow access",
+            request.state.as_deref(),
+            &checked.issuer,
+            Method::Post,
+        )),
+    }
+}
+
+/// A code for the request, with the consent remembered (the scopes now allowed, with those
+/// allowed before), in one batch; back to the client with `code`, `state` and `iss`.
+async fn issue(
+    ctx: &RouteContext,
+    checked: &Checked,
+    browser: &Browser,
+    consented: Option<&Scopes>,
+    now: i64,
+    method: Method,
+) -> Result<Response, ApiError> {
+    let request = &checked.request;
+    let code = random::base64url(&random::bytes::<32>());
+    let scope = request.scope.to_string();
+    let new_code = codes::NewCode {
+        digest: &secret_digest(&code),
+        client_id: &checked.client.id,
+        browser_session: &browser.id,
+        redirect_uri: &request.redirect_uri,
+        scope: &scope,
+        nonce: request.nonce.as_deref(),
+        code_challenge: &request.code_challenge,
+        expires_at: now + CODE_TTL_SECONDS,
+    };
+    let remembered = consented.map_or_else(
+        || request.scope.clone(),
+        |before| before.union(&request.scope),
+    );
+    let statements = vec![
+        codes::issue(&checked.db, &new_code, now)?,
+        consents::record(
+            &checked.db,
+            browser.user_id,
+            &checked.client.id,
+            &remembered.to_string(),
+            now,
+        )?,
+    ];
+    let results = batch(&checked.db, statements, "issue code").await?;
+    let [issued] = leading(&results, "issue code")?;
+    if !took_effect(issued, "read issued code")? {
+        // The browser session ended in between: sign in again.
+        let back = after_sign_in(&checked.pairs, now);
+        return Ok(see_other(
+            &with_query("/oauth2/sign-in", &[("return_to", &back)]),
+            method,
+        ));
+    }
+    ctx.data.log.set_user(browser.user_id);
+    let mut pairs = vec![("code", code.as_str())];
+    if let Some(state) = request.state.as_deref() {
+        pairs.push(("state", state));
+    }
+    pairs.push(("iss", &checked.issuer));
+    Ok(see_other(
+        &with_query(&request.redirect_uri, &pairs),
+        method,
+    ))
+}

@@ -1,0 +1,198 @@
+//! The hosted pages: sign-in (`GET /oauth2/sign-in`), consent and errors (rendered by the
+//! authorize endpoint), and their stylesheet and script. Strict CSP, no inline code, no framing
+//! (OWASP Content Security Policy and Clickjacking Defense cheat sheets).
+
+use worker::{Headers, Request, Response};
+
+use crate::core::provider::authorize;
+use crate::core::provider::pages::{escape, fill};
+use crate::core::query;
+use crate::edge::context::RouteContext;
+use crate::edge::error::ApiError;
+use crate::edge::provider::sql::clients;
+use crate::edge::provider::{issuer, provider};
+
+const LAYOUT: &str = include_str!("pages/layout.html");
+const SIGN_IN: &str = include_str!("pages/sign_in.html");
+const CONSENT: &str = include_str!("pages/consent.html");
+const ERROR: &str = include_str!("pages/error.html");
+const STYLES: &str = include_str!("pages/pages.css");
+const SCRIPT: &str = include_str!("pages/sign-in.js");
+const SCRIPT_TAG: &str = r#"<script src="/oauth2/assets/sign-in.js" defer></script>"#;
+
+/// A whole page: the layout around `body`, with the CSP that lets its forms post to `form_to`
+/// too (the consent form's answer redirects to the client, and `form-action` covers redirects).
+fn page(status: u16, title: &str, body: &str, scripts: &str, form_to: Option<&str>) -> Response {
+    let html = fill(
+        LAYOUT,
+        &[
+            ("title", &escape(title)),
+            ("body", body),
+            ("scripts", scripts),
+        ],
+    );
+    let form_action = match form_to {
+        Some(origin) => format!("'self' {origin}"),
+        None => "'self'".to_owned(),
+    };
+    let headers = Headers::new();
+    let _ = headers.set("Content-Type", "text/html; charset=utf-8");
+    let _ = headers.set(
+        "Content-Security-Policy",
+        &format!("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"),
+    );
+    let _ = headers.set("X-Frame-Options", "DENY");
+    // Not `no-referrer`: with it, a form posted from the page says `Origin: null`, and the
+    // consent form is checked by its origin. `same-origin` still tells other sites nothing.
+    let _ = headers.set("Referrer-Policy", "same-origin");
+    Response::from_bytes(html.into_bytes())
+        .expect("a byte body always builds a response")
+        .with_status(status)
+        .with_headers(headers)
+}
+
+/// An error page: what went wrong, with no redirect (an unknown client, a redirect URI that was
+/// not registered, a form that expired).
+pub fn error_page(status: u16, heading: &str, message: &str) -> Response {
+    let body = fill(
+        ERROR,
+        &[("heading", &escape(heading)), ("message", &escape(message))],
+    );
+    page(status, heading, &body, "", None)
+}
+
+/// The consent page of `request` for the signed-in `email`: the app's name and where it sends
+/// the person back, the scopes in words, and a form carrying the request and its CSRF token.
+pub fn consent_page(
+    client_name: &str,
+    user_email: &str,
+    request: &authorize::Authorization,
+    pairs: &[(String, String)],
+    csrf: &str,
+) -> Response {
+    let host = query::origin(&request.redirect_uri).to_owned();
+    let scopes: String = request
+        .scope
+        .iter()
+        .map(|scope| {
+            format!(
+                "<li>{}</li>",
+                escape(crate::core::provider::scopes::Scopes::describe(scope))
+            )
+        })
+        .collect();
+    let mut hidden: String = pairs
+        .iter()
+        .filter(|(name, _)| !matches!(name.as_str(), "csrf" | "decision"))
+        .map(|(name, value)| {
+            format!(
+                r#"<input type="hidden" name="{}" value="{}">"#,
+                escape(name),
+                escape(value)
+            )
+        })
+        .collect();
+    hidden.push_str(&format!(
+        r#"<input type="hidden" name="csrf" value="{}">"#,
+        escape(csrf)
+    ));
+    let body = fill(
+        CONSENT,
+        &[
+            ("client_name", &escape(client_name)),
+            ("user_email", &escape(user_email)),
+            ("client_host", &escape(&host)),
+            ("scopes", &scopes),
+            ("hidden_fields", &hidden),
+        ],
+    );
+    page(
+        200,
+        &format!("Allow {client_name}?"),
+        &body,
+        "",
+        Some(&host),
+    )
+}
+
+/// `GET /oauth2/sign-in?return_to=/oauth2/authorize?…`: the sign-in page, with every way in the
+/// deployment has on. It goes back to the authorize request it came from, and nowhere else.
+pub async fn sign_in(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    let provider = provider(&ctx)?;
+    let pairs = query::pairs(&req.inner().url());
+    let Some(return_to) =
+        query::value(&pairs, "return_to").filter(|to| to.starts_with("/oauth2/authorize?"))
+    else {
+        return Ok(error_page(
+            400,
+            "This sign-in link is not complete",
+            "Go back to the app and start signing in again.",
+        ));
+    };
+    let request_pairs = query::pairs(&return_to);
+    let client_name = match authorize::target(&request_pairs) {
+        Ok((client_id, _)) => {
+            let db = ctx.data.database(&ctx.env)?;
+            clients::get(&db, &client_id).await?.map(|c| c.name)
+        }
+        Err(_) => None,
+    };
+    let Some(client_name) = client_name else {
+        return Ok(error_page(
+            400,
+            "Unknown app",
+            "The app that sent you here is not registered with this service.",
+        ));
+    };
+    let config = &ctx.data.config;
+    let iss = issuer(&req, provider);
+    let social_return = format!("{iss}/oauth2/sign-in");
+    // Social sign-in comes back to this page only if the deployment lists it (OAUTH_REDIRECT_URLS).
+    let providers = match &config.oauth {
+        Ok(oauth) if oauth.allows_redirect(&social_return) => oauth
+            .providers
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+        _ => String::new(),
+    };
+    let passkeys = matches!(config.passkeys, Ok(Some(_)));
+    let email_code = config.email_sign_in && config.mail_transport().is_ok();
+    let login_hint = query::value(&request_pairs, "login_hint").unwrap_or_default();
+    let body = fill(
+        SIGN_IN,
+        &[
+            ("return_to", &escape(&return_to)),
+            ("passkeys", if passkeys { "true" } else { "false" }),
+            ("email_code", if email_code { "true" } else { "false" }),
+            ("providers", &escape(&providers)),
+            ("social_return", &escape(&social_return)),
+            ("client_name", &escape(&client_name)),
+            ("login_hint", &escape(&login_hint)),
+            ("service_name", &escape(&config.totp_issuer)),
+        ],
+    );
+    Ok(page(
+        200,
+        &format!("Sign in to {client_name}"),
+        &body,
+        SCRIPT_TAG,
+        None,
+    ))
+}
+
+/// `GET /oauth2/assets/{id}`: the pages' stylesheet and script.
+pub async fn asset(_req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    provider(&ctx)?;
+    let (content_type, text) = match ctx.id() {
+        Some("pages.css") => ("text/css; charset=utf-8", STYLES),
+        Some("sign-in.js") => ("text/javascript; charset=utf-8", SCRIPT),
+        _ => return Err(ApiError::NotFound),
+    };
+    let response = crate::edge::http::body(200, content_type, text.as_bytes().to_vec());
+    let _ = response
+        .headers()
+        .set("Cache-Control", "public, max-age=3600");
+    Ok(response)
+}

@@ -1,0 +1,322 @@
+//! `POST /oauth2/token` (RFC 6749 §3.2): the `authorization_code` grant (with PKCE, RFC 7636)
+//! and the `refresh_token` grant, whose tokens rotate with reuse detection through the same
+//! machinery as a first-party session's (`sessions::routes::rotate_refresh`).
+
+use serde_json::{json, Map, Value};
+use worker::{Request, Response};
+
+use crate::core::provider::access_token::{self as grant_token, GrantClaims};
+use crate::core::provider::clients::secret_digest;
+use crate::core::provider::config::ProviderConfig;
+use crate::core::provider::id_token::{self, IdClaims, ID_TOKEN_TTL_SECONDS};
+use crate::core::provider::scopes::Scopes;
+use crate::core::provider::token_request::{self, required, TokenError, INVALID_CLIENT};
+use crate::core::random;
+use crate::core::sessions::amr;
+use crate::core::sessions::refresh_token::RefreshToken;
+use crate::core::social::pkce;
+use crate::edge::bindings::now;
+use crate::edge::context::RouteContext;
+use crate::edge::db::{batch, leading, took_effect, Db};
+use crate::edge::error::ApiError;
+use crate::edge::http::{json, read_form, user_agent};
+use crate::edge::provider::sql::clients::Client;
+use crate::edge::provider::sql::{clients, codes};
+use crate::edge::provider::{issuer, oauth_error, provider, rsa};
+use crate::edge::sessions::routes::rotate_refresh;
+use crate::edge::sessions::sql::sessions;
+
+/// The answer to a refused token request: `401` for client authentication, else `400`.
+pub fn refused(error: &TokenError) -> Response {
+    let status = if error.error == "invalid_client" {
+        401
+    } else {
+        400
+    };
+    oauth_error(status, error.error, error.description)
+}
+
+fn invalid_grant(description: &'static str) -> TokenError {
+    TokenError {
+        error: "invalid_grant",
+        description,
+    }
+}
+
+/// The client of a back-channel request, authenticated: a confidential client by its secret
+/// (the current one, or the previous during a rotation's overlap), a public one by its id alone.
+pub async fn authenticated(
+    req: &Request,
+    db: &Db,
+    form: &[(String, String)],
+    now: i64,
+) -> Result<Result<Client, TokenError>, ApiError> {
+    let authorization = req.headers().get("Authorization").ok().flatten();
+    let credentials = match token_request::client(authorization.as_deref(), form) {
+        Ok(credentials) => credentials,
+        Err(e) => return Ok(Err(e)),
+    };
+    let Some(client) = clients::get(db, &credentials.client_id).await? else {
+        return Ok(Err(INVALID_CLIENT));
+    };
+    let authentic = match (client.is_confidential(), credentials.secret.as_deref()) {
+        (true, Some(secret)) => client.secret_matches(&secret_digest(secret), now),
+        (false, None) => true,
+        _ => false,
+    };
+    Ok(if authentic {
+        Ok(client)
+    } else {
+        Err(INVALID_CLIENT)
+    })
+}
+
+pub async fn token(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
+    let provider = provider(&ctx)?;
+    let form = read_form(&mut req).await?;
+    let now = now();
+    let db = ctx.data.database(&ctx.env)?;
+    let client = match authenticated(&req, &db, &form, now).await? {
+        Ok(client) => client,
+        Err(e) => return Ok(refused(&e)),
+    };
+    let answer = match token_request::field(&form, "grant_type") {
+        Ok(Some("authorization_code")) => {
+            exchange(&req, &ctx, provider, &db, &client, &form, now).await?
+        }
+        Ok(Some("refresh_token")) => {
+            refresh(&req, &ctx, provider, &db, &client, &form, now).await?
+        }
+        Ok(Some(_)) => Err(TokenError {
+            error: "unsupported_grant_type",
+            description: "grant_type must be authorization_code or refresh_token",
+        }),
+        Ok(None) => Err(TokenError {
+            error: "invalid_request",
+            description: "grant_type is required",
+        }),
+        Err(e) => Err(e),
+    };
+    Ok(match answer {
+        Ok(body) => {
+            let response = json(200, &Value::Object(body));
+            let _ = response.headers().set("Pragma", "no-cache");
+            response
+        }
+        Err(e) => refused(&e),
+    })
+}
+
+/// The `authorization_code` grant: the code is the client's, for this redirect URI, unexpired,
+/// unspent, and answers the PKCE challenge; spending it creates the grant's session and first
+/// refresh token in one batch. A code presented again ends the grant it issued.
+async fn exchange(
+    req: &Request,
+    ctx: &RouteContext,
+    provider: &ProviderConfig,
+    db: &Db,
+    client: &Client,
+    form: &[(String, String)],
+    now: i64,
+) -> Result<Result<Map<String, Value>, TokenError>, ApiError> {
+    let inputs = (|| {
+        Ok::<_, TokenError>((
+            required(form, "code", "code is required")?,
+            required(form, "redirect_uri", "redirect_uri is required")?,
+            required(form, "code_verifier", "code_verifier is required (PKCE)")?,
+        ))
+    })();
+    let (code, redirect_uri, verifier) = match inputs {
+        Ok(inputs) => inputs,
+        Err(e) => return Ok(Err(e)),
+    };
+    let digest = secret_digest(code);
+    let Some(presented) = codes::read(db, &digest).await? else {
+        return Ok(Err(invalid_grant("The code is unknown or expired")));
+    };
+    if presented.used_by.is_some() {
+        codes::revoke_reused(db, &digest, now).await?;
+        return Ok(Err(invalid_grant(
+            "The code was already used; the tokens it issued are revoked",
+        )));
+    }
+    if presented.client_id != client.id
+        || presented.redirect_uri != redirect_uri
+        || presented.expires_at <= now
+        || !pkce::verifies(verifier, &presented.code_challenge)
+    {
+        return Ok(Err(invalid_grant(
+            "The code is not valid for this client, redirect_uri or code_verifier",
+        )));
+    }
+    let session_id = random::identifier();
+    let marker = random::identifier();
+    let refresh = RefreshToken::generate();
+    let agent = user_agent(req);
+    let exchange = codes::Exchange {
+        digest: &digest,
+        marker: &marker,
+        session_id: &session_id,
+        expires_at: now + ctx.data.config.refresh_token_ttl,
+        user_agent: agent.as_deref(),
+    };
+    let mut statements = codes::exchange(db, &exchange, now)?.to_vec();
+    statements.push(sessions::add_refresh_token(
+        db,
+        &refresh.digest(),
+        &session_id,
+        now,
+    )?);
+    let results = batch(db, statements, "exchange code").await?;
+    let [_spent, granted] = leading(&results, "exchange code")?;
+    if !took_effect(granted, "read grant")? {
+        // Another exchange spent it first, or the person signed out or was disabled meanwhile.
+        codes::revoke_reused(db, &digest, now).await?;
+        return Ok(Err(invalid_grant("The code is no longer valid")));
+    }
+    ctx.data.log.set_user(presented.user_id);
+    let scope = Scopes::parse(&presented.scope).unwrap_or_default();
+    let iss = issuer(req, provider);
+    let mut body = tokens(
+        ctx,
+        &iss,
+        client,
+        presented.user_id,
+        &session_id,
+        &scope,
+        presented.auth_time,
+        now,
+    );
+    body.insert("refresh_token".into(), json!(refresh.expose()));
+    if scope.contains("openid") {
+        let claims = IdClaims {
+            iss: iss.clone(),
+            sub: presented.user_id.to_string(),
+            aud: client.id.clone(),
+            azp: client.id.clone(),
+            exp: now + ID_TOKEN_TTL_SECONDS,
+            iat: now,
+            auth_time: presented.auth_time,
+            nonce: presented.nonce.clone(),
+            amr: amr::claim(presented.amr.as_deref()),
+            sid: presented.browser_session.clone(),
+            email: scope.contains("email").then(|| presented.email.clone()),
+            email_verified: scope
+                .contains("email")
+                .then_some(presented.email_verified_at.is_some()),
+            name: scope.contains("profile").then(|| presented.name.clone()),
+        };
+        body.insert(
+            "id_token".into(),
+            json!(signed_id_token(ctx, provider, client, &claims).await?),
+        );
+    }
+    Ok(Ok(body))
+}
+
+/// The ID token, signed as the client registered: EdDSA with the access-token key, else RS256
+/// through WebCrypto.
+async fn signed_id_token(
+    ctx: &RouteContext,
+    provider: &ProviderConfig,
+    client: &Client,
+    claims: &IdClaims,
+) -> Result<String, ApiError> {
+    if client.id_token_alg == "EdDSA" {
+        return Ok(id_token::sign_eddsa(&ctx.data.config.token_keys, claims));
+    }
+    let input = id_token::signing_input("RS256", &provider.rsa.kid, claims);
+    let signature = rsa::sign(&provider.rsa, input.as_bytes()).await?;
+    Ok(id_token::assemble(&input, &signature))
+}
+
+/// The access token and what every token answer says.
+#[allow(clippy::too_many_arguments)]
+fn tokens(
+    ctx: &RouteContext,
+    iss: &str,
+    client: &Client,
+    user_id: i64,
+    session_id: &str,
+    scope: &Scopes,
+    auth_time: i64,
+    now: i64,
+) -> Map<String, Value> {
+    let config = &ctx.data.config;
+    let claims = GrantClaims {
+        iss: iss.to_owned(),
+        sub: user_id.to_string(),
+        aud: client.id.clone(),
+        client_id: client.id.clone(),
+        scope: scope.to_string(),
+        sid: session_id.to_owned(),
+        jti: random::identifier(),
+        auth_time,
+    };
+    let access = grant_token::issue(&config.token_keys, claims, now, config.access_token_ttl);
+    let mut body = Map::new();
+    body.insert("access_token".into(), json!(access));
+    body.insert("token_type".into(), json!("Bearer"));
+    body.insert("expires_in".into(), json!(config.access_token_ttl));
+    body.insert("scope".into(), json!(scope.to_string()));
+    body
+}
+
+/// The `refresh_token` grant: the client's own grant rotates (one successor, even for
+/// concurrent requests within the grace window; reuse ends the grant). A narrower `scope` may
+/// be asked for (RFC 6749 §6).
+async fn refresh(
+    req: &Request,
+    ctx: &RouteContext,
+    provider: &ProviderConfig,
+    db: &Db,
+    client: &Client,
+    form: &[(String, String)],
+    now: i64,
+) -> Result<Result<Map<String, Value>, TokenError>, ApiError> {
+    let raw = match required(form, "refresh_token", "refresh_token is required") {
+        Ok(raw) => raw,
+        Err(e) => return Ok(Err(e)),
+    };
+    let Some(presented) = RefreshToken::parse(raw) else {
+        return Ok(Err(invalid_grant("The refresh token is not valid")));
+    };
+    let (rotation, successor) =
+        match rotate_refresh(req, &ctx.data, db, &presented, Some(&client.id), now).await {
+            Ok(rotated) => rotated,
+            Err(ApiError::Unauthorized) => {
+                return Ok(Err(invalid_grant(
+                    "The refresh token is not valid, spent or revoked",
+                )))
+            }
+            Err(e) => return Err(e),
+        };
+    let granted = Scopes::parse(rotation.scope.as_deref().unwrap_or_default()).unwrap_or_default();
+    let scope = match token_request::field(form, "scope") {
+        Ok(Some(asked)) => match Scopes::parse(asked) {
+            Ok(asked) if asked.within(&granted) && !asked.is_empty() => asked,
+            _ => {
+                return Ok(Err(TokenError {
+                    error: "invalid_scope",
+                    description: "scope must be within the granted scope",
+                }))
+            }
+        },
+        Ok(None) => granted,
+        Err(e) => return Ok(Err(e)),
+    };
+    ctx.data.log.set_user(rotation.user_id);
+    let iss = issuer(req, provider);
+    let mut body = tokens(
+        ctx,
+        &iss,
+        client,
+        rotation.user_id,
+        &rotation.session_id,
+        &scope,
+        rotation.auth_time,
+        now,
+    );
+    body.insert("refresh_token".into(), json!(successor.expose()));
+    Ok(Ok(body))
+}
