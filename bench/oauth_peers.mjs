@@ -217,7 +217,7 @@ async function startOurs() {
     if (!cookie) throw new Error(`ours POST /oauth2/session set no __Host-provider cookie: ${session.headers.getSetCookie().join(" | ")}`);
     return {
       ...server,
-      clientId: client.body.client_id,
+      clientId: client.body.client.client_id,
       tokenUrl: `${server.base}/oauth2/token`,
       authorizeUrl: `${server.base}/oauth2/authorize`,
       headers: { Cookie: cookie },

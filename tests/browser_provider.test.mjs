@@ -9,12 +9,31 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import * as oidc from "openid-client";
-import { artifacts, startRig } from "./support/browser.mjs";
+import { artifacts, freePort, startRig, throughProvider } from "./support/browser.mjs";
+import { startOidcProvider } from "./support/oidc.mjs";
+import { uniqueEmail } from "./support/app.mjs";
 import { awayFromStepEdge, totpCode } from "./support/totp.mjs";
 import { providerVars, registerClient } from "./support/provider.mjs";
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
-const rig = await startRig(after, { vars: providerVars() });
+// Social sign-in on the hosted page needs a provider of its own (a real OpenID provider), whose
+// client's callback is the worker's, on a port chosen before the worker starts.
+const port = await freePort();
+const ada = { sub: "ada-hosted", email: uniqueEmail("ada"), email_verified: true, name: "Ada Hosted" };
+const social = await startOidcProvider({ redirectUris: [`http://127.0.0.1:${port}/oauth/test/callback`], accounts: { ada } });
+after(() => social.close());
+const rig = await startRig(after, {
+  miniflare: { port },
+  vars: {
+    ...providerVars(),
+    OIDC_PROVIDERS: "test",
+    OIDC_TEST_ISSUER: social.issuer,
+    OIDC_TEST_CLIENT_ID: social.clientId,
+    OIDC_TEST_CLIENT_SECRET: social.clientSecret,
+    // The app's own pages; the hosted sign-in page needs no entry here.
+    OAUTH_REDIRECT_URLS: "https://app.example/done",
+  },
+});
 const { app, site } = rig;
 const shots = artifacts("provider");
 // Without a query: openid-client takes the callback URL without its query as the redirect_uri.
@@ -154,4 +173,20 @@ test("a wrong password is said on the page, in words, with focus on the message"
   assert.match(await page.textContent("#status"), /password/i);
   assert.deepEqual(await violations(page), []);
   await page.screenshot({ path: `${shots}/sign-in-error.png`, fullPage: true });
+});
+
+test("social sign-in on the hosted page comes back to the same authorization request", async () => {
+  const context = await rig.browser();
+  const page = await context.newPage();
+  const { url, checks } = await relyingParty();
+  await page.goto(url.href);
+  await page.waitForURL(/\/oauth2\/sign-in\?/);
+  await page.click("#providers a");
+  await throughProvider(page, social.issuer, { login: "ada" });
+  await page.waitForURL(/\/oauth2\/authorize\?/);
+  assert.match(await page.textContent("main"), new RegExp(ada.email.replace(/[.+]/g, "\\$&")));
+  await page.click("button[value=allow]");
+  await page.waitForURL((u) => u.href.startsWith(CALLBACK));
+  const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url()), checks);
+  assert.equal(tokens.claims().email, ada.email);
 });

@@ -28,7 +28,8 @@ export type ErrorCode =
   | "reauthentication_required"
   | "identity_taken"
   | "already_linked"
-  | "forbidden";
+  | "forbidden"
+  | "no_client_secret";
 
 /** Why a field of a request was refused (`fields` of a `validation_failed` answer). */
 export type FieldProblem =

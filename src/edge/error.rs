@@ -67,6 +67,8 @@ pub enum ApiError {
     NotFound,
     /// A provider page's request from another site (`Origin`, `Sec-Fetch-Site`).
     Forbidden,
+    /// A secret rotation of a public client, which has none.
+    NoClientSecret,
     /// The path exists with the methods of `allow`.
     MethodNotAllowed {
         allow: String,
@@ -188,6 +190,11 @@ impl ApiError {
             ),
             Self::PasskeyRefused { message, .. } => (400, "passkey_refused", message.clone()),
             Self::NotFound => (404, "not_found", "Not found".into()),
+            Self::NoClientSecret => (
+                409,
+                "no_client_secret",
+                "A public client has no secret to rotate".into(),
+            ),
             Self::Forbidden => (
                 403,
                 "forbidden",

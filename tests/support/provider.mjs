@@ -20,7 +20,7 @@ export function providerVars(extra = {}) {
   return { OAUTH_PROVIDER: "true", ID_TOKEN_RSA_KEY: JSON.stringify(RSA_KEY), ...ADMIN, ...extra };
 }
 
-/** Registers a client; `{client_id, client_secret?, ...}`. */
+/** Registers a client; `{client_id, client_secret?, ...}` (the client's fields and its secret). */
 export async function registerClient(app, fields = {}) {
   const body = { name: "Notes", redirect_uris: ["https://rp.example/cb"], type: "confidential", ...fields };
   const response = await fetch(`${app.base}/admin/clients`, {
@@ -30,7 +30,7 @@ export async function registerClient(app, fields = {}) {
   });
   const answer = await response.json();
   assert.equal(response.status, 201, JSON.stringify(answer));
-  return answer;
+  return { ...answer.client, client_secret: answer.client_secret };
 }
 
 /** A new account, signed in on the provider's pages: `{id, email, password, token, cookie}` (the cookie header). */

@@ -29,6 +29,10 @@ pub enum EventKind {
     AccountEnabled,
     AccountUpdated,
     AccountDeleted,
+    /// The person allowed an app of the provider (consent given, or widened).
+    AppAuthorized,
+    /// The person revoked an app of the provider.
+    AppRevoked,
 }
 
 impl EventKind {
@@ -53,6 +57,8 @@ impl EventKind {
             Self::AccountEnabled => "account.enabled",
             Self::AccountUpdated => "account.updated",
             Self::AccountDeleted => "account.deleted",
+            Self::AppAuthorized => "app.authorized",
+            Self::AppRevoked => "app.revoked",
         }
     }
 
@@ -74,7 +80,9 @@ impl EventKind {
             | Self::PasswordResetMailed
             | Self::LockedOut
             | Self::RefreshReuseDetected
-            | Self::SessionEnded => return None,
+            | Self::SessionEnded
+            | Self::AppAuthorized
+            | Self::AppRevoked => return None,
         })
     }
 }

@@ -117,7 +117,7 @@ impl TryFrom<&Body> for ClientEdits {
         let kind = match body.value("type") {
             Some(_) => Err(Violation::new(
                 "type",
-                "immutable",
+                "invalid",
                 "A client's type cannot change; register a new client",
             )),
             None => Ok(()),
@@ -260,8 +260,14 @@ pub fn secret_digest(secret: &str) -> String {
 pub fn overlap(body: &Body) -> Result<i64, Violation> {
     match body.value("overlap_seconds") {
         None => Ok(DEFAULT_SECRET_OVERLAP_SECONDS),
+        // JSON has one number type: 3600.0 is the whole number 3600 (JSON Schema's `integer`).
         Some(Value::Number(n)) => n
             .as_i64()
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 1e15)
+                    .map(|f| f as i64)
+            })
             .filter(|s| (0..=MAX_SECRET_OVERLAP_SECONDS).contains(s))
             .ok_or_else(|| {
                 Violation::new(
@@ -334,5 +340,10 @@ mod tests {
             DEFAULT_SECRET_OVERLAP_SECONDS
         );
         assert!(overlap(&body(r#"{"overlap_seconds":999999}"#)).is_err());
+        assert_eq!(
+            overlap(&body(r#"{"overlap_seconds":1828.0}"#)).unwrap(),
+            1828
+        );
+        assert!(overlap(&body(r#"{"overlap_seconds":1.5}"#)).is_err());
     }
 }

@@ -1,5 +1,6 @@
 //! The operator's clients (`/admin/clients`): register, list, read, edit, delete, and rotate a
-//! confidential client's secret with an overlap. The secret is shown once, when made.
+//! confidential client's secret with an overlap. Answers `{"client": …}` as the accounts' answer
+//! `{"user": …}`; the secret is shown once, beside it, when made.
 
 use serde_json::{json, Value};
 use worker::{Request, Response};
@@ -52,7 +53,7 @@ pub async fn create(mut req: Request, ctx: RouteContext) -> Result<Response, Api
     let client = clients::insert(&admin.db, &id, &new, digest.as_deref(), admin.now)
         .await?
         .ok_or_else(|| ApiError::internal("insert client", "no row"))?;
-    let mut body = shown(&client, admin.now);
+    let mut body = json!({"client": shown(&client, admin.now)});
     if let Some(secret) = secret {
         body["client_secret"] = json!(secret);
     }
@@ -78,7 +79,7 @@ pub async fn get(req: Request, ctx: RouteContext) -> Result<Response, ApiError> 
     let client = clients::get(&admin.db, &client_id(&ctx)?)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(json(200, &shown(&client, admin.now)))
+    Ok(json(200, &json!({"client": shown(&client, admin.now)})))
 }
 
 pub async fn update(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
@@ -88,7 +89,7 @@ pub async fn update(mut req: Request, ctx: RouteContext) -> Result<Response, Api
     let client = clients::update(&admin.db, &client_id(&ctx)?, &edits, admin.now)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(json(200, &shown(&client, admin.now)))
+    Ok(json(200, &json!({"client": shown(&client, admin.now)})))
 }
 
 /// Deleting a client ends every grant it holds, its codes and the consents given to it.
@@ -120,16 +121,12 @@ pub async fn rotate_secret(mut req: Request, ctx: RouteContext) -> Result<Respon
     else {
         // Unknown, or public (a public client has no secret).
         return match clients::get(&admin.db, &id).await? {
-            Some(_) => Err(crate::core::violation::Violation::new(
-                "client",
-                "public",
-                "A public client has no secret to rotate",
-            )
-            .into()),
+            Some(_) => Err(ApiError::NoClientSecret),
             None => Err(ApiError::NotFound),
         };
     };
-    let mut body = shown(&client, admin.now);
-    body["client_secret"] = json!(secret);
-    Ok(json(200, &body))
+    Ok(json(
+        200,
+        &json!({"client": shown(&client, admin.now), "client_secret": secret}),
+    ))
 }

@@ -4,6 +4,7 @@
 
 use worker::{Method, Request, Response};
 
+use crate::core::events::security_event::{Detail, EventKind};
 use crate::core::keys::hmac_sha256;
 use crate::core::provider::authorize::{
     self, after_sign_in, decide, Authorization, Decision, Refusal, SignedIn,
@@ -201,7 +202,11 @@ pub async fn authorize(mut req: Request, ctx: RouteContext) -> Result<Response, 
         }
         Decision::Issue => {
             let browser = browser.expect("codes are issued to a signed-in person");
-            issue(&ctx, &checked, &browser, consented.as_ref(), now, method).await
+            Ok(
+                issue(&ctx, &checked, &browser, consented.as_ref(), now, method)
+                    .await?
+                    .0,
+            )
         }
     }
 }
@@ -248,7 +253,7 @@ pub async fn consent(mut req: Request, ctx: RouteContext) -> Result<Response, Ap
             let consented = consents::read(&checked.db, browser.user_id, &checked.client.id)
                 .await?
                 .and_then(|c| Scopes::parse(&c.scope).ok());
-            issue(
+            let (answer, issued) = issue(
                 &ctx,
                 &checked,
                 &browser,
@@ -256,7 +261,17 @@ pub async fn consent(mut req: Request, ctx: RouteContext) -> Result<Response, Ap
                 now,
                 Method::Post,
             )
-            .await
+            .await?;
+            if !issued {
+                return Ok(answer);
+            }
+            let detail = Detail::new()
+                .with("client", checked.client.id.as_str())
+                .with("scope", request.scope.to_string());
+            ctx.data
+                .events
+                .by_user(&req, browser.user_id, EventKind::AppAuthorized, detail, now);
+            Ok(answer)
         }
         _ => Ok(back_to_client(
             &request.redirect_uri,
@@ -270,7 +285,8 @@ pub async fn consent(mut req: Request, ctx: RouteContext) -> Result<Response, Ap
 }
 
 /// A code for the request, with the consent remembered (the scopes now allowed, with those
-/// allowed before), in one batch; back to the client with `code`, `state` and `iss`.
+/// allowed before), in one batch; back to the client with `code`, `state` and `iss`. The flag
+/// says whether it was issued (not if the browser session ended meanwhile: sign in again).
 async fn issue(
     ctx: &RouteContext,
     checked: &Checked,
@@ -278,12 +294,13 @@ async fn issue(
     consented: Option<&Scopes>,
     now: i64,
     method: Method,
-) -> Result<Response, ApiError> {
+) -> Result<(Response, bool), ApiError> {
     let request = &checked.request;
     let code = random::base64url(&random::bytes::<32>());
     let scope = request.scope.to_string();
+    let digest = secret_digest(&code);
     let new_code = codes::NewCode {
-        digest: &secret_digest(&code),
+        digest: &digest,
         client_id: &checked.client.id,
         browser_session: &browser.id,
         redirect_uri: &request.redirect_uri,
@@ -303,6 +320,7 @@ async fn issue(
             browser.user_id,
             &checked.client.id,
             &remembered.to_string(),
+            &digest,
             now,
         )?,
     ];
@@ -311,9 +329,12 @@ async fn issue(
     if !took_effect(issued, "read issued code")? {
         // The browser session ended in between: sign in again.
         let back = after_sign_in(&checked.pairs, now);
-        return Ok(see_other(
-            &with_query("/oauth2/sign-in", &[("return_to", &back)]),
-            method,
+        return Ok((
+            see_other(
+                &with_query("/oauth2/sign-in", &[("return_to", &back)]),
+                method,
+            ),
+            false,
         ));
     }
     ctx.data.log.set_user(browser.user_id);
@@ -322,8 +343,8 @@ async fn issue(
         pairs.push(("state", state));
     }
     pairs.push(("iss", &checked.issuer));
-    Ok(see_other(
-        &with_query(&request.redirect_uri, &pairs),
-        method,
+    Ok((
+        see_other(&with_query(&request.redirect_uri, &pairs), method),
+        true,
     ))
 }

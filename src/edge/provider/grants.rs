@@ -4,6 +4,7 @@
 use serde_json::json;
 use worker::{Request, Response};
 
+use crate::core::events::security_event::{Detail, EventKind};
 use crate::edge::context::RouteContext;
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, rfc3339};
@@ -37,5 +38,13 @@ pub async fn revoke(req: Request, ctx: RouteContext) -> Result<Response, ApiErro
     if !consents::revoke(&caller.db, caller.principal.user_id, &client_id, caller.now).await? {
         return Err(ApiError::NotFound);
     }
+    let detail = Detail::new().with("client", client_id.as_str());
+    ctx.data.events.by_user(
+        &req,
+        caller.principal.user_id,
+        EventKind::AppRevoked,
+        detail,
+        caller.now,
+    );
     Ok(json(200, &json!({"message": "Access revoked"})))
 }

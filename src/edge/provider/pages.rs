@@ -11,6 +11,7 @@ use crate::edge::context::RouteContext;
 use crate::edge::error::ApiError;
 use crate::edge::provider::sql::clients;
 use crate::edge::provider::{issuer, provider};
+use crate::edge::social::flow::with_query;
 
 const LAYOUT: &str = include_str!("pages/layout.html");
 const SIGN_IN: &str = include_str!("pages/sign_in.html");
@@ -146,10 +147,13 @@ pub async fn sign_in(req: Request, ctx: RouteContext) -> Result<Response, ApiErr
     };
     let config = &ctx.data.config;
     let iss = issuer(&req, provider);
-    let social_return = format!("{iss}/oauth2/sign-in");
-    // Social sign-in comes back to this page only if the deployment lists it (OAUTH_REDIRECT_URLS).
+    // Social sign-in comes back to this very page, with its request (`is_hosted_sign_in`).
+    let social_return = with_query(
+        &format!("{iss}/oauth2/sign-in"),
+        &[("return_to", &return_to)],
+    );
     let providers = match &config.oauth {
-        Ok(oauth) if oauth.allows_redirect(&social_return) => oauth
+        Ok(oauth) => oauth
             .providers
             .iter()
             .map(|p| p.name.as_str())
@@ -180,6 +184,24 @@ pub async fn sign_in(req: Request, ctx: RouteContext) -> Result<Response, ApiErr
         SCRIPT_TAG,
         None,
     ))
+}
+
+/// Whether `to` is this provider's sign-in page for an authorization request: where social sign-in
+/// may send the browser back, beside `OAUTH_REDIRECT_URLS`. Only that exact shape (one
+/// `return_to`, itself an authorize request of this origin), so it is no open redirect.
+pub fn is_hosted_sign_in(req: &Request, ctx: &RouteContext, to: &str) -> bool {
+    let Ok(provider) = provider(ctx) else {
+        return false;
+    };
+    let page = format!("{}/oauth2/sign-in?", issuer(req, provider));
+    let Some(query) = to.strip_prefix(&page) else {
+        return false;
+    };
+    let pairs = query::pairs(&format!("?{query}"));
+    !to.contains('#')
+        && pairs.len() == 1
+        && pairs[0].0 == "return_to"
+        && pairs[0].1.starts_with("/oauth2/authorize?")
 }
 
 /// `GET /oauth2/assets/{id}`: the pages' stylesheet and script.

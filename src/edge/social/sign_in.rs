@@ -24,10 +24,11 @@ use crate::edge::db::Db;
 use crate::edge::error::ApiError;
 use crate::edge::http::{client_address, read_body};
 use crate::edge::log::Level;
+use crate::edge::provider::pages::is_hosted_sign_in;
 use crate::edge::sessions::start::{start_session, Start as SessionStart};
 use crate::edge::social::flow::{
-    begin, oauth, provider, provider_down, redirect, refuse_unlisted, verify_identity, with_query,
-    Called, Flow, Returning,
+    begin, oauth, provider, provider_down, redirect, verify_identity, with_query, Called, Flow,
+    Returning,
 };
 use crate::edge::social::sql::codes as oauth_codes;
 use crate::edge::social::sql::codes::{NewCode, PendingIdentity, Purpose};
@@ -42,8 +43,12 @@ pub async fn start(req: Request, ctx: RouteContext) -> Result<Response, ApiError
     let config = oauth(&ctx.data)?;
     let provider = provider(config, &ctx)?;
     let called = Called::from(&req);
-    refuse_unlisted(config, called.query("redirect_to").as_deref())?;
-    let start = Start::parse(|name| called.query(name), |to| config.allows_redirect(to))?;
+    // The allow-list, and the provider's own sign-in page (`edge/provider/pages.rs`).
+    let allowed = |to: &str| config.allows_redirect(to) || is_hosted_sign_in(&req, &ctx, to);
+    if called.query("redirect_to").is_some_and(|to| !allowed(&to)) {
+        return Err(ApiError::RedirectNotAllowed);
+    }
+    let start = Start::parse(|name| called.query(name), allowed)?;
     let db = ctx.data.database(&ctx.env)?;
     let flow = Flow {
         provider,

@@ -7,8 +7,9 @@ use crate::edge::db::{batch, first, int, leading, rows, statement, text, took_ef
 use crate::edge::error::ApiError;
 
 const READ_SQL: &str = "SELECT scope FROM provider_consents WHERE user_id = ?1 AND client_id = ?2";
+/// The consent, in the batch that issues its code, if the code was issued (`?5` its digest).
 const RECORD_SQL: &str = "INSERT INTO provider_consents (user_id, client_id, scope, granted_at) \
-    VALUES (?1, ?2, ?3, ?4) \
+    SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM provider_codes WHERE digest = ?5) \
     ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at";
 /// The apps a user granted, newest first.
 const LIST_SQL: &str = "SELECT c.client_id, p.name, c.scope, c.granted_at, \
@@ -53,13 +54,17 @@ pub fn record(
     user_id: i64,
     client_id: &str,
     scope: &str,
+    code_digest: &str,
     now: i64,
 ) -> Result<D1PreparedStatement, ApiError> {
-    statement(
-        db,
-        RECORD_SQL,
-        &[int(user_id), text(client_id), text(scope), int(now)],
-    )
+    let args = [
+        int(user_id),
+        text(client_id),
+        text(scope),
+        int(now),
+        text(code_digest),
+    ];
+    statement(db, RECORD_SQL, &args)
 }
 
 /// One app in a user's list.
