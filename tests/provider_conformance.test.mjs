@@ -1,12 +1,14 @@
 // The OpenID Foundation's Basic OP and Config OP test plans (openid-certification/conformance-suite,
 // OIDCCBasicTestPlan and OIDCCConfigTestPlan), one black-box test per module that applies, named
 // after it, driven by openid-client 6 (panva's certified relying-party library) against the
-// worker. The suite itself needs Docker; docs/provider.md lists which modules apply and why the
+// worker; and the resource server's check of RFC 9068 access tokens by oauth4webapi, which
+// openid-client does not make. The suite itself needs Docker; docs/provider.md lists which modules apply and why the
 // others do not. One difference from the suite, by design: every request carries PKCE (S256),
 // which this provider requires of every client (OAuth 2.1).
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import * as oidc from "openid-client";
+import * as oauth from "oauth4webapi";
 import { createLocalJWKSet, jwtVerify, decodeProtectedHeader } from "jose";
 import { appsClosedAfter } from "./support/app.mjs";
 import { sleep } from "./support/ways_in.mjs";
@@ -306,4 +308,20 @@ test("oidcc-discovery-endpoint-verification, -discovery-issuer-not-matching-conf
   const jwks = await (await fetch(openid.jwks_uri)).json();
   assert.ok(jwks.keys.some((k) => k.kty === "RSA" && k.alg === "RS256"));
   for (const key of jwks.keys) assert.equal(key.use, "sig");
+});
+
+test("RFC 9068 (oauth4webapi's resource-server check): access tokens validate as at+jwt from the JWKS; ID tokens and first-party tokens do not", async () => {
+  const insecureRs = { [oauth.allowInsecureRequests]: true };
+  const as = await oauth.processDiscoveryResponse(new URL(app.base), await oauth.discoveryRequest(new URL(app.base), insecureRs));
+  const tokens = await codeFlow(basic, { scope: "openid email" });
+  const at = (token) => new Request(`${app.base}/resource`, { headers: { Authorization: `Bearer ${token}` } });
+  const claims = await oauth.validateJwtAccessToken(as, at(tokens.access_token), rp.client_id, insecureRs);
+  assert.equal(claims.client_id, rp.client_id);
+  assert.equal(claims.sub, String(person.id));
+  assert.equal(claims.scope, "openid email");
+  // Another audience (a resource server the token is not for) refuses it.
+  await assert.rejects(oauth.validateJwtAccessToken(as, at(tokens.access_token), "another-resource", insecureRs));
+  // An ID token is not an access token (typ JWT), nor is a first-party token (no client_id, another iss).
+  await assert.rejects(oauth.validateJwtAccessToken(as, at(tokens.id_token), rp.client_id, insecureRs));
+  await assert.rejects(oauth.validateJwtAccessToken(as, at(person.token), rp.client_id, insecureRs));
 });
