@@ -140,16 +140,22 @@ test("a relying party signs a person in through the hosted sign-in (with TOTP) a
   assert.deepEqual(cspViolations, [], "the pages keep to their CSP");
 });
 
-test("a person who denies consent goes back to the relying party with access_denied", async () => {
-  const user = await app.signedInUser("denier");
+/** A fresh browser sent by the relying party to the sign-in page, the password form sent: its page. */
+async function passwordOnPage(email, password) {
   const context = await rig.browser();
   const page = await context.newPage();
   const { url } = await relyingParty();
   await page.goto(url.href);
   await page.waitForURL(/\/oauth2\/sign-in\?/);
-  await page.fill("#email", user.email);
-  await page.fill("#password", user.password);
+  await page.fill("#email", email);
+  await page.fill("#password", password);
   await page.click("#password-form button[type=submit]");
+  return page;
+}
+
+test("a person who denies consent goes back to the relying party with access_denied", async () => {
+  const user = await app.signedInUser("denier");
+  const page = await passwordOnPage(user.email, user.password);
   await page.waitForURL(/\/oauth2\/authorize\?/);
   await page.click("button[value=deny]");
   await page.waitForURL((u) => u.href.startsWith(CALLBACK));
@@ -160,14 +166,7 @@ test("a person who denies consent goes back to the relying party with access_den
 
 test("a wrong password is said on the page, in words, with focus on the message", async () => {
   const user = await app.signedInUser("typo");
-  const context = await rig.browser();
-  const page = await context.newPage();
-  const { url } = await relyingParty();
-  await page.goto(url.href);
-  await page.waitForURL(/\/oauth2\/sign-in\?/);
-  await page.fill("#email", user.email);
-  await page.fill("#password", "not the password at all");
-  await page.click("#password-form button[type=submit]");
+  const page = await passwordOnPage(user.email, "not the password at all");
   await page.waitForSelector("#status.error");
   assert.equal(await page.evaluate(() => document.activeElement?.id), "status");
   assert.match(await page.textContent("#status"), /password/i);

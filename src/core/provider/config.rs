@@ -8,12 +8,12 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::core::config_error::ConfigError;
+use crate::core::sessions::token_keys::verify_key_objects;
 
 pub const RSA_KEY_VARIABLE: &str = "ID_TOKEN_RSA_KEY";
 pub const RSA_VERIFY_KEYS_VARIABLE: &str = "ID_TOKEN_RSA_VERIFY_KEYS";
 /// NIST SP 800-131A Rev. 2: RSA signatures need a modulus of at least 2048 bits.
 const MIN_MODULUS_BYTES: usize = 256;
-const MAX_VERIFY_KEYS: usize = 8;
 /// How long an authorization code lives: "a maximum lifetime of 10 minutes is RECOMMENDED"
 /// (RFC 6749 §4.1.2); a browser redirect and one back-channel call need far less.
 pub const CODE_TTL_SECONDS: i64 = 60;
@@ -69,7 +69,7 @@ impl ProviderConfig {
             .map_err(|_| fail(RSA_KEY_VARIABLE, "must be an RSA private key as a JWK"))?;
         let rsa = private_key(&object).map_err(|p| fail(RSA_KEY_VARIABLE, p))?;
         let mut rsa_published = vec![rsa.public_jwk.clone()];
-        for object in verify_keys(lookup(RSA_VERIFY_KEYS_VARIABLE).as_deref())
+        for object in verify_key_objects(lookup(RSA_VERIFY_KEYS_VARIABLE).as_deref())
             .map_err(|p| fail(RSA_VERIFY_KEYS_VARIABLE, p))?
         {
             if object.contains_key("d") {
@@ -167,29 +167,6 @@ fn private_key(object: &Map<String, Value>) -> Result<RsaKey, &'static str> {
         private_jwk: Value::Object(private).to_string(),
         public_jwk,
     })
-}
-
-fn verify_keys(raw: Option<&str>) -> Result<Vec<Map<String, Value>>, &'static str> {
-    let Some(raw) = raw.filter(|r| !r.trim().is_empty()) else {
-        return Ok(Vec::new());
-    };
-    let keys = match serde_json::from_str::<Value>(raw.trim()) {
-        Ok(Value::Array(keys)) => keys,
-        Ok(Value::Object(mut set)) => match set.remove("keys") {
-            Some(Value::Array(keys)) => keys,
-            _ => return Err("must be a JSON array of public JWKs, or a JWKS `{\"keys\": [...]}`"),
-        },
-        _ => return Err("must be a JSON array of public JWKs, or a JWKS `{\"keys\": [...]}`"),
-    };
-    if keys.len() > MAX_VERIFY_KEYS {
-        return Err("lists more than 8 keys");
-    }
-    keys.into_iter()
-        .map(|key| match key {
-            Value::Object(object) => Ok(object),
-            _ => Err("must list JWK objects"),
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -166,8 +166,9 @@ fn key_id(object: &Map<String, Value>, jwk: &JsonWebKey) -> Result<String, &'sta
     }
 }
 
-/// The JWK objects of `JWT_VERIFY_KEYS`: none when unset.
-fn verify_key_objects(raw: Option<&str>) -> Result<Vec<Map<String, Value>>, &'static str> {
+/// The JWK objects of a list of public keys (`JWT_VERIFY_KEYS`, `ID_TOKEN_RSA_VERIFY_KEYS`): none
+/// when unset.
+pub fn verify_key_objects(raw: Option<&str>) -> Result<Vec<Map<String, Value>>, &'static str> {
     let Some(raw) = raw else {
         return Ok(Vec::new());
     };

@@ -43,50 +43,60 @@ fn invalid_grant(description: &'static str) -> TokenError {
     }
 }
 
-/// The client of a back-channel request, authenticated: a confidential client by its secret
-/// (the current one, or the previous during a rotation's overlap), a public one by its id alone.
-pub async fn authenticated(
-    req: &Request,
-    db: &Db,
-    form: &[(String, String)],
-    now: i64,
-) -> Result<Result<Client, TokenError>, ApiError> {
+/// A back-channel request (token, revocation, introspection) of an authenticated client: a
+/// confidential client by its secret (the current one, or the previous during a rotation's
+/// overlap), a public one by its id alone.
+pub struct BackChannel<'a> {
+    pub provider: &'a ProviderConfig,
+    pub form: Vec<(String, String)>,
+    pub db: Db,
+    pub client: Client,
+    pub now: i64,
+}
+
+/// Reads the form and authenticates its client; `Err` is the answer already (`invalid_client`,
+/// `invalid_request`).
+pub async fn back_channel<'a>(
+    req: &mut Request,
+    ctx: &'a RouteContext,
+) -> Result<Result<BackChannel<'a>, Response>, ApiError> {
+    let provider = provider(ctx)?;
+    let form = read_form(req).await?;
+    let now = now();
+    let db = ctx.data.database(&ctx.env)?;
     let authorization = req.headers().get("Authorization").ok().flatten();
-    let credentials = match token_request::client(authorization.as_deref(), form) {
+    let credentials = match token_request::client(authorization.as_deref(), &form) {
         Ok(credentials) => credentials,
-        Err(e) => return Ok(Err(e)),
+        Err(e) => return Ok(Err(refused(&e))),
     };
-    let Some(client) = clients::get(db, &credentials.client_id).await? else {
-        return Ok(Err(INVALID_CLIENT));
+    let Some(client) = clients::get(&db, &credentials.client_id).await? else {
+        return Ok(Err(refused(&INVALID_CLIENT)));
     };
     let authentic = match (client.is_confidential(), credentials.secret.as_deref()) {
         (true, Some(secret)) => client.secret_matches(&secret_digest(secret), now),
         (false, None) => true,
         _ => false,
     };
-    Ok(if authentic {
-        Ok(client)
-    } else {
-        Err(INVALID_CLIENT)
-    })
+    if !authentic {
+        return Ok(Err(refused(&INVALID_CLIENT)));
+    }
+    Ok(Ok(BackChannel {
+        provider,
+        form,
+        db,
+        client,
+        now,
+    }))
 }
 
 pub async fn token(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
-    let provider = provider(&ctx)?;
-    let form = read_form(&mut req).await?;
-    let now = now();
-    let db = ctx.data.database(&ctx.env)?;
-    let client = match authenticated(&req, &db, &form, now).await? {
-        Ok(client) => client,
-        Err(e) => return Ok(refused(&e)),
+    let call = match back_channel(&mut req, &ctx).await? {
+        Ok(call) => call,
+        Err(answer) => return Ok(answer),
     };
-    let answer = match token_request::field(&form, "grant_type") {
-        Ok(Some("authorization_code")) => {
-            exchange(&req, &ctx, provider, &db, &client, &form, now).await?
-        }
-        Ok(Some("refresh_token")) => {
-            refresh(&req, &ctx, provider, &db, &client, &form, now).await?
-        }
+    let answer = match token_request::field(&call.form, "grant_type") {
+        Ok(Some("authorization_code")) => exchange(&req, &ctx, &call).await?,
+        Ok(Some("refresh_token")) => refresh(&req, &ctx, &call).await?,
         Ok(Some(_)) => Err(TokenError {
             error: "unsupported_grant_type",
             description: "grant_type must be authorization_code or refresh_token",
@@ -113,12 +123,10 @@ pub async fn token(mut req: Request, ctx: RouteContext) -> Result<Response, ApiE
 async fn exchange(
     req: &Request,
     ctx: &RouteContext,
-    provider: &ProviderConfig,
-    db: &Db,
-    client: &Client,
-    form: &[(String, String)],
-    now: i64,
+    call: &BackChannel<'_>,
 ) -> Result<Result<Map<String, Value>, TokenError>, ApiError> {
+    let (provider, form, db, client, now) =
+        (call.provider, &call.form, &call.db, &call.client, call.now);
     let inputs = (|| {
         Ok::<_, TokenError>((
             required(form, "code", "code is required")?,
@@ -268,12 +276,10 @@ fn tokens(
 async fn refresh(
     req: &Request,
     ctx: &RouteContext,
-    provider: &ProviderConfig,
-    db: &Db,
-    client: &Client,
-    form: &[(String, String)],
-    now: i64,
+    call: &BackChannel<'_>,
 ) -> Result<Result<Map<String, Value>, TokenError>, ApiError> {
+    let (provider, form, db, client, now) =
+        (call.provider, &call.form, &call.db, &call.client, call.now);
     let raw = match required(form, "refresh_token", "refresh_token is required") {
         Ok(raw) => raw,
         Err(e) => return Ok(Err(e)),

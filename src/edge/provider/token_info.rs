@@ -15,7 +15,7 @@ use crate::edge::context::RouteContext;
 use crate::edge::error::ApiError;
 use crate::edge::http::{bearer_credential, body, json, read_form};
 use crate::edge::provider::sql::grants;
-use crate::edge::provider::token::{authenticated, refused};
+use crate::edge::provider::token::{back_channel, refused};
 use crate::edge::provider::{issuer, provider};
 
 fn checked(
@@ -111,14 +111,12 @@ pub async fn userinfo(mut req: Request, ctx: RouteContext) -> Result<Response, A
 /// `POST /oauth2/revoke {token, token_type_hint?}`: ends the grant of a refresh or access token
 /// of the calling client. `200` whatever the token was (RFC 7009 §2.2).
 pub async fn revoke(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
-    let provider = provider(&ctx)?;
-    let form = read_form(&mut req).await?;
-    let now = now();
-    let db = ctx.data.database(&ctx.env)?;
-    let client = match authenticated(&req, &db, &form, now).await? {
-        Ok(client) => client,
-        Err(e) => return Ok(refused(&e)),
+    let call = match back_channel(&mut req, &ctx).await? {
+        Ok(call) => call,
+        Err(answer) => return Ok(answer),
     };
+    let (provider, form, db, client, now) =
+        (call.provider, call.form, call.db, call.client, call.now);
     let token = match required(&form, "token", "token is required") {
         Ok(token) => token,
         Err(e) => return Ok(refused(&e)),
@@ -135,15 +133,15 @@ pub async fn revoke(mut req: Request, ctx: RouteContext) -> Result<Response, Api
 /// one): whether the token is active, and what it grants. Any client's access tokens (they are
 /// presented to resource servers); refresh tokens only the caller's own.
 pub async fn introspect(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
-    let provider = provider(&ctx)?;
-    let form = read_form(&mut req).await?;
-    let now = now();
-    let db = ctx.data.database(&ctx.env)?;
-    let client = match authenticated(&req, &db, &form, now).await? {
-        Ok(client) if client.is_confidential() => client,
-        Ok(_) => return Ok(refused(&INVALID_CLIENT)),
-        Err(e) => return Ok(refused(&e)),
+    let call = match back_channel(&mut req, &ctx).await? {
+        Ok(call) => call,
+        Err(answer) => return Ok(answer),
     };
+    let (provider, form, db, client, now) =
+        (call.provider, call.form, call.db, call.client, call.now);
+    if !client.is_confidential() {
+        return Ok(refused(&INVALID_CLIENT));
+    }
     let token = match required(&form, "token", "token is required") {
         Ok(token) => token,
         Err(e) => return Ok(refused(&e)),
