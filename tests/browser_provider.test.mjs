@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import * as oidc from "openid-client";
-import { artifacts, freePort, startRig, throughProvider } from "./support/browser.mjs";
+import { artifacts, freePort, ok, startRig, throughProvider, virtualAuthenticator } from "./support/browser.mjs";
 import { startOidcProvider } from "./support/oidc.mjs";
 import { uniqueEmail } from "./support/app.mjs";
 import { awayFromStepEdge, totpCode } from "./support/totp.mjs";
@@ -22,9 +22,12 @@ const port = await freePort();
 const ada = { sub: "ada-hosted", email: uniqueEmail("ada"), email_verified: true, name: "Ada Hosted" };
 const social = await startOidcProvider({ redirectUris: [`http://127.0.0.1:${port}/oauth/test/callback`], accounts: { ada } });
 after(() => social.close());
+// Passkeys need a host name for their RP id (WebAuthn refuses an IP address): the site and, for
+// the passkey test, the provider's pages are reached as http://localhost:<port>.
 const rig = await startRig(after, {
   miniflare: { port },
-  vars: {
+  siteHost: "localhost",
+  vars: (site) => ({
     ...providerVars(),
     OIDC_PROVIDERS: "test",
     OIDC_TEST_ISSUER: social.issuer,
@@ -32,7 +35,9 @@ const rig = await startRig(after, {
     OIDC_TEST_CLIENT_SECRET: social.clientSecret,
     // The app's own pages; the hosted sign-in page needs no entry here.
     OAUTH_REDIRECT_URLS: "https://app.example/done",
-  },
+    RP_ID: "localhost",
+    RP_ORIGINS: `${site},http://localhost:${port}`,
+  }),
 });
 const { app, site } = rig;
 const shots = artifacts("provider");
@@ -188,4 +193,37 @@ test("social sign-in on the hosted page comes back to the same authorization req
   await page.waitForURL((u) => u.href.startsWith(CALLBACK));
   const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url()), checks);
   assert.equal(tokens.claims().email, ada.email);
+});
+
+test("a passkey signs in on the hosted page (the provider reached by a host name, as WebAuthn needs)", async () => {
+  // The passkey is made on the app's page, with the web client, then held by the browser.
+  const user = await app.verifiedUser("hosted-passkey");
+  const context = await rig.browser();
+  const appPage = await rig.testPage(context);
+  const onApp = await virtualAuthenticator(appPage);
+  assert.equal((await ok(appPage, "login", { email: user.email, password: user.password })).status, "signed_in");
+  await ok(appPage, "addPasskey", { password: user.password });
+  const [held] = await onApp.credentials();
+
+  const issuer = `http://localhost:${port}`;
+  const local = await oidc.discovery(new URL(issuer), rp.client_id, {}, oidc.ClientSecretBasic(rp.client_secret), { execute: [oidc.allowInsecureRequests] });
+  const verifier = oidc.randomPKCECodeVerifier();
+  const url = oidc.buildAuthorizationUrl(local, {
+    redirect_uri: CALLBACK,
+    scope: "openid email",
+    state: "passkey",
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: "S256",
+  });
+  const page = await context.newPage();
+  await (await virtualAuthenticator(page)).add(held);
+  await page.goto(url.href);
+  await page.waitForURL(/\/oauth2\/sign-in\?/);
+  await page.click("#passkey-button");
+  await page.waitForURL(/\/oauth2\/authorize\?/);
+  await page.click("button[value=allow]");
+  await page.waitForURL((u) => u.href.startsWith(CALLBACK));
+  const tokens = await oidc.authorizationCodeGrant(local, new URL(page.url()), { pkceCodeVerifier: verifier, expectedState: "passkey" });
+  assert.equal(tokens.claims().email, user.email);
+  assert.equal(tokens.claims().iss, issuer);
 });

@@ -177,6 +177,16 @@ test("oidcc-codereuse: a code works once; presented again it fails and the token
   await assert.rejects(oidc.refreshTokenGrant(basic, tokens.refresh_token), (e) => e.error === "invalid_grant");
 });
 
+test("oidcc-codereuse-30seconds: a code presented again 30 seconds later, still within its minute, fails and ends its grant", async () => {
+  const { url, checks } = await request(basic);
+  const callback = await through(url);
+  const tokens = await oidc.authorizationCodeGrant(basic, callback, checks);
+  await sleep(30_000);
+  await assert.rejects(oidc.authorizationCodeGrant(basic, callback, checks), (e) => e.error === "invalid_grant");
+  assert.equal((await oidc.tokenIntrospection(basic, tokens.access_token)).active, false);
+  await assert.rejects(oidc.refreshTokenGrant(basic, tokens.refresh_token), (e) => e.error === "invalid_grant");
+});
+
 test("oidcc-prompt-none-not-logged-in: login_required, sent back to the client", async () => {
   const { url } = await request(basic, { prompt: "none" });
   const answer = await visit(url.href);
