@@ -134,3 +134,18 @@ test("the grants' sessions are not the person's devices: GET /sessions lists the
   const sessions = await app.request("GET", "/sessions", { token: person.token });
   assert.equal(sessions.body.sessions.length, 1, "the provider page's sign-in only");
 });
+
+test("ten parallel refreshes of one grant's token: all answered, with one successor; the grant goes on", async () => {
+  // A grace window far longer than any run, so no answer depends on how fast this machine is.
+  const graceful = await spawnApp({ vars: providerVars({ REFRESH_REUSE_GRACE_SECONDS: "3600" }) });
+  const client = await registerClient(graceful);
+  const person = await signedInBrowser(graceful);
+  const config = await oidc.discovery(new URL(graceful.base), client.client_id, {}, oidc.ClientSecretBasic(client.client_secret), insecure);
+  const { verifier, challenge } = pkcePair();
+  const answer = await authorize(graceful, person.cookie, { client_id: client.client_id, redirect_uri: client.redirect_uris[0], scope: "openid offline_access", state: "s", code_challenge: challenge });
+  const tokens = await oidc.authorizationCodeGrant(config, new URL(answer.location), { pkceCodeVerifier: verifier, expectedState: "s" });
+  const refreshed = await Promise.all(Array.from({ length: 10 }, () => oidc.refreshTokenGrant(config, tokens.refresh_token)));
+  assert.equal(new Set(refreshed.map((r) => r.refresh_token)).size, 1, "one successor");
+  const next = await oidc.refreshTokenGrant(config, refreshed[0].refresh_token);
+  assert.ok(next.access_token);
+});
