@@ -73,6 +73,9 @@ pub struct Config {
     pub keys: Keyring,
     /// The Ed25519 keys of access tokens.
     pub token_keys: TokenKeys,
+    /// `/.well-known/jwks.json`: the access-token keys and, with the provider on, its ID tokens'
+    /// RSA keys; built once per isolate.
+    pub jwks: String,
     pub issuer: String,
     pub audience: String,
     pub access_token_ttl: i64,
@@ -201,9 +204,15 @@ impl Config {
             setting.get(SIGNING_KEY_VARIABLE).as_deref(),
             setting.get(VERIFY_KEYS_VARIABLE).as_deref(),
         )?;
+        let provider = ProviderConfig::parse(|name| setting.get(name));
+        let jwks = match &provider {
+            Ok(Some(provider)) => provider.jwks(token_keys.jwks()),
+            _ => token_keys.jwks().to_owned(),
+        };
         Ok(Self {
             keys: Keyring::new(&jwt_secret, &previous),
             token_keys,
+            jwks,
             issuer: setting.text("JWT_ISSUER", SERVICE_NAME),
             audience: setting.text("JWT_AUDIENCE", SERVICE_NAME),
             access_token_ttl: setting.seconds("ACCESS_TOKEN_TTL_SECONDS", 900, 1)?,
@@ -239,7 +248,7 @@ impl Config {
                 .to_owned(),
             admin_keys: AdminKeys::parse(setting.get("ADMIN_API_KEYS").as_deref()),
             event_retention: setting.seconds("EVENT_RETENTION_DAYS", 90, 1)? * 86_400,
-            provider: ProviderConfig::parse(|name| setting.get(name)),
+            provider,
         })
     }
 }
