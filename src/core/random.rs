@@ -30,6 +30,12 @@ pub fn is_base64url_256(text: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// A fresh secret of 256 random bits in `base64url`, 43 characters: every single-use code, state,
+/// challenge, cookie and client secret we hand out (stored as `refresh_token::digest_of`).
+pub fn secret_256() -> String {
+    base64url(&bytes::<32>())
+}
+
 /// A fresh identifier of 128 random bits (session ids, token ids), 22 characters.
 pub fn identifier() -> String {
     base64url(&bytes::<16>())

@@ -14,6 +14,13 @@ impl Secret {
     }
 }
 
+/// Whether `a` and `b` are equal, in time that depends only on their lengths, not on where they
+/// differ (OWASP Authentication Cheat Sheet: compare secrets in constant time). Every comparison of
+/// a presented secret with a stored one goes through it.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+}
+
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Secret([redacted])")

@@ -7,6 +7,7 @@
 use sha2::{Digest, Sha256};
 
 use crate::core::config_error::ConfigError;
+use crate::core::secret::constant_time_eq;
 
 /// The shortest key accepted: 32 characters (of a random base64url string, 192 bits).
 pub const MIN_KEY_CHARS: usize = 32;
@@ -78,11 +79,6 @@ impl std::fmt::Debug for AdminKeys {
         let ids: Vec<&str> = self.keys.iter().map(|(id, _)| id.as_str()).collect();
         write!(f, "AdminKeys({ids:?})")
     }
-}
-
-/// Whether `a` and `b` are equal, in time that depends only on their length.
-fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

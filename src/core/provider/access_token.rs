@@ -9,9 +9,7 @@ use jwt_compact::alg::Ed25519;
 use jwt_compact::{AlgorithmExt, Claims, Header, TimeOptions};
 use serde::{Deserialize, Serialize};
 
-use crate::core::sessions::access_token::{
-    at, issued_in_future, leeway_clock, signed_by_us, Rejected,
-};
+use crate::core::sessions::access_token::{at, current, Current, Rejected};
 use crate::core::sessions::token_keys::TokenKeys;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -50,26 +48,18 @@ pub fn issue(keys: &TokenKeys, claims: GrantClaims, now: i64, ttl_seconds: i64) 
 /// Checks a presented provider token: signed by our keys (RFC 8725 as the first-party tokens
 /// are), unexpired, issued by `issuer`, with a client and a session.
 pub fn verify(keys: &TokenKeys, issuer: &str, token: &str, now: i64) -> Result<Granted, Rejected> {
-    let token = signed_by_us::<GrantClaims>(keys, token)?;
-    let claims = token.claims();
-    claims
-        .validate_expiration(&leeway_clock(now))
-        .map_err(|_| Rejected::Expired)?;
-    let custom = &claims.custom;
-    if issued_in_future(claims, now)
-        || custom.iss != issuer
-        || custom.client_id.is_empty()
-        || custom.sid.is_empty()
-    {
+    let Current {
+        claims,
+        issued_at,
+        expires_at,
+    } = current::<GrantClaims>(keys, token, now)?;
+    if claims.iss != issuer || claims.client_id.is_empty() || claims.sid.is_empty() {
         return Err(Rejected::WrongClaims);
     }
     Ok(Granted {
-        claims: custom.clone(),
-        issued_at: claims.issued_at.map(|t| t.timestamp()).unwrap_or_default(),
-        expires_at: claims
-            .expiration
-            .map(|t| t.timestamp())
-            .ok_or(Rejected::Expired)?,
+        claims,
+        issued_at,
+        expires_at,
     })
 }
 

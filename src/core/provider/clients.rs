@@ -2,12 +2,10 @@
 //! (`PATCH /admin/clients/{id}`), and its secret.
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::core::body::Body;
 use crate::core::operators::admin_requests::optional_bool;
 use crate::core::provider::scopes::Scopes;
-use crate::core::random;
 use crate::core::violation::{refused, Violation, Violations};
 
 const MAX_NAME_CHARS: usize = 100;
@@ -242,20 +240,6 @@ pub fn is_redirect_uri(uri: &str) -> bool {
         && (scheme == "https" || (scheme == "http" && loopback))
 }
 
-/// A new client secret: 256 random bits, base64url (RFC 6749 §10.10: unguessable credentials).
-pub fn new_secret() -> String {
-    random::base64url(&random::bytes::<32>())
-}
-
-/// What is stored of a secret: its SHA-256, hex. A 256-bit random secret cannot be guessed from
-/// it, so no slow hash is needed.
-pub fn secret_digest(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// The rotation's `overlap_seconds`: how long the old secret keeps working.
 pub fn overlap(body: &Body) -> Result<i64, Violation> {
     match body.value("overlap_seconds") {
@@ -328,13 +312,7 @@ mod tests {
     }
 
     #[test]
-    fn secrets_are_stored_as_digests() {
-        let secret = new_secret();
-        assert_eq!(secret.len(), 43);
-        assert_eq!(
-            secret_digest("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+    fn a_rotation_overlaps_a_day_unless_said() {
         assert_eq!(
             overlap(&body("{}")).unwrap(),
             DEFAULT_SECRET_OVERLAP_SECONDS

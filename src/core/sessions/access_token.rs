@@ -108,14 +108,12 @@ pub fn verify_until(
     token: &str,
     now: i64,
 ) -> Result<(Principal, i64), Rejected> {
-    let token = signed_by_us::<AccessClaims>(settings.keys, token)?;
-    let claims = token.claims();
-    claims
-        .validate_expiration(&leeway_clock(now))
-        .map_err(|_| Rejected::Expired)?;
-    let custom = &claims.custom;
-    if issued_in_future(claims, now)
-        || custom.typ != TOKEN_KIND
+    let Current {
+        claims: custom,
+        expires_at,
+        ..
+    } = current::<AccessClaims>(settings.keys, token, now)?;
+    if custom.typ != TOKEN_KIND
         || custom.iss != settings.issuer
         || custom.aud != settings.audience
         || custom.sid.is_empty()
@@ -123,24 +121,56 @@ pub fn verify_until(
         return Err(Rejected::WrongClaims);
     }
     let user_id = custom.sub.parse().map_err(|_| Rejected::WrongClaims)?;
-    let expires_at = claims
-        .expiration
-        .map(|exp| exp.timestamp())
-        .ok_or(Rejected::Expired)?;
     let principal = Principal {
         user_id,
-        session_id: custom.sid.clone(),
+        session_id: custom.sid,
         auth_time: custom.auth_time,
-        amr: custom.amr.clone(),
+        amr: custom.amr,
     };
     Ok((principal, expires_at))
 }
 
+/// A current access token of ours: its own claims (not yet checked), `iat` and `exp` (Unix
+/// seconds).
+pub struct Current<T> {
+    pub claims: T,
+    pub issued_at: i64,
+    pub expires_at: i64,
+}
+
+/// A token signed by one of our access-token keys and current at `now`: `exp` present and not
+/// past (`Expired`), `iat` present and not in the future (`WrongClaims`), each with the leeway
+/// for another machine's clock. Shared by the first-party access tokens and the provider's
+/// (`core/provider/access_token.rs`), which check their own claims after it.
+pub fn current<T: serde::de::DeserializeOwned>(
+    keys: &TokenKeys,
+    token: &str,
+    now: i64,
+) -> Result<Current<T>, Rejected> {
+    let (_, claims) = signed_by_us::<T>(keys, token)?.into_parts();
+    let clock = TimeOptions::new(Duration::seconds(LEEWAY_SECONDS), move || at(now));
+    claims
+        .validate_expiration(&clock)
+        .map_err(|_| Rejected::Expired)?;
+    let expires_at = claims
+        .expiration
+        .map(|exp| exp.timestamp())
+        .ok_or(Rejected::Expired)?;
+    let issued_at = match claims.issued_at.map(|iat| iat.timestamp()) {
+        Some(iat) if iat <= now + LEEWAY_SECONDS => iat,
+        _ => return Err(Rejected::WrongClaims),
+    };
+    Ok(Current {
+        claims: claims.custom,
+        issued_at,
+        expires_at,
+    })
+}
+
 /// A token signed by one of our access-token keys, its claims parsed as `T` but not yet checked:
 /// the algorithm is pinned to EdDSA (`none`, HS256 and every other `alg` fail), `kid` must name
-/// one of our keys, and the header is held to `alg`, `typ: at+jwt` and `kid`. Shared by the
-/// first-party access tokens and the provider's (`core/provider/access_token.rs`).
-pub fn signed_by_us<T: serde::de::DeserializeOwned>(
+/// one of our keys, and the header is held to `alg`, `typ: at+jwt` and `kid`.
+fn signed_by_us<T: serde::de::DeserializeOwned>(
     keys: &TokenKeys,
     token: &str,
 ) -> Result<jwt_compact::Token<T, OtherHeaderFields>, Rejected> {
@@ -170,18 +200,6 @@ pub fn signed_by_us<T: serde::de::DeserializeOwned>(
         .validator::<T>(key)
         .validate(&untrusted)
         .map_err(|_| Rejected::BadSignature)
-}
-
-/// The clock of token checks at `now`, with the leeway for tokens checked on another machine.
-pub fn leeway_clock(now: i64) -> TimeOptions<impl Fn() -> DateTime<Utc>> {
-    TimeOptions::new(Duration::seconds(LEEWAY_SECONDS), move || at(now))
-}
-
-/// Whether a token's `iat` is missing or later than `now` allows.
-pub fn issued_in_future<T>(claims: &Claims<T>, now: i64) -> bool {
-    claims
-        .issued_at
-        .is_none_or(|iat| iat.timestamp() > now + LEEWAY_SECONDS)
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 use sha2::{Digest, Sha256};
 
 use crate::core::random::{base64url, bytes, is_base64url_256};
+use crate::core::secret::constant_time_eq;
 
 /// A `code_verifier`: 43 to 128 characters of `[A-Za-z0-9-._~]` (RFC 7636 §4.1).
 pub fn is_verifier(text: &str) -> bool {
@@ -28,13 +29,7 @@ pub fn verifies(verifier: &str, challenge_sent: &str) -> bool {
     if !is_verifier(verifier) {
         return false;
     }
-    let computed = challenge(verifier);
-    computed.len() == challenge_sent.len()
-        && computed
-            .bytes()
-            .zip(challenge_sent.bytes())
-            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
-            == 0
+    constant_time_eq(challenge(verifier).as_bytes(), challenge_sent.as_bytes())
 }
 
 /// A new verifier of 256 random bits (43 characters).

@@ -43,7 +43,7 @@ pub async fn register_options(mut req: Request, ctx: RouteContext) -> Result<Res
         return Err(ApiError::FactorNeedsVerifiedEmail);
     }
     confirm_way_in_change(&req, &ctx.data, &db, &principal, &account, &body, now).await?;
-    let challenge = base64url(&random::bytes::<32>());
+    let challenge = random::secret_256();
     passkey_challenges::create(
         &db,
         &digest_of(&challenge),
@@ -151,7 +151,7 @@ pub async fn login_options(mut req: Request, ctx: RouteContext) -> Result<Respon
     };
     let now = now();
     let db = ctx.data.database(&ctx.env)?;
-    let challenge = base64url(&random::bytes::<32>());
+    let challenge = random::secret_256();
     passkey_challenges::create(
         &db,
         &digest_of(&challenge),

@@ -7,7 +7,7 @@
 use serde_json::{json, Value};
 use worker::{Request, Response};
 
-use crate::core::random::{self, base64url};
+use crate::core::random;
 use crate::core::sessions::refresh_token::digest_of;
 use crate::edge::accounts::sql::users;
 use crate::edge::bindings::now;
@@ -40,7 +40,7 @@ pub async fn options(mut req: Request, ctx: RouteContext) -> Result<Response, Ap
             message: "This account has no passkey; use a code from the authenticator app".into(),
         });
     }
-    let challenge = base64url(&random::bytes::<32>());
+    let challenge = random::secret_256();
     let stored = digest_of(&challenge);
     passkey_challenges::create(
         &db,

@@ -47,7 +47,7 @@ pub async fn options(mut req: Request, ctx: RouteContext) -> Result<Response, Ap
     };
     let now = now();
     let policy = config.otp_policy();
-    let challenge = base64url(&random::bytes::<32>());
+    let challenge = random::secret_256();
     let digest = digest_of(&challenge);
     // A handle of its own until the account exists (the passkey's `user.id`: no personal data).
     let user_handle = base64url(&random::bytes::<16>());

@@ -5,11 +5,10 @@
 use serde_json::{json, Value};
 use worker::{Request, Response};
 
-use crate::core::provider::clients::{
-    new_secret, overlap, secret_digest, ClientEdits, ClientKind, NewClient,
-};
+use crate::core::provider::clients::{overlap, ClientEdits, ClientKind, NewClient};
 use crate::core::query;
 use crate::core::random;
+use crate::core::sessions::refresh_token::digest_of;
 use crate::edge::context::RouteContext;
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body, read_optional_body, rfc3339};
@@ -47,8 +46,8 @@ pub async fn create(mut req: Request, ctx: RouteContext) -> Result<Response, Api
     let admin = admin(&req, &ctx)?;
     provider(&ctx)?;
     let new = NewClient::try_from(&read_body(&mut req).await?)?;
-    let secret = (new.kind == ClientKind::Confidential).then(new_secret);
-    let digest = secret.as_deref().map(secret_digest);
+    let secret = (new.kind == ClientKind::Confidential).then(random::secret_256);
+    let digest = secret.as_deref().map(digest_of);
     let id = random::identifier();
     let client = clients::insert(&admin.db, &id, &new, digest.as_deref(), admin.now)
         .await?
@@ -109,11 +108,11 @@ pub async fn rotate_secret(mut req: Request, ctx: RouteContext) -> Result<Respon
     provider(&ctx)?;
     let overlap = overlap(&read_optional_body(&mut req).await?)?;
     let id = client_id(&ctx)?;
-    let secret = new_secret();
+    let secret = random::secret_256();
     let Some(client) = clients::rotate_secret(
         &admin.db,
         &id,
-        &secret_digest(&secret),
+        &digest_of(&secret),
         admin.now + overlap,
         admin.now,
     )

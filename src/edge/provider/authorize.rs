@@ -9,11 +9,12 @@ use crate::core::keys::hmac_sha256;
 use crate::core::provider::authorize::{
     self, after_sign_in, decide, Authorization, Decision, Refusal, SignedIn,
 };
-use crate::core::provider::clients::secret_digest;
 use crate::core::provider::config::CODE_TTL_SECONDS;
 use crate::core::provider::scopes::Scopes;
 use crate::core::query;
 use crate::core::random;
+use crate::core::secret::constant_time_eq;
+use crate::core::sessions::refresh_token::digest_of;
 use crate::edge::bindings::now;
 use crate::edge::context::RouteContext;
 use crate::edge::db::{batch, leading, took_effect, Db};
@@ -90,8 +91,7 @@ async fn checked(
             let state = authorize::state(&pairs);
             Ok(Err(back_to_client(
                 &redirect_uri,
-                error,
-                &description,
+                &[("error", error), ("error_description", &description)],
                 state.as_deref(),
                 &issuer,
                 req.method(),
@@ -105,21 +105,39 @@ async fn checked(
     }
 }
 
-/// An error for the client, at its redirect URI (RFC 6749 §4.1.2.1).
+/// Back to the client's redirect URI with `answer` (a code, or an error, RFC 6749 §4.1.2,
+/// §4.1.2.1), the request's `state`, and `iss` (RFC 9207).
 fn back_to_client(
     redirect_uri: &str,
-    error: &str,
-    description: &str,
+    answer: &[(&str, &str)],
     state: Option<&str>,
     issuer: &str,
     method: Method,
 ) -> Response {
-    let mut pairs = vec![("error", error), ("error_description", description)];
+    let mut pairs = answer.to_vec();
     if let Some(state) = state {
         pairs.push(("state", state));
     }
     pairs.push(("iss", issuer));
     see_other(&with_query(redirect_uri, &pairs), method)
+}
+
+/// To the sign-in page, which comes back to this request once the person signed in.
+fn to_sign_in(pairs: &[(String, String)], now: i64, method: Method) -> Response {
+    let back = after_sign_in(pairs, now);
+    see_other(
+        &with_query("/oauth2/sign-in", &[("return_to", &back)]),
+        method,
+    )
+}
+
+/// The scopes `browser`'s person allowed the client before, if any.
+async fn remembered(checked: &Checked, browser: &Browser) -> Result<Option<Scopes>, ApiError> {
+    Ok(
+        consents::read(&checked.db, browser.user_id, &checked.client.id)
+            .await?
+            .and_then(|c| Scopes::parse(&c.scope).ok()),
+    )
 }
 
 /// A redirect: `303` after a POST, so the browser follows with a GET (RFC 9110 §15.4.4).
@@ -159,9 +177,7 @@ pub async fn authorize(mut req: Request, ctx: RouteContext) -> Result<Response, 
     let method = req.method();
     let browser = signed_in(&req, &checked.db, now).await?;
     let consented = match &browser {
-        Some(person) => consents::read(&checked.db, person.user_id, &checked.client.id)
-            .await?
-            .and_then(|c| Scopes::parse(&c.scope).ok()),
+        Some(person) => remembered(&checked, person).await?,
         None => None,
     };
     let person = browser.as_ref().map(|b| SignedIn {
@@ -176,15 +192,16 @@ pub async fn authorize(mut req: Request, ctx: RouteContext) -> Result<Response, 
         checked.client.skip_consent != 0,
         now,
     ) {
-        Decision::SignIn => {
-            let back = after_sign_in(&checked.pairs, now);
-            let location = with_query("/oauth2/sign-in", &[("return_to", &back)]);
-            Ok(see_other(&location, method))
-        }
+        Decision::SignIn => Ok(to_sign_in(&checked.pairs, now, method)),
         Decision::Refuse(error) => Ok(back_to_client(
             &request.redirect_uri,
-            error,
-            "The user must sign in or consent first",
+            &[
+                ("error", error),
+                (
+                    "error_description",
+                    "The user must sign in or consent first",
+                ),
+            ],
             request.state.as_deref(),
             &checked.issuer,
             method,
@@ -227,21 +244,11 @@ pub async fn consent(mut req: Request, ctx: RouteContext) -> Result<Response, Ap
     let now = now();
     let request = &checked.request;
     let Some(browser) = signed_in(&req, &checked.db, now).await? else {
-        let back = after_sign_in(&checked.pairs, now);
-        return Ok(see_other(
-            &with_query("/oauth2/sign-in", &[("return_to", &back)]),
-            Method::Post,
-        ));
+        return Ok(to_sign_in(&checked.pairs, now, Method::Post));
     };
     let expected = form_token(&ctx, &browser, request);
     let sent = query::value(&checked.pairs, "csrf").unwrap_or_default();
-    if sent.len() != expected.len()
-        || sent
-            .bytes()
-            .zip(expected.bytes())
-            .fold(0u8, |d, (a, b)| d | (a ^ b))
-            != 0
-    {
+    if !constant_time_eq(sent.as_bytes(), expected.as_bytes()) {
         return Ok(error_page(
             400,
             "This page expired",
@@ -250,9 +257,7 @@ pub async fn consent(mut req: Request, ctx: RouteContext) -> Result<Response, Ap
     }
     match query::value(&checked.pairs, "decision").as_deref() {
         Some("allow") => {
-            let consented = consents::read(&checked.db, browser.user_id, &checked.client.id)
-                .await?
-                .and_then(|c| Scopes::parse(&c.scope).ok());
+            let consented = remembered(&checked, &browser).await?;
             let (answer, issued) = issue(
                 &ctx,
                 &checked,
@@ -275,8 +280,10 @@ pub async fn consent(mut req: Request, ctx: RouteContext) -> Result<Response, Ap
         }
         _ => Ok(back_to_client(
             &request.redirect_uri,
-            "access_denied",
-            "The user did not allow access",
+            &[
+                ("error", "access_denied"),
+                ("error_description", "The user did not allow access"),
+            ],
             request.state.as_deref(),
             &checked.issuer,
             Method::Post,
@@ -296,9 +303,9 @@ async fn issue(
     method: Method,
 ) -> Result<(Response, bool), ApiError> {
     let request = &checked.request;
-    let code = random::base64url(&random::bytes::<32>());
+    let code = random::secret_256();
     let scope = request.scope.to_string();
-    let digest = secret_digest(&code);
+    let digest = digest_of(&code);
     let new_code = codes::NewCode {
         digest: &digest,
         client_id: &checked.client.id,
@@ -328,23 +335,15 @@ async fn issue(
     let [issued] = leading(&results, "issue code")?;
     if !took_effect(issued, "read issued code")? {
         // The browser session ended in between: sign in again.
-        let back = after_sign_in(&checked.pairs, now);
-        return Ok((
-            see_other(
-                &with_query("/oauth2/sign-in", &[("return_to", &back)]),
-                method,
-            ),
-            false,
-        ));
+        return Ok((to_sign_in(&checked.pairs, now, method), false));
     }
     ctx.data.log.set_user(browser.user_id);
-    let mut pairs = vec![("code", code.as_str())];
-    if let Some(state) = request.state.as_deref() {
-        pairs.push(("state", state));
-    }
-    pairs.push(("iss", &checked.issuer));
-    Ok((
-        see_other(&with_query(&request.redirect_uri, &pairs), method),
-        true,
-    ))
+    let answer = back_to_client(
+        &request.redirect_uri,
+        &[("code", &code)],
+        request.state.as_deref(),
+        &checked.issuer,
+        method,
+    );
+    Ok((answer, true))
 }

@@ -5,8 +5,8 @@
 
 use worker::{Request, Response};
 
-use crate::core::provider::clients::secret_digest;
 use crate::core::random;
+use crate::core::sessions::refresh_token::digest_of;
 use crate::edge::bindings::now;
 use crate::edge::context::RouteContext;
 use crate::edge::error::ApiError;
@@ -34,7 +34,7 @@ pub async fn signed_in(
     now: i64,
 ) -> Result<Option<Browser>, ApiError> {
     match cookie(req) {
-        Some(value) => grants::by_cookie(db, &secret_digest(&value), now).await,
+        Some(value) => grants::by_cookie(db, &digest_of(&value), now).await,
         None => Ok(None),
     }
 }
@@ -69,13 +69,13 @@ pub async fn start(req: Request, ctx: RouteContext) -> Result<Response, ApiError
     }
     let now = now();
     let principal = principal(&req, &ctx.data, now)?;
-    let value = random::base64url(&random::bytes::<32>());
+    let value = random::secret_256();
     let db = ctx.data.database(&ctx.env)?;
     if !grants::set_cookie(
         &db,
         &principal.session_id,
         principal.user_id,
-        &secret_digest(&value),
+        &digest_of(&value),
         now,
     )
     .await?
@@ -93,7 +93,7 @@ pub async fn sign_out(req: Request, ctx: RouteContext) -> Result<Response, ApiEr
     }
     if let Some(value) = cookie(&req) {
         let db = ctx.data.database(&ctx.env)?;
-        grants::end_by_cookie(&db, &secret_digest(&value), now()).await?;
+        grants::end_by_cookie(&db, &digest_of(&value), now()).await?;
     }
     Ok(with_cookie(204, "", 0))
 }

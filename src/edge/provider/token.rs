@@ -6,13 +6,13 @@ use serde_json::{json, Map, Value};
 use worker::{Request, Response};
 
 use crate::core::provider::access_token::{self as grant_token, GrantClaims};
-use crate::core::provider::clients::secret_digest;
 use crate::core::provider::config::ProviderConfig;
 use crate::core::provider::id_token::{self, IdClaims, ID_TOKEN_TTL_SECONDS};
 use crate::core::provider::scopes::Scopes;
 use crate::core::provider::token_request::{self, required, TokenError, INVALID_CLIENT};
 use crate::core::random;
 use crate::core::sessions::amr;
+use crate::core::sessions::refresh_token::digest_of;
 use crate::core::sessions::refresh_token::RefreshToken;
 use crate::core::social::pkce;
 use crate::edge::bindings::now;
@@ -73,7 +73,7 @@ pub async fn back_channel<'a>(
         return Ok(Err(refused(&INVALID_CLIENT)));
     };
     let authentic = match (client.is_confidential(), credentials.secret.as_deref()) {
-        (true, Some(secret)) => client.secret_matches(&secret_digest(secret), now),
+        (true, Some(secret)) => client.secret_matches(&digest_of(secret), now),
         (false, None) => true,
         _ => false,
     };
@@ -138,7 +138,7 @@ async fn exchange(
         Ok(inputs) => inputs,
         Err(e) => return Ok(Err(e)),
     };
-    let digest = secret_digest(code);
+    let digest = digest_of(code);
     let Some(presented) = codes::read(db, &digest).await? else {
         return Ok(Err(invalid_grant("The code is unknown or expired")));
     };

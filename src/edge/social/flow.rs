@@ -45,7 +45,7 @@ pub struct Flow<'a> {
 pub async fn begin(state: &State, db: &Db, flow: &Flow<'_>) -> Result<String, ApiError> {
     let now = now();
     let provider = flow.provider;
-    let state_token = random::base64url(&random::bytes::<32>());
+    let state_token = random::secret_256();
     let nonce = random::identifier();
     let verifier = pkce::new_verifier();
     let authorize = match &provider.kind {

@@ -157,7 +157,7 @@ async fn link_code(
         return Ok(Outcome::Refused("invalid_state"));
     };
     let pending = pending(provider, identity);
-    let one_time = random::base64url(&random::bytes::<32>());
+    let one_time = random::secret_256();
     let code = NewCode {
         digest: &digest_of(&one_time),
         purpose: Purpose::Link,
@@ -222,7 +222,7 @@ async fn sign_in_code(
         }
     };
     ctx.data.log.set_user(user_id);
-    let one_time = random::base64url(&random::bytes::<32>());
+    let one_time = random::secret_256();
     let code = NewCode {
         digest: &digest_of(&one_time),
         purpose: Purpose::SignIn,

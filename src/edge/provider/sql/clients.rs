@@ -4,6 +4,7 @@ use serde::Deserialize;
 use wasm_bindgen::JsValue;
 
 use crate::core::provider::clients::{ClientEdits, NewClient};
+use crate::core::secret::constant_time_eq;
 use crate::edge::db::{batch, first, int, leading, nullable_text, rows, statement, text, Db};
 use crate::edge::error::ApiError;
 
@@ -79,22 +80,14 @@ impl Client {
         let current = self
             .secret_digest
             .as_deref()
-            .is_some_and(|d| same(d, digest));
+            .is_some_and(|d| constant_time_eq(d.as_bytes(), digest.as_bytes()));
         let previous = self.previous_secret_until.is_some_and(|until| until > now)
             && self
                 .previous_secret_digest
                 .as_deref()
-                .is_some_and(|d| same(d, digest));
+                .is_some_and(|d| constant_time_eq(d.as_bytes(), digest.as_bytes()));
         current | previous
     }
-}
-
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |diff, (x, y)| diff | (x ^ y))
-            == 0
 }
 
 fn uris_json(uris: &[String]) -> String {
