@@ -20,6 +20,28 @@ pub fn value(pairs: &[(String, String)], name: &str) -> Option<String> {
 }
 
 /// `scheme://host[:port]` of an absolute URL.
+/// A path segment with its percent-escapes decoded (RFC 3986 §2.1): a metadata-document client's
+/// id is a URL, sent in a path as `https%3A%2F%2F…`. `None` if it does not decode to UTF-8.
+pub fn decode_segment(segment: &str) -> Option<String> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h)? * 16 + hex(l)?) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 pub fn origin(url: &str) -> &str {
     let before = url.split(['?', '#']).next().unwrap_or(url);
     match before.find("://") {
@@ -58,5 +80,15 @@ mod tests {
             "https://auth.example:8787"
         );
         assert_eq!(origin("http://127.0.0.1:9?x=/y"), "http://127.0.0.1:9");
+    }
+
+    #[test]
+    fn path_segments_decode_their_escapes() {
+        assert_eq!(
+            decode_segment("https%3A%2F%2Fa.example%2Fc.json").as_deref(),
+            Some("https://a.example/c.json")
+        );
+        assert_eq!(decode_segment("abc%2").as_deref(), Some("abc%2"));
+        assert_eq!(decode_segment("%FF"), None);
     }
 }

@@ -12,12 +12,14 @@ pub fn catalog() -> Vec<(&'static str, &'static str)> {
     use crate::edge::passkeys::sql::{
         challenges as passkey_challenges, passkeys, signups as passkey_signups,
     };
-    use crate::edge::provider::sql::{clients, codes as provider_codes, consents, grants};
+    use crate::edge::provider::sql::{
+        clients, codes as provider_codes, consents, device_codes, grants,
+    };
     use crate::edge::sessions::sql::{ceremonies, login_attempts, sessions};
     use crate::edge::social::sql::{codes as oauth_codes, identities, states as oauth_states};
     let [code_issue, notice, verify, change] = email_codes::STATEMENTS;
     let [sign_in_start, sign_in_code, sign_in_link] = sign_in::STATEMENTS;
-    let modules: [(&'static str, &[&'static str]); 29] = [
+    let modules: [(&'static str, &[&'static str]); 30] = [
         ("account_deletion", account_deletion::STATEMENTS),
         ("admin_users", admin_users::STATEMENTS),
         ("ceremonies", ceremonies::STATEMENTS),
@@ -38,6 +40,7 @@ pub fn catalog() -> Vec<(&'static str, &'static str)> {
         ("provider_clients", clients::STATEMENTS),
         ("provider_codes", provider_codes::STATEMENTS),
         ("provider_consents", consents::STATEMENTS),
+        ("provider_device_codes", device_codes::STATEMENTS),
         ("provider_grants", grants::STATEMENTS),
         ("reset", reset::STATEMENTS),
         ("sign_in", sign_in_start),

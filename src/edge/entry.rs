@@ -8,9 +8,10 @@ use worker::{event, Context, Env, Method, Request, Response};
 use crate::edge::bindings;
 use crate::edge::error::ApiError;
 use crate::edge::http;
-use crate::edge::log::{Level, RequestLog};
+use crate::edge::log::RequestLog;
 use crate::edge::router::{self, Found};
 use crate::edge::routes::{self, Shield};
+use crate::edge::shield;
 use crate::edge::state::{self, State};
 
 #[event(fetch)]
@@ -73,7 +74,10 @@ fn log_memory_growth() {
         }
         let bytes = ::core::arch::wasm32::memory_size(0) * 65_536;
         if bytes > PEAK.with(|peak| peak.replace(bytes.max(peak.get()))) {
-            crate::edge::log::event(Level::Info, format!("wasm memory: {} KiB", bytes / 1024));
+            crate::edge::log::event(
+                crate::edge::log::Level::Info,
+                format!("wasm memory: {} KiB", bytes / 1024),
+            );
         }
     }
 }
@@ -91,7 +95,7 @@ async fn route(req: Request, env: Env, state: State, log: &RequestLog) -> Respon
         } => {
             log.set_route(pattern);
             let refused = match shield {
-                Shield::On => shield_request(&req, &env, log).await.err(),
+                Shield::On => shield::guard(&req, &env, log).await.err(),
                 Shield::Off => None,
             };
             match refused {
@@ -130,27 +134,5 @@ fn known_method(req: &Request) -> Method {
         method
     } else {
         Method::Connect
-    }
-}
-
-/// The per-IP flood shield: the Workers Rate Limiting binding `RATE_LIMITER`, keyed by the client
-/// address (IPv6 by its /64; requests without `CF-Connecting-IP` share the bucket `unknown`);
-/// off when the binding is absent. Only a shield (its counts are per location
-/// and approximate): the exact per-account limits live in D1.
-async fn shield_request(req: &Request, env: &Env, log: &RequestLog) -> Result<(), ApiError> {
-    let Ok(limiter) = env.rate_limiter("RATE_LIMITER") else {
-        return Ok(());
-    };
-    match limiter
-        .limit(http::client_address(req).as_str().to_owned())
-        .await
-    {
-        Ok(outcome) if !outcome.success => Err(ApiError::TooManyAttempts { retry_after: 60 }),
-        Ok(_) => Ok(()),
-        Err(e) => {
-            // Fail open: the shield is an extra, and D1's exact limits still hold.
-            log.event(Level::Error, format!("rate limiter unavailable: {e}"));
-            Ok(())
-        }
     }
 }

@@ -32,6 +32,12 @@ pub async fn read_optional_body(req: &mut Request) -> Result<Body, ApiError> {
     Body::parse_optional(&read_bytes(req).await?).map_err(body_error)
 }
 
+/// Reads a JSON body of any shape under the same limit; `None` if it is not JSON (for endpoints
+/// whose errors are not this API's, such as RFC 7591 registration).
+pub async fn read_json(req: &mut Request) -> Result<Option<serde_json::Value>, ApiError> {
+    Ok(serde_json::from_slice(&read_bytes(req).await?).ok())
+}
+
 /// Reads an `application/x-www-form-urlencoded` body (OAuth's endpoints, RFC 6749 §3.2, and the
 /// hosted pages' forms), under the same 64 KiB limit, as its decoded pairs in order.
 pub async fn read_form(req: &mut Request) -> Result<Vec<(String, String)>, ApiError> {

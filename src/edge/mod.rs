@@ -24,5 +24,6 @@ pub mod router;
 pub mod routes;
 pub mod scheduled;
 pub mod sessions;
+pub mod shield;
 pub mod social;
 pub mod state;

@@ -24,8 +24,8 @@ use crate::edge::passkeys::{
 use crate::edge::passwords::reset as password_reset;
 use crate::edge::provider::{
     admin as admin_clients, authorize as provider_authorize, browser as provider_browser,
-    discovery, grants as provider_grants, pages as provider_pages, token as provider_token,
-    token_info,
+    device as provider_device, discovery, grants as provider_grants, pages as provider_pages,
+    register as provider_register, token as provider_token, token_info,
 };
 use crate::edge::sessions::{list as session_list, routes as session};
 use crate::edge::social::{links as identities, sign_in as oauth};
@@ -117,6 +117,10 @@ pub enum Endpoint {
     AdminUpdateClient,
     AdminDeleteClient,
     AdminRotateSecret,
+    RegisterClient,
+    DeviceAuthorization,
+    DevicePage,
+    DeviceDecision,
 }
 
 use Endpoint as E;
@@ -269,6 +273,16 @@ pub const ROUTES: &[(Method, &str, Endpoint, Shield)] = &[
     (Method::Post, "/oauth2/userinfo", E::UserInfo, Off),
     (Method::Post, "/oauth2/revoke", E::RevokeToken, On),
     (Method::Post, "/oauth2/introspect", E::IntrospectToken, On),
+    // Open registration (RFC 7591) and the device grant's endpoint store rows: behind the shield.
+    (Method::Post, "/oauth2/register", E::RegisterClient, On),
+    (
+        Method::Post,
+        "/oauth2/device_authorization",
+        E::DeviceAuthorization,
+        On,
+    ),
+    (Method::Get, "/oauth2/device", E::DevicePage, Off),
+    (Method::Post, "/oauth2/device", E::DeviceDecision, Off),
     (Method::Get, "/oauth2/grants", E::ListGrants, Off),
     (Method::Delete, "/oauth2/grants/{id}", E::RevokeGrant, Off),
     (Method::Get, "/admin/clients", E::AdminListClients, Off),
@@ -380,5 +394,9 @@ pub async fn call(
         E::AdminUpdateClient => admin_clients::update(req, ctx).await,
         E::AdminDeleteClient => admin_clients::delete(req, ctx).await,
         E::AdminRotateSecret => admin_clients::rotate_secret(req, ctx).await,
+        E::RegisterClient => provider_register::register(req, ctx).await,
+        E::DeviceAuthorization => provider_device::authorize_device(req, ctx).await,
+        E::DevicePage => provider_device::page(req, ctx).await,
+        E::DeviceDecision => provider_device::decide(req, ctx).await,
     }
 }

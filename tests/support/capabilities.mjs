@@ -21,5 +21,6 @@ export const EVERYTHING_ON = {
   ADMIN_API_KEYS: `fuzz:${ADMIN_KEY}`,
   // The provider needs the RSA key of its ID tokens.
   OAUTH_PROVIDER: "true",
+  OAUTH_DYNAMIC_REGISTRATION: "true",
   ID_TOKEN_RSA_KEY: JSON.stringify(RSA_KEY),
 };

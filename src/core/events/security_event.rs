@@ -33,7 +33,13 @@ pub enum EventKind {
     AppAuthorized,
     /// The person revoked an app of the provider.
     AppRevoked,
+    /// A client registered itself (RFC 7591): an event of no account (`user_id` 0), for the
+    /// operator's trail.
+    ClientRegistered,
 }
+
+/// The `user_id` of events that belong to no account.
+pub const NO_ACCOUNT: i64 = 0;
 
 impl EventKind {
     /// The stored and shown name.
@@ -59,6 +65,7 @@ impl EventKind {
             Self::AccountDeleted => "account.deleted",
             Self::AppAuthorized => "app.authorized",
             Self::AppRevoked => "app.revoked",
+            Self::ClientRegistered => "client.registered",
         }
     }
 
@@ -82,7 +89,8 @@ impl EventKind {
             | Self::RefreshReuseDetected
             | Self::SessionEnded
             | Self::AppAuthorized
-            | Self::AppRevoked => return None,
+            | Self::AppRevoked
+            | Self::ClientRegistered => return None,
         })
     }
 }
@@ -94,6 +102,8 @@ pub enum Actor {
     User,
     /// An operator, by the id of the admin key they used.
     Admin(String),
+    /// An app acting for itself, not for an account (a dynamic registration).
+    Client,
 }
 
 impl Actor {
@@ -101,6 +111,7 @@ impl Actor {
         match self {
             Self::User => "user".to_owned(),
             Self::Admin(id) => format!("admin:{id}"),
+            Self::Client => "client".to_owned(),
         }
     }
 }

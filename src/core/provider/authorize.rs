@@ -3,6 +3,7 @@
 //! refuse. Pure rules; the edge reads the client, the cookie's session and the stored consent.
 
 use crate::core::provider::id_token::unverified_subject;
+use crate::core::provider::resource::Resources;
 use crate::core::provider::scopes::Scopes;
 use crate::core::social::pkce;
 
@@ -44,6 +45,8 @@ pub struct Authorization {
     pub client_id: String,
     pub redirect_uri: String,
     pub scope: Scopes,
+    /// The resource the tokens will be for (RFC 8707).
+    pub resource: Option<String>,
     pub state: Option<String>,
     pub nonce: Option<String>,
     pub code_challenge: String,
@@ -99,6 +102,7 @@ pub fn parse(
     client_id: String,
     redirect_uri: String,
     allowed: &Scopes,
+    resources: &Resources,
 ) -> Result<Authorization, Refusal> {
     let one = |name: &str| {
         single(pairs, name).map_err(|()| refuse("invalid_request", format!("{name} is repeated")))
@@ -151,6 +155,14 @@ pub fn parse(
         ));
     }
     // PKCE with S256 for every client (OAuth 2.1 §4.1.1; RFC 9700 §2.1.1).
+    let asked: Vec<&str> = pairs
+        .iter()
+        .filter(|(k, _)| k == "resource")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let resource = resources
+        .pick(&asked)
+        .map_err(|description| refuse("invalid_target", description))?;
     let code_challenge = one("code_challenge")?
         .ok_or_else(|| refuse("invalid_request", "code_challenge is required (PKCE, S256)"))?;
     if one("code_challenge_method")? != Some("S256") {
@@ -196,6 +208,7 @@ pub fn parse(
         client_id,
         redirect_uri,
         scope,
+        resource: resource.map(str::to_owned),
         state: state.map(str::to_owned),
         nonce: nonce.map(str::to_owned),
         code_challenge: code_challenge.to_owned(),
@@ -345,7 +358,7 @@ mod tests {
     fn accepted(extra: &[(&str, &str)]) -> Result<Authorization, Refusal> {
         let pairs = pairs(extra);
         let (client, uri) = target(&pairs)?;
-        parse(&pairs, client, uri, &Scopes::all())
+        parse(&pairs, client, uri, &Scopes::all(), &Resources::default())
     }
 
     fn error_of(extra: &[(&str, &str)]) -> &'static str {
@@ -383,11 +396,22 @@ mod tests {
         assert_eq!(error_of(&[("request", "eyJ...")]), "request_not_supported");
         assert_eq!(error_of(&[("prompt", "none login")]), "invalid_request");
         assert_eq!(error_of(&[("max_age", "-1")]), "invalid_request");
+        assert_eq!(
+            error_of(&[("resource", "https://api.example/#x")]),
+            "invalid_target"
+        );
+        assert_eq!(
+            accepted(&[("resource", "https://api.example/")])
+                .unwrap()
+                .resource
+                .as_deref(),
+            Some("https://api.example/")
+        );
         let mut twice = pairs(&[]);
         twice.push(("scope".into(), "openid".into()));
         let (client, uri) = target(&twice).unwrap();
         assert!(matches!(
-            parse(&twice, client, uri, &Scopes::all()),
+            parse(&twice, client, uri, &Scopes::all(), &Resources::default()),
             Err(Refusal::Redirect {
                 error: "invalid_request",
                 ..
@@ -412,6 +436,7 @@ mod tests {
             "c1".into(),
             "https://app.example/cb".into(),
             &narrow,
+            &Resources::default(),
         );
         assert!(matches!(
             refused,
@@ -508,6 +533,7 @@ mod tests {
             "c1".into(),
             "https://app.example/cb".into(),
             &Scopes::all(),
+            &Resources::default(),
         )
         .unwrap();
         assert!(!request.prompt.login && request.prompt.consent && request.max_age.is_none());

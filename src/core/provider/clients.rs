@@ -15,6 +15,21 @@ const MAX_URI_CHARS: usize = 2000;
 pub const MAX_SECRET_OVERLAP_SECONDS: i64 = 7 * 86_400;
 pub const DEFAULT_SECRET_OVERLAP_SECONDS: i64 = 86_400;
 
+/// The name the hosted pages show for a client: the operator's by its name; a document client's
+/// (`origin` `document`, its id a URL) with the host its document came from, the one thing about
+/// it that was proven; a self-registered client's marked unverified, since anyone can register
+/// any name (RFC 7591 §5, "impersonation").
+pub fn shown_name(name: &str, origin: &str, id: &str) -> String {
+    match origin {
+        "document" => {
+            let host = crate::core::query::origin(id).trim_start_matches("https://");
+            format!("{name} ({host})")
+        }
+        "dynamic" => format!("{name} (unverified app)"),
+        _ => name.to_owned(),
+    }
+}
+
 /// Public clients (a browser or native app: no secret, PKCE alone) or confidential ones (a
 /// server holding a secret), RFC 6749 §2.1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +60,8 @@ pub struct NewClient {
     pub scopes: Scopes,
     pub skip_consent: bool,
     pub id_token_alg: &'static str,
+    /// Whether it may use the device grant (RFC 8628); off unless asked for.
+    pub device_grant: bool,
 }
 
 /// `PATCH /admin/clients/{id}`: what is present changes.
@@ -55,6 +72,7 @@ pub struct ClientEdits {
     pub scopes: Option<Scopes>,
     pub skip_consent: Option<bool>,
     pub id_token_alg: Option<&'static str>,
+    pub device_grant: Option<bool>,
 }
 
 impl TryFrom<&Body> for NewClient {
@@ -80,22 +98,27 @@ impl TryFrom<&Body> for NewClient {
         let scopes = body.value("scopes").map(scopes).transpose();
         let skip = optional_bool(body, "skip_consent");
         let alg = alg(body);
-        match (name, uris, kind, scopes, skip, alg) {
-            (Ok(name), Ok(redirect_uris), Ok(kind), Ok(scopes), Ok(skip), Ok(alg)) => Ok(Self {
-                name,
-                redirect_uris,
-                kind,
-                scopes: scopes.unwrap_or_else(Scopes::all),
-                skip_consent: skip.unwrap_or(false),
-                id_token_alg: alg.unwrap_or("RS256"),
-            }),
-            (name, uris, kind, scopes, skip, alg) => Err(refused([
+        let device = optional_bool(body, "device_grant");
+        match (name, uris, kind, scopes, skip, alg, device) {
+            (Ok(name), Ok(redirect_uris), Ok(kind), Ok(scopes), Ok(skip), Ok(alg), Ok(device)) => {
+                Ok(Self {
+                    name,
+                    redirect_uris,
+                    kind,
+                    scopes: scopes.unwrap_or_else(Scopes::all),
+                    skip_consent: skip.unwrap_or(false),
+                    id_token_alg: alg.unwrap_or("RS256"),
+                    device_grant: device.unwrap_or(false),
+                })
+            }
+            (name, uris, kind, scopes, skip, alg, device) => Err(refused([
                 name.err(),
                 uris.err(),
                 kind.err(),
                 scopes.err(),
                 skip.err(),
                 alg.err(),
+                device.err(),
             ])),
         }
     }
@@ -112,6 +135,7 @@ impl TryFrom<&Body> for ClientEdits {
         let scopes = body.value("scopes").map(scopes).transpose();
         let skip = optional_bool(body, "skip_consent");
         let alg = alg(body);
+        let device = optional_bool(body, "device_grant");
         let kind = match body.value("type") {
             Some(_) => Err(Violation::new(
                 "type",
@@ -120,7 +144,7 @@ impl TryFrom<&Body> for ClientEdits {
             )),
             None => Ok(()),
         };
-        match (name, uris, scopes, skip, alg, kind) {
+        match (name, uris, scopes, skip, alg, kind, device) {
             (
                 Ok(name),
                 Ok(redirect_uris),
@@ -128,20 +152,23 @@ impl TryFrom<&Body> for ClientEdits {
                 Ok(skip_consent),
                 Ok(id_token_alg),
                 Ok(()),
+                Ok(device_grant),
             ) => Ok(Self {
                 name,
                 redirect_uris,
                 scopes,
                 skip_consent,
                 id_token_alg,
+                device_grant,
             }),
-            (name, uris, scopes, skip, alg, kind) => Err(refused([
+            (name, uris, scopes, skip, alg, kind, device) => Err(refused([
                 name.err(),
                 uris.err(),
                 scopes.err(),
                 skip.err(),
                 alg.err(),
                 kind.err(),
+                device.err(),
             ])),
         }
     }
@@ -240,6 +267,30 @@ pub fn is_redirect_uri(uri: &str) -> bool {
         && (scheme == "https" || (scheme == "http" && loopback))
 }
 
+/// Whether `presented` is the registered redirect URI `registered`: character for character
+/// (RFC 9700 §4.1.3), except that a loopback IP redirect may use any port, which a native app
+/// picks when it starts (RFC 8252 §7.3; OAuth 2.1 §8.4.2).
+pub fn redirect_matches(registered: &str, presented: &str) -> bool {
+    if registered == presented {
+        return true;
+    }
+    let without_port = |uri: &str| -> Option<(String, String)> {
+        let rest = uri.strip_prefix("http://")?;
+        let (authority, path) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+        let (host, port) = authority.rsplit_once(':')?;
+        (matches!(host, "127.0.0.1" | "[::1]") && port.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| (host.to_owned(), path.to_owned()))
+    };
+    let with_any_port = |uri: &str| -> Option<(String, String)> {
+        without_port(uri).or_else(|| {
+            let rest = uri.strip_prefix("http://")?;
+            let (host, path) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+            matches!(host, "127.0.0.1" | "[::1]").then(|| (host.to_owned(), path.to_owned()))
+        })
+    };
+    matches!((with_any_port(registered), with_any_port(presented)), (Some(a), Some(b)) if a == b)
+}
+
 /// The rotation's `overlap_seconds`: how long the old secret keeps working.
 pub fn overlap(body: &Body) -> Result<i64, Violation> {
     match body.value("overlap_seconds") {
@@ -323,5 +374,38 @@ mod tests {
             1828
         );
         assert!(overlap(&body(r#"{"overlap_seconds":1.5}"#)).is_err());
+    }
+
+    #[test]
+    fn loopback_ip_redirects_match_on_any_port_and_nothing_else_does() {
+        assert!(redirect_matches(
+            "https://app.example/cb",
+            "https://app.example/cb"
+        ));
+        assert!(!redirect_matches(
+            "https://app.example/cb",
+            "https://app.example/cb/"
+        ));
+        assert!(redirect_matches(
+            "http://127.0.0.1/cb",
+            "http://127.0.0.1:51004/cb"
+        ));
+        assert!(redirect_matches(
+            "http://127.0.0.1:8000/cb",
+            "http://127.0.0.1:51004/cb"
+        ));
+        assert!(redirect_matches("http://[::1]:1/cb", "http://[::1]:2/cb"));
+        assert!(!redirect_matches(
+            "http://127.0.0.1:8000/cb",
+            "http://127.0.0.1:8000/other"
+        ));
+        assert!(
+            !redirect_matches("http://localhost:8000/cb", "http://localhost:9000/cb"),
+            "a name, not an IP literal"
+        );
+        assert!(!redirect_matches(
+            "https://app.example:1/cb",
+            "https://app.example:2/cb"
+        ));
     }
 }

@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::core::config_error::ConfigError;
+use crate::core::provider::resource::Resources;
 use crate::core::sessions::token_keys::verify_key_objects;
 
 pub const RSA_KEY_VARIABLE: &str = "ID_TOKEN_RSA_KEY";
@@ -17,6 +18,14 @@ const MIN_MODULUS_BYTES: usize = 256;
 /// How long an authorization code lives: "a maximum lifetime of 10 minutes is RECOMMENDED"
 /// (RFC 6749 §4.1.2); a browser redirect and one back-channel call need far less.
 pub const CODE_TTL_SECONDS: i64 = 60;
+/// A device code's life: RFC 8628 §3.2 leaves it to the server; long enough to find a phone and
+/// sign in, short enough that a user code is worth little to a guesser.
+const DEVICE_CODE_TTL_SECONDS: i64 = 600;
+/// The polling interval a device is told (RFC 8628 §3.2: 5 seconds when the server says none).
+const DEVICE_POLL_INTERVAL_SECONDS: i64 = 5;
+/// Dynamic registrations one client address may make in a day (RFC 7591 §5: an open endpoint
+/// needs its own abuse controls).
+const REGISTRATIONS_PER_ADDRESS_PER_DAY: i64 = 20;
 
 /// The RSA key that signs ID tokens: its id, its private JWK (handed to WebCrypto whole), and
 /// its public half as the JWKS lists it.
@@ -35,6 +44,18 @@ pub struct ProviderConfig {
     pub rsa: RsaKey,
     /// The RSA public keys of `ID_TOKEN_RSA_VERIFY_KEYS`, published beside the signing key's.
     pub rsa_published: Vec<Value>,
+    /// The resources tokens may be issued for (`OAUTH_RESOURCES`, RFC 8707).
+    pub resources: Resources,
+    /// Open registration (`OAUTH_DYNAMIC_REGISTRATION`, RFC 7591): off unless `true`; its cap per
+    /// client address and day (`OAUTH_REGISTRATIONS_PER_ADDRESS`).
+    pub registrations_per_address: Option<i64>,
+    /// Clients known by an https `client_id` whose document the provider fetches
+    /// (`OAUTH_CLIENT_METADATA_DOCUMENTS`): off unless `true`.
+    pub metadata_documents: bool,
+    /// The device grant (RFC 8628): how long a device code lives and how often a device may poll
+    /// (`OAUTH_DEVICE_CODE_TTL_SECONDS`, `OAUTH_DEVICE_POLL_INTERVAL_SECONDS`).
+    pub device_code_ttl: i64,
+    pub device_poll_interval: i64,
 }
 
 impl ProviderConfig {
@@ -86,10 +107,55 @@ impl ProviderConfig {
                 rsa_published.push(public);
             }
         }
+        let flag = |variable: &'static str| match lookup(variable).as_deref().map(str::trim) {
+            None | Some("" | "false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(_) => Err(fail(variable, "must be true or false")),
+        };
+        let number =
+            |variable: &'static str, default: i64, range: std::ops::RangeInclusive<i64>| {
+                match lookup(variable).as_deref().map(str::trim) {
+                    None | Some("") => Ok(default),
+                    Some(raw) => raw
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|n| range.contains(n))
+                        .ok_or_else(|| {
+                            fail(
+                                variable,
+                                &format!(
+                                    "must be a whole number from {} to {}",
+                                    range.start(),
+                                    range.end()
+                                ),
+                            )
+                        }),
+                }
+            };
+        let resources = Resources::parse(lookup("OAUTH_RESOURCES").as_deref())
+            .map_err(|p| fail("OAUTH_RESOURCES", p))?;
+        let registrations = number(
+            "OAUTH_REGISTRATIONS_PER_ADDRESS",
+            REGISTRATIONS_PER_ADDRESS_PER_DAY,
+            1..=10_000,
+        )?;
         Ok(Some(Self {
             issuer,
             rsa,
             rsa_published,
+            resources,
+            registrations_per_address: flag("OAUTH_DYNAMIC_REGISTRATION")?.then_some(registrations),
+            metadata_documents: flag("OAUTH_CLIENT_METADATA_DOCUMENTS")?,
+            device_code_ttl: number(
+                "OAUTH_DEVICE_CODE_TTL_SECONDS",
+                DEVICE_CODE_TTL_SECONDS,
+                1..=1800,
+            )?,
+            device_poll_interval: number(
+                "OAUTH_DEVICE_POLL_INTERVAL_SECONDS",
+                DEVICE_POLL_INTERVAL_SECONDS,
+                1..=60,
+            )?,
         }))
     }
 
@@ -278,5 +344,44 @@ mod tests {
         .unwrap()
         .unwrap();
         assert_eq!(both.rsa_published.len(), 2);
+    }
+
+    #[test]
+    fn registration_documents_resources_and_the_device_grant_are_read_and_checked() {
+        let key = jwk(&[]);
+        let base = [("OAUTH_PROVIDER", "true"), (RSA_KEY_VARIABLE, key.as_str())];
+        let defaults = parse(&base).unwrap().unwrap();
+        assert_eq!(
+            defaults.registrations_per_address, None,
+            "off unless turned on"
+        );
+        assert!(!defaults.metadata_documents);
+        assert_eq!(
+            (defaults.device_code_ttl, defaults.device_poll_interval),
+            (600, 5)
+        );
+        let on = parse(&[
+            base[0],
+            base[1],
+            ("OAUTH_DYNAMIC_REGISTRATION", "true"),
+            ("OAUTH_REGISTRATIONS_PER_ADDRESS", "3"),
+            ("OAUTH_CLIENT_METADATA_DOCUMENTS", "true"),
+            ("OAUTH_RESOURCES", "https://mcp.example/mcp"),
+        ])
+        .unwrap()
+        .unwrap();
+        assert_eq!(on.registrations_per_address, Some(3));
+        assert!(on.metadata_documents);
+        assert!(on.resources.pick(&["https://other.example/"]).is_err());
+        for (variable, bad) in [
+            ("OAUTH_DYNAMIC_REGISTRATION", "yes"),
+            ("OAUTH_REGISTRATIONS_PER_ADDRESS", "0"),
+            ("OAUTH_DEVICE_CODE_TTL_SECONDS", "3600"),
+            ("OAUTH_DEVICE_POLL_INTERVAL_SECONDS", "0"),
+            ("OAUTH_RESOURCES", "mcp.example"),
+        ] {
+            let refused = parse(&[base[0], base[1], (variable, bad)]).unwrap_err();
+            assert_eq!(refused.variable, variable);
+        }
     }
 }

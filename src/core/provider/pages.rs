@@ -39,6 +39,17 @@ pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
     out
 }
 
+/// Whether the sign-in page may go back to `to` once the person signed in: an authorization
+/// request or the device page of this origin, and nothing else (no open redirect).
+pub fn is_return_to(to: &str) -> bool {
+    to.starts_with("/oauth2/authorize?") || is_device_page(to)
+}
+
+/// Whether `to` is the device page (RFC 8628 §3.3's verification URI), with or without its code.
+pub fn is_device_page(to: &str) -> bool {
+    to == "/oauth2/device" || to.starts_with("/oauth2/device?")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +65,20 @@ mod tests {
             &[("t", &escape("{{t}}<"))],
         );
         assert_eq!(filled, "<p title=\"{{t}}&lt;\">{{t}}&lt; </p>");
+    }
+
+    #[test]
+    fn the_sign_in_page_returns_to_an_authorize_request_or_the_device_page_only() {
+        assert!(is_return_to("/oauth2/authorize?client_id=c"));
+        assert!(is_return_to("/oauth2/device"));
+        assert!(is_return_to("/oauth2/device?user_code=BCDF-GHJK"));
+        for bad in [
+            "/oauth2/devices",
+            "//evil.example/oauth2/device",
+            "https://evil.example/",
+            "/oauth2/authorize",
+        ] {
+            assert!(!is_return_to(bad), "{bad}");
+        }
     }
 }

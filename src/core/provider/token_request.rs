@@ -94,6 +94,24 @@ fn urldecode(text: &str) -> String {
         .unwrap_or_default()
 }
 
+/// A token request's `resource`, if it names one, must be the grant's: one grant, one audience
+/// (RFC 8707 §2.2).
+pub fn same_resource(form: &[(String, String)], granted: Option<&str>) -> Result<(), TokenError> {
+    let asked: Vec<&str> = form
+        .iter()
+        .filter(|(k, _)| k == "resource")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    match asked.as_slice() {
+        [] => Ok(()),
+        [one] if Some(*one) == granted => Ok(()),
+        _ => Err(TokenError {
+            error: "invalid_target",
+            description: "resource must be the one the grant was given for",
+        }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 use serde_json::{json, Value};
 use worker::{Request, Response};
 
+use crate::core::events::security_event::NO_ACCOUNT;
 use crate::core::operators::admin_requests::PageQuery;
 use crate::edge::context::RouteContext;
 use crate::edge::error::ApiError;
@@ -24,7 +25,7 @@ pub fn event_json(event: &Listed) -> Value {
         "user_agent": event.user_agent,
         "detail": detail,
     });
-    if let Some(user_id) = event.user_id {
+    if let Some(user_id) = event.user_id.filter(|id| *id != NO_ACCOUNT) {
         shown["user_id"] = json!(user_id);
     }
     shown

@@ -30,6 +30,8 @@ fn shown(client: &Client, now: i64) -> Value {
         "scopes": client.scopes.split(' ').filter(|s| !s.is_empty()).collect::<Vec<_>>(),
         "skip_consent": client.skip_consent != 0,
         "id_token_signed_response_alg": client.id_token_alg,
+        "device_grant": client.device_grant != 0,
+        "origin": client.origin,
         "token_endpoint_auth_method": if client.is_confidential() { "client_secret_basic" } else { "none" },
         "previous_secret_valid_until": rotation,
         "created_at": rfc3339(client.created_at),
@@ -37,8 +39,11 @@ fn shown(client: &Client, now: i64) -> Value {
     })
 }
 
+/// The `{id}` of the path, decoded: a metadata-document client's id is a URL.
 fn client_id(ctx: &RouteContext) -> Result<String, ApiError> {
-    ctx.id().map(str::to_owned).ok_or(ApiError::NotFound)
+    ctx.id()
+        .and_then(query::decode_segment)
+        .ok_or(ApiError::NotFound)
 }
 
 /// `POST /admin/clients`: `201` with the client and, for a confidential one, its secret.

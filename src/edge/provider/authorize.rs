@@ -9,6 +9,7 @@ use crate::core::keys::hmac_sha256;
 use crate::core::provider::authorize::{
     self, after_sign_in, decide, Authorization, Decision, Refusal, SignedIn,
 };
+use crate::core::provider::clients::redirect_matches;
 use crate::core::provider::config::CODE_TTL_SECONDS;
 use crate::core::provider::scopes::Scopes;
 use crate::core::query;
@@ -25,7 +26,7 @@ use crate::edge::provider::pages::{consent_page, error_page};
 use crate::edge::provider::sql::clients::Client;
 use crate::edge::provider::sql::grants::Browser;
 use crate::edge::provider::sql::{clients, codes, consents};
-use crate::edge::provider::{issuer, provider};
+use crate::edge::provider::{issuer, metadata_document, provider};
 use crate::edge::social::flow::{redirect, with_query};
 
 /// A checked request and what it was checked against.
@@ -63,7 +64,7 @@ async fn checked(
         Err(Refusal::Redirect { .. }) => unreachable!("target refuses with pages only"),
     };
     let db = ctx.data.database(&ctx.env)?;
-    let Some(client) = clients::get(&db, &client_id).await? else {
+    let Some(client) = metadata_document::client(req, ctx, &db, &client_id, now()).await? else {
         return Ok(Err(error_page(
             400,
             "Unknown app",
@@ -71,7 +72,11 @@ async fn checked(
         )));
     };
     // Exact string match (RFC 9700 §4.1.3): no prefixes, no patterns.
-    if !client.redirect_uris().contains(&redirect_uri) {
+    if !client
+        .redirect_uris()
+        .iter()
+        .any(|registered| redirect_matches(registered, &redirect_uri))
+    {
         return Ok(Err(error_page(
             400,
             "This sign-in request is not valid",
@@ -79,7 +84,13 @@ async fn checked(
         )));
     }
     let allowed = Scopes::parse(&client.scopes).unwrap_or_default();
-    match authorize::parse(&pairs, client_id, redirect_uri.clone(), &allowed) {
+    match authorize::parse(
+        &pairs,
+        client_id,
+        redirect_uri.clone(),
+        &allowed,
+        &provider.resources,
+    ) {
         Ok(request) => Ok(Ok(Checked {
             client,
             request,
@@ -136,6 +147,10 @@ async fn remembered(checked: &Checked, browser: &Browser) -> Result<Option<Scope
     Ok(
         consents::read(&checked.db, browser.user_id, &checked.client.id)
             .await?
+            // A client the operator never vetted is asked about every time: its id is public and
+            // its loopback redirect takes any port, so any local program could reuse a consent
+            // (RFC 8252 §8.6; MCP authorization 2025-11-25, "Localhost Redirect URI Risks").
+            .filter(|c| c.resource == checked.request.resource && checked.client.origin == "admin")
             .and_then(|c| Scopes::parse(&c.scope).ok()),
     )
 }
@@ -159,6 +174,7 @@ fn form_token(ctx: &RouteContext, browser: &Browser, request: &Authorization) ->
         &request.redirect_uri,
         &request.scope.to_string(),
         &request.code_challenge,
+        request.resource.as_deref().unwrap_or_default(),
     ]
     .join("\n");
     random::base64url(&hmac_sha256(
@@ -210,7 +226,7 @@ pub async fn authorize(mut req: Request, ctx: RouteContext) -> Result<Response, 
             let browser = browser.expect("consent is asked of a signed-in person");
             let csrf = form_token(&ctx, &browser, request);
             Ok(consent_page(
-                &checked.client.name,
+                &checked.client.shown_name(),
                 &browser.email,
                 request,
                 &checked.pairs,
@@ -315,6 +331,7 @@ async fn issue(
         nonce: request.nonce.as_deref(),
         code_challenge: &request.code_challenge,
         expires_at: now + CODE_TTL_SECONDS,
+        resource: request.resource.as_deref(),
     };
     let remembered = consented.map_or_else(
         || request.scope.clone(),
@@ -327,9 +344,11 @@ async fn issue(
             browser.user_id,
             &checked.client.id,
             &remembered.to_string(),
+            request.resource.as_deref(),
             &digest,
             now,
         )?,
+        clients::used(&checked.db, &checked.client.id, now)?,
     ];
     let results = batch(&checked.db, statements, "issue code").await?;
     let [issued] = leading(&results, "issue code")?;

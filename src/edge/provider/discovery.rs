@@ -5,6 +5,7 @@ use serde_json::json;
 use worker::{Request, Response};
 
 use crate::core::provider::clients::ID_TOKEN_ALGS;
+use crate::core::provider::device::DEVICE_CODE_GRANT;
 use crate::core::provider::scopes::KNOWN;
 use crate::edge::context::RouteContext;
 use crate::edge::error::ApiError;
@@ -15,7 +16,7 @@ use crate::edge::provider::{issuer, provider};
 pub async fn metadata(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let provider = provider(&ctx)?;
     let iss = issuer(&req, provider);
-    let document = json!({
+    let mut document = json!({
         "issuer": iss,
         "authorization_endpoint": format!("{iss}/oauth2/authorize"),
         "token_endpoint": format!("{iss}/oauth2/token"),
@@ -26,7 +27,8 @@ pub async fn metadata(req: Request, ctx: RouteContext) -> Result<Response, ApiEr
         "scopes_supported": KNOWN,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": ["authorization_code", "refresh_token", DEVICE_CODE_GRANT],
+        "device_authorization_endpoint": format!("{iss}/oauth2/device_authorization"),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ID_TOKEN_ALGS,
         "token_endpoint_auth_methods_supported": ["none", "client_secret_basic", "client_secret_post"],
@@ -40,6 +42,13 @@ pub async fn metadata(req: Request, ctx: RouteContext) -> Result<Response, ApiEr
         "request_uri_parameter_supported": false,
         "authorization_response_iss_parameter_supported": true,
     });
+    // RFC 7591 §3, and draft-ietf-oauth-client-id-metadata-document §4: only when turned on.
+    if provider.registrations_per_address.is_some() {
+        document["registration_endpoint"] = json!(format!("{iss}/oauth2/register"));
+    }
+    if provider.metadata_documents {
+        document["client_id_metadata_document_supported"] = json!(true);
+    }
     let response = json(200, &document);
     let headers = response.headers();
     let _ = headers.set("Cache-Control", "public, max-age=300");

@@ -5,6 +5,7 @@ use serde_json::json;
 use worker::{Request, Response};
 
 use crate::core::events::security_event::{Detail, EventKind};
+use crate::core::query;
 use crate::edge::context::RouteContext;
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, rfc3339};
@@ -33,7 +34,11 @@ pub async fn list(req: Request, ctx: RouteContext) -> Result<Response, ApiError>
 
 pub async fn revoke(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     provider(&ctx)?;
-    let client_id = ctx.id().ok_or(ApiError::NotFound)?.to_owned();
+    // A metadata-document client's id is a URL, sent escaped in the path.
+    let client_id = ctx
+        .id()
+        .and_then(query::decode_segment)
+        .ok_or(ApiError::NotFound)?;
     let caller = live_caller(&req, &ctx).await?;
     if !consents::revoke(&caller.db, caller.principal.user_id, &client_id, caller.now).await? {
         return Err(ApiError::NotFound);

@@ -5,9 +5,12 @@
 pub mod admin;
 pub mod authorize;
 pub mod browser;
+pub mod device;
 pub mod discovery;
 pub mod grants;
+pub mod metadata_document;
 pub mod pages;
+pub mod register;
 pub mod rsa;
 pub mod sql;
 pub mod token;

@@ -5,7 +5,8 @@
 use worker::{Headers, Request, Response};
 
 use crate::core::provider::authorize;
-use crate::core::provider::pages::{escape, fill};
+use crate::core::provider::pages::{escape, fill, is_device_page, is_return_to};
+use crate::core::provider::scopes::Scopes;
 use crate::core::query;
 use crate::edge::context::RouteContext;
 use crate::edge::error::ApiError;
@@ -17,6 +18,8 @@ const LAYOUT: &str = include_str!("pages/layout.html");
 const SIGN_IN: &str = include_str!("pages/sign_in.html");
 const CONSENT: &str = include_str!("pages/consent.html");
 const ERROR: &str = include_str!("pages/error.html");
+const DEVICE: &str = include_str!("pages/device.html");
+const DEVICE_CONFIRM: &str = include_str!("pages/device_confirm.html");
 const STYLES: &str = include_str!("pages/pages.css");
 const SCRIPT: &str = include_str!("pages/sign-in.js");
 const SCRIPT_TAG: &str = r#"<script src="/oauth2/assets/sign-in.js" defer></script>"#;
@@ -72,16 +75,7 @@ pub fn consent_page(
     csrf: &str,
 ) -> Response {
     let host = query::origin(&request.redirect_uri).to_owned();
-    let scopes: String = request
-        .scope
-        .iter()
-        .map(|scope| {
-            format!(
-                "<li>{}</li>",
-                escape(crate::core::provider::scopes::Scopes::describe(scope))
-            )
-        })
-        .collect();
+    let scopes = scope_items(&request.scope);
     let mut hidden: String = pairs
         .iter()
         .filter(|(name, _)| !matches!(name.as_str(), "csrf" | "decision"))
@@ -103,6 +97,7 @@ pub fn consent_page(
             ("client_name", &escape(client_name)),
             ("user_email", &escape(user_email)),
             ("client_host", &escape(&host)),
+            ("resource", &resource_line(request.resource.as_deref())),
             ("scopes", &scopes),
             ("hidden_fields", &hidden),
         ],
@@ -116,14 +111,85 @@ pub fn consent_page(
     )
 }
 
+/// The resource server the access will be for (RFC 8707), when the request names one.
+fn resource_line(resource: Option<&str>) -> String {
+    resource.map_or_else(String::new, |r| {
+        format!(
+            r#"<p>The access is for <strong>{}</strong>.</p>"#,
+            escape(r)
+        )
+    })
+}
+
+/// The scopes in words, as list items.
+fn scope_items(scope: &Scopes) -> String {
+    scope
+        .iter()
+        .map(|scope| format!("<li>{}</li>", escape(Scopes::describe(scope))))
+        .collect()
+}
+
+/// A page that tells the person where things stand after a device's answer (no redirect).
+pub fn notice_page(heading: &str, message: &str) -> Response {
+    let body = fill(
+        ERROR,
+        &[("heading", &escape(heading)), ("message", &escape(message))],
+    );
+    page(200, heading, &body, "", None)
+}
+
+/// The device page: the code a device shows, typed in; `problem` says what was wrong with the
+/// last one.
+pub fn device_page(status: u16, user_email: &str, typed: &str, problem: Option<&str>) -> Response {
+    let problem = problem.map_or_else(String::new, |p| {
+        format!(r#"<p class="notice" role="alert">{}</p>"#, escape(p))
+    });
+    let body = fill(
+        DEVICE,
+        &[
+            ("user_email", &escape(user_email)),
+            ("typed", &escape(typed)),
+            ("problem", &problem),
+        ],
+    );
+    page(status, "Connect a device", &body, "", None)
+}
+
+/// The device's consent page: the app, the code to compare with the device's, the scopes, and a
+/// form carrying the code and the form's CSRF token.
+pub fn device_confirm_page(
+    client_name: &str,
+    user_email: &str,
+    user_code: &str,
+    scope: &Scopes,
+    resource: Option<&str>,
+    csrf: &str,
+) -> Response {
+    let hidden = format!(
+        r#"<input type="hidden" name="user_code" value="{}"><input type="hidden" name="csrf" value="{}">"#,
+        escape(user_code),
+        escape(csrf)
+    );
+    let body = fill(
+        DEVICE_CONFIRM,
+        &[
+            ("client_name", &escape(client_name)),
+            ("user_email", &escape(user_email)),
+            ("user_code", &escape(user_code)),
+            ("resource", &resource_line(resource)),
+            ("scopes", &scope_items(scope)),
+            ("hidden_fields", &hidden),
+        ],
+    );
+    page(200, &format!("Allow {client_name}?"), &body, "", None)
+}
+
 /// `GET /oauth2/sign-in?return_to=/oauth2/authorize?…`: the sign-in page, with every way in the
 /// deployment has on. It goes back to the authorize request it came from, and nowhere else.
 pub async fn sign_in(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let provider = provider(&ctx)?;
     let pairs = query::pairs(&req.inner().url());
-    let Some(return_to) =
-        query::value(&pairs, "return_to").filter(|to| to.starts_with("/oauth2/authorize?"))
-    else {
+    let Some(return_to) = query::value(&pairs, "return_to").filter(|to| is_return_to(to)) else {
         return Ok(error_page(
             400,
             "This sign-in link is not complete",
@@ -132,9 +198,11 @@ pub async fn sign_in(req: Request, ctx: RouteContext) -> Result<Response, ApiErr
     };
     let request_pairs = query::pairs(&return_to);
     let client_name = match authorize::target(&request_pairs) {
+        // The device page: the app is named once the person has typed its code.
+        _ if is_device_page(&return_to) => Some("connect your device".to_owned()),
         Ok((client_id, _)) => {
             let db = ctx.data.database(&ctx.env)?;
-            clients::get(&db, &client_id).await?.map(|c| c.name)
+            clients::get(&db, &client_id).await?.map(|c| c.shown_name())
         }
         Err(_) => None,
     };
@@ -198,10 +266,7 @@ pub fn is_hosted_sign_in(req: &Request, ctx: &RouteContext, to: &str) -> bool {
         return false;
     };
     let pairs = query::pairs(&format!("?{query}"));
-    !to.contains('#')
-        && pairs.len() == 1
-        && pairs[0].0 == "return_to"
-        && pairs[0].1.starts_with("/oauth2/authorize?")
+    !to.contains('#') && pairs.len() == 1 && pairs[0].0 == "return_to" && is_return_to(&pairs[0].1)
 }
 
 /// `GET /oauth2/assets/{id}`: the pages' stylesheet and script.

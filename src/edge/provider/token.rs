@@ -7,9 +7,13 @@ use worker::{Request, Response};
 
 use crate::core::provider::access_token::{self as grant_token, GrantClaims};
 use crate::core::provider::config::ProviderConfig;
+use crate::core::provider::device::DEVICE_CODE_GRANT;
 use crate::core::provider::id_token::{self, IdClaims, ID_TOKEN_TTL_SECONDS};
+use crate::core::provider::resource::audience;
 use crate::core::provider::scopes::Scopes;
-use crate::core::provider::token_request::{self, required, TokenError, INVALID_CLIENT};
+use crate::core::provider::token_request::{
+    self, required, same_resource, TokenError, INVALID_CLIENT,
+};
 use crate::core::random;
 use crate::core::sessions::amr;
 use crate::core::sessions::refresh_token::digest_of;
@@ -21,8 +25,8 @@ use crate::edge::db::{batch, leading, took_effect, Db};
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_form, user_agent};
 use crate::edge::provider::sql::clients::Client;
-use crate::edge::provider::sql::{clients, codes};
-use crate::edge::provider::{issuer, oauth_error, provider, rsa};
+use crate::edge::provider::sql::{codes, grants};
+use crate::edge::provider::{device, issuer, metadata_document, oauth_error, provider, rsa};
 use crate::edge::sessions::routes::rotate_refresh;
 use crate::edge::sessions::sql::sessions;
 
@@ -69,7 +73,9 @@ pub async fn back_channel<'a>(
         Ok(credentials) => credentials,
         Err(e) => return Ok(Err(refused(&e))),
     };
-    let Some(client) = clients::get(&db, &credentials.client_id).await? else {
+    let Some(client) =
+        metadata_document::client(req, ctx, &db, &credentials.client_id, now).await?
+    else {
         return Ok(Err(refused(&INVALID_CLIENT)));
     };
     let authentic = match (client.is_confidential(), credentials.secret.as_deref()) {
@@ -97,9 +103,11 @@ pub async fn token(mut req: Request, ctx: RouteContext) -> Result<Response, ApiE
     let answer = match token_request::field(&call.form, "grant_type") {
         Ok(Some("authorization_code")) => exchange(&req, &ctx, &call).await?,
         Ok(Some("refresh_token")) => refresh(&req, &ctx, &call).await?,
+        Ok(Some(DEVICE_CODE_GRANT)) => device::poll(&req, &ctx, &call).await?,
         Ok(Some(_)) => Err(TokenError {
             error: "unsupported_grant_type",
-            description: "grant_type must be authorization_code or refresh_token",
+            description:
+                "grant_type must be authorization_code, refresh_token or the device code grant",
         }),
         Ok(None) => Err(TokenError {
             error: "invalid_request",
@@ -148,6 +156,9 @@ async fn exchange(
             "The code was already used; the tokens it issued are revoked",
         )));
     }
+    if let Err(e) = same_resource(form, presented.resource.as_deref()) {
+        return Ok(Err(e));
+    }
     if presented.client_id != client.id
         || presented.redirect_uri != redirect_uri
         || presented.expires_at <= now
@@ -185,41 +196,77 @@ async fn exchange(
     ctx.data.log.set_user(presented.user_id);
     let scope = Scopes::parse(&presented.scope).unwrap_or_default();
     let iss = issuer(req, provider);
-    let mut body = tokens(
-        ctx,
-        &iss,
-        client,
-        presented.user_id,
-        &session_id,
-        &scope,
-        presented.auth_time,
-        now,
-    );
+    let grant = Grant {
+        user_id: presented.user_id,
+        session_id: &session_id,
+        scope: &scope,
+        resource: presented.resource.as_deref(),
+        auth_time: presented.auth_time,
+    };
+    let mut body = tokens(ctx, &iss, client, &grant, now);
     body.insert("refresh_token".into(), json!(refresh.expose()));
+    let person = Person {
+        email: presented.email.clone(),
+        name: presented.name.clone(),
+        email_verified_at: presented.email_verified_at,
+        amr: presented.amr.clone(),
+        browser_session: presented.browser_session.clone(),
+    };
     if scope.contains("openid") {
-        let claims = IdClaims {
-            iss: iss.clone(),
-            sub: presented.user_id.to_string(),
-            aud: client.id.clone(),
-            azp: client.id.clone(),
-            exp: now + ID_TOKEN_TTL_SECONDS,
-            iat: now,
-            auth_time: presented.auth_time,
-            nonce: presented.nonce.clone(),
-            amr: amr::claim(presented.amr.as_deref()),
-            sid: presented.browser_session.clone(),
-            email: scope.contains("email").then(|| presented.email.clone()),
-            email_verified: scope
-                .contains("email")
-                .then_some(presented.email_verified_at.is_some()),
-            name: scope.contains("profile").then(|| presented.name.clone()),
-        };
-        body.insert(
-            "id_token".into(),
-            json!(signed_id_token(ctx, provider, client, &claims).await?),
-        );
+        let id_token = id_token_for(
+            ctx,
+            &iss,
+            client,
+            &grant,
+            &person,
+            presented.nonce.clone(),
+            now,
+        )
+        .await?;
+        body.insert("id_token".into(), json!(id_token));
     }
     Ok(Ok(body))
+}
+
+/// Who signed in for a grant, as its ID token tells it.
+pub struct Person {
+    pub email: String,
+    pub name: Option<String>,
+    pub email_verified_at: Option<i64>,
+    pub amr: Option<String>,
+    pub browser_session: String,
+}
+
+/// The ID token of a new grant (OpenID Connect Core §2), with the claims its scopes allow.
+pub async fn id_token_for(
+    ctx: &RouteContext,
+    iss: &str,
+    client: &Client,
+    grant: &Grant<'_>,
+    person: &Person,
+    nonce: Option<String>,
+    now: i64,
+) -> Result<String, ApiError> {
+    let provider = provider(ctx)?;
+    let scope = grant.scope;
+    let claims = IdClaims {
+        iss: iss.to_owned(),
+        sub: grant.user_id.to_string(),
+        aud: client.id.clone(),
+        azp: client.id.clone(),
+        exp: now + ID_TOKEN_TTL_SECONDS,
+        iat: now,
+        auth_time: grant.auth_time,
+        nonce,
+        amr: amr::claim(person.amr.as_deref()),
+        sid: person.browser_session.clone(),
+        email: scope.contains("email").then(|| person.email.clone()),
+        email_verified: scope
+            .contains("email")
+            .then_some(person.email_verified_at.is_some()),
+        name: scope.contains("profile").then(|| person.name.clone()),
+    };
+    signed_id_token(ctx, provider, client, &claims).await
 }
 
 /// The ID token, signed as the client registered: EdDSA with the access-token key, else RS256
@@ -238,28 +285,35 @@ async fn signed_id_token(
     Ok(id_token::assemble(&input, &signature))
 }
 
-/// The access token and what every token answer says.
-#[allow(clippy::too_many_arguments)]
-fn tokens(
+/// What a grant's access token says: whose, which session, for what and for which resource.
+pub struct Grant<'a> {
+    pub user_id: i64,
+    pub session_id: &'a str,
+    pub scope: &'a Scopes,
+    pub resource: Option<&'a str>,
+    pub auth_time: i64,
+}
+
+/// The access token and what every token answer says. Its `aud` is the grant's resource
+/// (RFC 8707 §2.2), else the client.
+pub fn tokens(
     ctx: &RouteContext,
     iss: &str,
     client: &Client,
-    user_id: i64,
-    session_id: &str,
-    scope: &Scopes,
-    auth_time: i64,
+    grant: &Grant<'_>,
     now: i64,
 ) -> Map<String, Value> {
     let config = &ctx.data.config;
+    let scope = grant.scope;
     let claims = GrantClaims {
         iss: iss.to_owned(),
-        sub: user_id.to_string(),
-        aud: client.id.clone(),
+        sub: grant.user_id.to_string(),
+        aud: audience(grant.resource, &client.id).to_owned(),
         client_id: client.id.clone(),
         scope: scope.to_string(),
-        sid: session_id.to_owned(),
+        sid: grant.session_id.to_owned(),
         jti: random::identifier(),
-        auth_time,
+        auth_time: grant.auth_time,
     };
     let access = grant_token::issue(&config.token_keys, claims, now, config.access_token_ttl);
     let mut body = Map::new();
@@ -287,6 +341,15 @@ async fn refresh(
     let Some(presented) = RefreshToken::parse(raw) else {
         return Ok(Err(invalid_grant("The refresh token is not valid")));
     };
+    // A wrong `resource` is refused before the token is spent: refused after, the client would
+    // never see the successor and its next refresh would end the grant as a reuse.
+    if form.iter().any(|(k, _)| k == "resource") {
+        if let Some(live) = grants::live_refresh(db, &presented.digest(), now).await? {
+            if let Err(e) = same_resource(form, live.resource.as_deref()) {
+                return Ok(Err(e));
+            }
+        }
+    }
     let (rotation, successor) =
         match rotate_refresh(req, &ctx.data, db, &presented, Some(&client.id), now).await {
             Ok(rotated) => rotated,
@@ -297,6 +360,9 @@ async fn refresh(
             }
             Err(e) => return Err(e),
         };
+    if let Err(e) = same_resource(form, rotation.resource.as_deref()) {
+        return Ok(Err(e));
+    }
     let granted = Scopes::parse(rotation.scope.as_deref().unwrap_or_default()).unwrap_or_default();
     let scope = match token_request::field(form, "scope") {
         Ok(Some(asked)) => match Scopes::parse(asked) {
@@ -313,16 +379,14 @@ async fn refresh(
     };
     ctx.data.log.set_user(rotation.user_id);
     let iss = issuer(req, provider);
-    let mut body = tokens(
-        ctx,
-        &iss,
-        client,
-        rotation.user_id,
-        &rotation.session_id,
-        &scope,
-        rotation.auth_time,
-        now,
-    );
+    let grant = Grant {
+        user_id: rotation.user_id,
+        session_id: &rotation.session_id,
+        scope: &scope,
+        resource: rotation.resource.as_deref(),
+        auth_time: rotation.auth_time,
+    };
+    let mut body = tokens(ctx, &iss, client, &grant, now);
     body.insert("refresh_token".into(), json!(successor.expose()));
     Ok(Ok(body))
 }

@@ -67,7 +67,10 @@ pub async fn userinfo(mut req: Request, ctx: RouteContext) -> Result<Response, A
         let _ = response.headers().set("WWW-Authenticate", "Bearer");
         return Ok(response);
     };
-    let Some(granted) = checked(&req, &ctx, provider, &token, now) else {
+    // A token bound to another resource server (RFC 8707) is not for UserInfo.
+    let Some(granted) = checked(&req, &ctx, provider, &token, now)
+        .filter(|granted| granted.claims.aud == granted.claims.client_id)
+    else {
         return Ok(bearer_refused(
             401,
             "invalid_token",

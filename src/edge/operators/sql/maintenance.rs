@@ -55,6 +55,16 @@ const PRUNE_PROVIDER_CODES_SQL: &str = "DELETE FROM provider_codes WHERE rowid I
 
 /// Passkey ceremonies expired (they last minutes), and passkey sign-ups older than the longest
 /// window their per-address caps count in.
+/// Device codes once expired (they last ten minutes unless configured shorter).
+const PRUNE_DEVICE_CODES_SQL: &str = "DELETE FROM provider_device_codes WHERE rowid IN \
+    (SELECT rowid FROM provider_device_codes WHERE expires_at <= ?1 LIMIT ?4)";
+/// Clients that registered themselves or were known by a metadata document, unused for a day and
+/// holding no live grant (RFC 7591 §5: an open registration endpoint must not let litter pile
+/// up); such a client registers again, or its document is fetched again, when it comes back.
+const PRUNE_UNUSED_CLIENTS_SQL: &str = "DELETE FROM provider_clients WHERE rowid IN \
+    (SELECT c.rowid FROM provider_clients c WHERE c.origin <> 'admin' AND c.used_at <= ?1 - 86400 \
+     AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.client_id = c.id \
+       AND s.revoked_at IS NULL AND s.expires_at > ?1) LIMIT ?4)";
 const PRUNE_PASSKEY_CHALLENGES_SQL: &str = "DELETE FROM passkey_challenges WHERE rowid IN \
     (SELECT rowid FROM passkey_challenges WHERE expires_at <= ?1 LIMIT ?4)";
 const PRUNE_PASSKEY_SIGNUPS_SQL: &str = "DELETE FROM passkey_signups WHERE rowid IN \
@@ -68,7 +78,7 @@ const PRUNE_SECURITY_EVENTS_SQL: &str = "DELETE FROM security_events WHERE rowid
 pub const STATEMENTS: &[&str] = &PRUNES;
 
 /// The cleanup's statements, in the order of `KINDS`.
-const PRUNES: [&str; 13] = [
+const PRUNES: [&str; 15] = [
     PRUNE_REFRESH_TOKENS_SQL,
     PRUNE_SESSIONS_SQL,
     PRUNE_LOGIN_ATTEMPTS_SQL,
@@ -79,13 +89,15 @@ const PRUNES: [&str; 13] = [
     PRUNE_OAUTH_STATES_SQL,
     PRUNE_OAUTH_CODES_SQL,
     PRUNE_PROVIDER_CODES_SQL,
+    PRUNE_DEVICE_CODES_SQL,
+    PRUNE_UNUSED_CLIENTS_SQL,
     PRUNE_PASSKEY_CHALLENGES_SQL,
     PRUNE_PASSKEY_SIGNUPS_SQL,
     PRUNE_SECURITY_EVENTS_SQL,
 ];
 
 /// What each statement of `PRUNES` deletes, by the name the cleanup's log line gives it.
-pub const KINDS: [&str; 13] = [
+pub const KINDS: [&str; 15] = [
     "refresh_tokens",
     "sessions",
     "login_attempt_counts",
@@ -96,6 +108,8 @@ pub const KINDS: [&str; 13] = [
     "oauth_states",
     "oauth_codes",
     "provider_codes",
+    "provider_device_codes",
+    "unused_clients",
     "passkey_challenges",
     "passkey_signups",
     "security_events",
@@ -113,7 +127,7 @@ pub struct Retention {
 
 /// What one cleanup removed: rows deleted per kind, in the order of `KINDS`.
 #[derive(Debug, Default)]
-pub struct Pruned([usize; 12]);
+pub struct Pruned([usize; KINDS.len()]);
 
 impl Pruned {
     /// Rows deleted, by the kind's name.

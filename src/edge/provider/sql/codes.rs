@@ -10,12 +10,12 @@ use crate::edge::error::ApiError;
 /// A code, if the browser session that approved it is still live.
 const ISSUE_SQL: &str =
     "INSERT INTO provider_codes (digest, client_id, browser_session, redirect_uri, \
-      scope, nonce, code_challenge, expires_at) \
-    SELECT ?1, ?2, id, ?4, ?5, ?6, ?7, ?8 FROM sessions \
+      scope, nonce, code_challenge, expires_at, resource) \
+    SELECT ?1, ?2, id, ?4, ?5, ?6, ?7, ?8, ?10 FROM sessions \
     WHERE id = ?3 AND revoked_at IS NULL AND expires_at > ?9 AND client_id IS NULL \
     RETURNING digest";
 /// A presented code, with the account and sign-in of the session that approved it.
-const READ_SQL: &str = "SELECT c.client_id, c.redirect_uri, c.scope, c.nonce, c.code_challenge, \
+const READ_SQL: &str = "SELECT c.client_id, c.redirect_uri, c.scope, c.resource, c.nonce, c.code_challenge, \
       c.expires_at, c.used_by, b.id AS browser_session, b.user_id, b.created_at AS auth_time, b.amr, \
       u.email, u.name, u.email_verified_at \
     FROM provider_codes c JOIN sessions b ON b.id = c.browser_session JOIN users u ON u.id = b.user_id \
@@ -28,8 +28,8 @@ const SPEND_SQL: &str = "UPDATE provider_codes SET used_by = ?2, session_id = ?3
 /// Step 2: the grant's session, if this exchange spent the code, the approving session is still
 /// live and the account is not disabled. Its `created_at` is the sign-in's time (`auth_time`).
 const GRANT_SQL: &str = "INSERT INTO sessions (id, user_id, created_at, expires_at, user_agent, amr, \
-      client_id, scope) \
-    SELECT ?3, b.user_id, b.created_at, ?5, ?6, b.amr, c.client_id, c.scope \
+      client_id, scope, resource) \
+    SELECT ?3, b.user_id, b.created_at, ?5, ?6, b.amr, c.client_id, c.scope, c.resource \
     FROM provider_codes c JOIN sessions b ON b.id = c.browser_session JOIN users u ON u.id = b.user_id \
     WHERE c.digest = ?1 AND c.used_by = ?2 AND b.revoked_at IS NULL AND b.expires_at > ?4 \
       AND NOT (u.disabled_at IS NOT NULL AND (u.disabled_until IS NULL OR u.disabled_until > ?4)) \
@@ -52,6 +52,7 @@ pub struct NewCode<'a> {
     pub nonce: Option<&'a str>,
     pub code_challenge: &'a str,
     pub expires_at: i64,
+    pub resource: Option<&'a str>,
 }
 
 pub fn issue(db: &Db, code: &NewCode<'_>, now: i64) -> Result<D1PreparedStatement, ApiError> {
@@ -65,6 +66,7 @@ pub fn issue(db: &Db, code: &NewCode<'_>, now: i64) -> Result<D1PreparedStatemen
         text(code.code_challenge),
         int(code.expires_at),
         int(now),
+        nullable_text(code.resource),
     ];
     statement(db, ISSUE_SQL, &args)
 }
@@ -75,6 +77,7 @@ pub struct Presented {
     pub client_id: String,
     pub redirect_uri: String,
     pub scope: String,
+    pub resource: Option<String>,
     pub nonce: Option<String>,
     pub code_challenge: String,
     pub expires_at: i64,

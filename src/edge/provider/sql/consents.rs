@@ -3,14 +3,21 @@
 use serde::Deserialize;
 use worker::D1PreparedStatement;
 
-use crate::edge::db::{batch, first, int, leading, rows, statement, text, took_effect, Db};
+use crate::edge::db::{
+    batch, first, int, leading, nullable_text, rows, statement, text, took_effect, Db,
+};
 use crate::edge::error::ApiError;
 
-const READ_SQL: &str = "SELECT scope FROM provider_consents WHERE user_id = ?1 AND client_id = ?2";
+const READ_SQL: &str =
+    "SELECT scope, resource FROM provider_consents WHERE user_id = ?1 AND client_id = ?2";
 /// The consent, in the batch that issues its code, if the code was issued (`?5` its digest).
-const RECORD_SQL: &str = "INSERT INTO provider_consents (user_id, client_id, scope, granted_at) \
-    SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM provider_codes WHERE digest = ?5) \
-    ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, granted_at = excluded.granted_at";
+/// A device approval records it alike, if its device code was approved (`?5` that code's digest).
+const RECORD_SQL: &str =
+    "INSERT INTO provider_consents (user_id, client_id, scope, granted_at, resource) \
+    SELECT ?1, ?2, ?3, ?4, ?6 WHERE EXISTS (SELECT 1 FROM provider_codes WHERE digest = ?5) \
+      OR EXISTS (SELECT 1 FROM provider_device_codes WHERE digest = ?5 AND decision = 'allow') \
+    ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, \
+      granted_at = excluded.granted_at, resource = excluded.resource";
 /// The apps a user granted, newest first.
 const LIST_SQL: &str = "SELECT c.client_id, p.name, c.scope, c.granted_at, \
       (SELECT COUNT(*) FROM sessions s WHERE s.client_id = c.client_id AND s.user_id = c.user_id \
@@ -23,6 +30,10 @@ const FORGET_SQL: &str =
     "DELETE FROM provider_consents WHERE user_id = ?1 AND client_id = ?2 RETURNING client_id";
 const END_GRANTS_SQL: &str = "UPDATE sessions SET revoked_at = ?3 \
     WHERE client_id = ?2 AND user_id = ?1 AND revoked_at IS NULL";
+/// Device codes the user approved or is yet to answer, unspent: revoked with the app, so a device
+/// approved a moment ago gets nothing at its next poll.
+const DROP_DEVICE_CODES_SQL: &str = "DELETE FROM provider_device_codes WHERE client_id = ?2 \
+    AND used_by IS NULL AND browser_session IN (SELECT id FROM sessions WHERE user_id = ?1)";
 const DROP_CODES_SQL: &str = "DELETE FROM provider_codes WHERE client_id = ?2 \
     AND browser_session IN (SELECT id FROM sessions WHERE user_id = ?1)";
 
@@ -33,11 +44,13 @@ pub const STATEMENTS: &[&str] = &[
     FORGET_SQL,
     END_GRANTS_SQL,
     DROP_CODES_SQL,
+    DROP_DEVICE_CODES_SQL,
 ];
 
 #[derive(Debug, Deserialize)]
 pub struct Consented {
     pub scope: String,
+    pub resource: Option<String>,
 }
 
 pub async fn read(db: &Db, user_id: i64, client_id: &str) -> Result<Option<Consented>, ApiError> {
@@ -54,6 +67,7 @@ pub fn record(
     user_id: i64,
     client_id: &str,
     scope: &str,
+    resource: Option<&str>,
     code_digest: &str,
     now: i64,
 ) -> Result<D1PreparedStatement, ApiError> {
@@ -63,6 +77,7 @@ pub fn record(
         text(scope),
         int(now),
         text(code_digest),
+        nullable_text(resource),
     ];
     statement(db, RECORD_SQL, &args)
 }
@@ -95,6 +110,7 @@ pub async fn revoke(db: &Db, user_id: i64, client_id: &str, now: i64) -> Result<
         statement(db, FORGET_SQL, &args)?,
         statement(db, END_GRANTS_SQL, &args)?,
         statement(db, DROP_CODES_SQL, &args)?,
+        statement(db, DROP_DEVICE_CODES_SQL, &args)?,
     ];
     let results = batch(db, statements, "revoke app").await?;
     let [forgotten] = leading(&results, "revoke app")?;

@@ -25,7 +25,7 @@ const LIVE_GRANT_SQL: &str = "SELECT s.user_id, u.email, u.name, u.email_verifie
       AND NOT (u.disabled_at IS NOT NULL AND (u.disabled_until IS NULL OR u.disabled_until > ?3))";
 /// An unspent refresh token of a live grant, for introspection.
 const LIVE_REFRESH_SQL: &str = "SELECT s.id AS session_id, s.user_id, s.client_id, s.scope, \
-      s.expires_at, t.issued_at \
+      s.resource, s.expires_at, t.issued_at \
     FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id \
     WHERE t.digest = ?1 AND t.rotated_at IS NULL AND s.revoked_at IS NULL AND s.expires_at > ?2 \
       AND s.client_id IS NOT NULL";
@@ -124,6 +124,7 @@ pub struct RefreshGrant {
     pub user_id: i64,
     pub client_id: String,
     pub scope: Option<String>,
+    pub resource: Option<String>,
     pub expires_at: i64,
     pub issued_at: i64,
 }

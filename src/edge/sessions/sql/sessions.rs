@@ -52,7 +52,7 @@ const TOUCH_SQL: &str = "UPDATE sessions SET last_used_at = ?3 WHERE revoked_at 
 /// Rotation, step 5: the outcome, with the salt and key of the successor (this request's, or
 /// the one an earlier request within the window derived).
 const ROTATION_OUTCOME_SQL: &str = "SELECT s.id AS session_id, s.user_id, s.revoked_at, s.expires_at, \
-      s.created_at AS auth_time, s.amr, s.client_id, s.scope, \
+      s.created_at AS auth_time, s.amr, s.client_id, s.scope, s.resource, \
       t.rotated_at, t.successor_salt, t.successor_key, \
       (SELECT n.rotated_at FROM refresh_tokens n WHERE n.digest = t.successor_digest) AS successor_rotated_at \
     FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.digest = ?1";
@@ -168,6 +168,8 @@ pub struct Rotation {
     /// The client of a grant's session, and its scope (`None` for a first-party session).
     pub client_id: Option<String>,
     pub scope: Option<String>,
+    /// The resource its tokens are for (RFC 8707).
+    pub resource: Option<String>,
 }
 
 impl Rotation {
