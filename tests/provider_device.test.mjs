@@ -184,6 +184,13 @@ test("user codes are guess-limited per account, and the device grant is for clie
   assert.equal(right.status, 429);
   assert.match(await right.text(), /Too many codes were entered/);
 
+  // Another site's link to the page fills the form in and spends no entry.
+  const linked = await fetch(`${app.base}/oauth2/device?user_code=${started.user_code}`, {
+    headers: { Cookie: person.cookie, "CF-Connecting-IP": randomIp(), "Sec-Fetch-Site": "cross-site" },
+  });
+  assert.equal(linked.status, 200);
+  assert.match(await linked.text(), new RegExp(`name="user_code" value="${started.user_code}"`));
+
   const { config: notAllowed } = await cli(app, { device_grant: false });
   await assert.rejects(oidc.initiateDeviceAuthorization(notAllowed, { scope: "openid" }), (e) => e.error === "unauthorized_client");
 });

@@ -24,8 +24,9 @@ use crate::edge::passkeys::{
 use crate::edge::passwords::reset as password_reset;
 use crate::edge::provider::{
     admin as admin_clients, authorize as provider_authorize, browser as provider_browser,
-    device as provider_device, discovery, grants as provider_grants, pages as provider_pages,
-    register as provider_register, token as provider_token, token_info,
+    device as provider_device, device_page as provider_device_page, discovery,
+    grants as provider_grants, pages as provider_pages, register as provider_register,
+    token as provider_token, token_info,
 };
 use crate::edge::sessions::{list as session_list, routes as session};
 use crate::edge::social::{links as identities, sign_in as oauth};
@@ -396,7 +397,7 @@ pub async fn call(
         E::AdminRotateSecret => admin_clients::rotate_secret(req, ctx).await,
         E::RegisterClient => provider_register::register(req, ctx).await,
         E::DeviceAuthorization => provider_device::authorize_device(req, ctx).await,
-        E::DevicePage => provider_device::page(req, ctx).await,
-        E::DeviceDecision => provider_device::decide(req, ctx).await,
+        E::DevicePage => provider_device_page::page(req, ctx).await,
+        E::DeviceDecision => provider_device_page::decide(req, ctx).await,
     }
 }

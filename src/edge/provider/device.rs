@@ -1,39 +1,25 @@
 //! The device authorization grant (RFC 8628): `POST /oauth2/device_authorization` hands a
-//! device its codes; `GET /oauth2/device` is the page where the person, signed in, types the
-//! user code and `POST /oauth2/device` takes their answer; the device polls the token endpoint
-//! (`poll`), which spends an approved code once into a grant.
+//! device its codes; the device polls the token endpoint (`poll`), which spends an approved code
+//! once into a grant. The person answers on the device page (`device_page.rs`).
 
 use serde_json::{json, Map, Value};
 use worker::{Request, Response};
 
-use crate::core::events::security_event::{Detail, EventKind};
-use crate::core::keys::hmac_sha256;
-use crate::core::provider::device::{
-    answer, Decision, PollAnswer, UserCode, ENTRIES_PER_ACCOUNT, ENTRIES_PER_ADDRESS,
-    ENTRY_WINDOW_SECONDS,
-};
+use crate::core::provider::device::{answer, PollAnswer, UserCode};
 use crate::core::provider::scopes::Scopes;
 use crate::core::provider::token_request::{field, required, TokenError};
-use crate::core::query;
 use crate::core::random;
-use crate::core::secret::constant_time_eq;
-use crate::core::sessions::refresh_token::{digest_of, RefreshToken};
-use crate::edge::bindings::now;
+use crate::core::sessions::refresh_token::digest_of;
 use crate::edge::context::RouteContext;
 use crate::edge::db::{batch, leading, rows, took_effect};
 use crate::edge::error::ApiError;
-use crate::edge::http::{client_address, json, read_form, user_agent};
-use crate::edge::provider::browser::{same_origin, signed_in};
-use crate::edge::provider::pages::{device_confirm_page, device_page, error_page, notice_page};
-use crate::edge::provider::sql::device_codes::{self, EntryLimits, NewDeviceCode, Spend};
-use crate::edge::provider::sql::grants::Browser;
-use crate::edge::provider::sql::{clients, consents};
-use crate::edge::provider::token::{
-    back_channel, id_token_for, refused, tokens, BackChannel, Grant, Person,
-};
-use crate::edge::provider::{issuer, provider};
-use crate::edge::sessions::sql::sessions;
-use crate::edge::social::flow::{redirect, with_query};
+use crate::edge::http::json;
+use crate::edge::provider::issuer;
+use crate::edge::provider::new_grant::{id_token_for, tokens, Grant, NewGrant, Person};
+use crate::edge::provider::sql::clients;
+use crate::edge::provider::sql::device_codes::{self, NewDeviceCode};
+use crate::edge::provider::token::{back_channel, refused, BackChannel};
+use crate::edge::social::flow::with_query;
 
 /// `POST /oauth2/device_authorization` (RFC 8628 §3.1): for a client allowed the device grant,
 /// a device code (256 bits, kept as a digest), a user code, and where the person goes.
@@ -124,166 +110,6 @@ pub async fn authorize_device(mut req: Request, ctx: RouteContext) -> Result<Res
     Ok(json(200, &body))
 }
 
-/// The device form's CSRF token: bound to the browser session and the user code (OWASP CSRF
-/// Prevention Cheat Sheet, "Synchronizer token" with an HMAC).
-fn form_token(ctx: &RouteContext, browser: &Browser, user_code: &UserCode) -> String {
-    let message = format!("device\n{}\n{}", browser.id, user_code.as_str());
-    random::base64url(&hmac_sha256(
-        &ctx.data.config.keys.current().provider_form,
-        message.as_bytes(),
-    ))
-}
-
-/// To the sign-in page, which comes back to the device page with what was typed.
-fn to_sign_in(typed: Option<&str>) -> Response {
-    let back = match typed {
-        Some(code) => with_query("/oauth2/device", &[("user_code", code)]),
-        None => "/oauth2/device".to_owned(),
-    };
-    redirect(&with_query("/oauth2/sign-in", &[("return_to", &back)]))
-}
-
-/// `GET /oauth2/device[?user_code=…]`: signed in, the form; with a code, counted against the
-/// entry limits and looked up, the consent page for its device.
-pub async fn page(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
-    provider(&ctx)?;
-    let pairs = query::pairs(&req.inner().url());
-    let typed = query::value(&pairs, "user_code").filter(|t| !t.trim().is_empty());
-    let now = now();
-    let db = ctx.data.database(&ctx.env)?;
-    let Some(browser) = signed_in(&req, &db, now).await? else {
-        return Ok(to_sign_in(typed.as_deref()));
-    };
-    let Some(typed) = typed else {
-        return Ok(device_page(200, &browser.email, "", None));
-    };
-    let limits = EntryLimits {
-        window: ENTRY_WINDOW_SECONDS,
-        per_account: ENTRIES_PER_ACCOUNT,
-        per_address: ENTRIES_PER_ADDRESS,
-    };
-    let address = client_address(&req);
-    if !device_codes::count_entry(&db, browser.user_id, address.as_str(), &limits, now).await? {
-        return Ok(device_page(
-            429,
-            &browser.email,
-            "",
-            Some("Too many codes were entered. Wait 15 minutes, then try again."),
-        ));
-    }
-    let wrong = "That code is not right, or it has expired. Check the code on your device.";
-    let Some(user_code) = UserCode::parse(&typed) else {
-        return Ok(device_page(400, &browser.email, &typed, Some(wrong)));
-    };
-    let Some(pending) = device_codes::find(&db, user_code.as_str(), now).await? else {
-        return Ok(device_page(400, &browser.email, &typed, Some(wrong)));
-    };
-    let Some(client) = clients::get(&db, &pending.client_id).await? else {
-        return Ok(device_page(400, &browser.email, &typed, Some(wrong)));
-    };
-    let scope = Scopes::parse(&pending.scope).unwrap_or_default();
-    Ok(device_confirm_page(
-        &client.shown_name(),
-        &browser.email,
-        &user_code.display(),
-        &scope,
-        pending.resource.as_deref(),
-        &form_token(&ctx, &browser, &user_code),
-    ))
-}
-
-/// `POST /oauth2/device`: the person's answer for the code on the consent page; allowed, the
-/// consent is remembered in the same batch.
-pub async fn decide(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
-    provider(&ctx)?;
-    if !same_origin(&req) {
-        return Ok(error_page(
-            403,
-            "This form did not come from this site",
-            "Open the device page again and enter the code.",
-        ));
-    }
-    let form = read_form(&mut req).await?;
-    let now = now();
-    let db = ctx.data.database(&ctx.env)?;
-    let expired = || {
-        error_page(
-            400,
-            "This page expired",
-            "Open the device page again and enter the code your device shows.",
-        )
-    };
-    let decision = match query::value(&form, "decision").as_deref() {
-        Some("allow") => Decision::Allow,
-        Some("deny") => Decision::Deny,
-        _ => return Ok(expired()),
-    };
-    let (Some(typed), Some(sent)) = (
-        query::value(&form, "user_code"),
-        query::value(&form, "csrf"),
-    ) else {
-        return Ok(expired());
-    };
-    let Some(browser) = signed_in(&req, &db, now).await? else {
-        return Ok(to_sign_in(Some(&typed)).with_status(303));
-    };
-    let Some(user_code) = UserCode::parse(&typed) else {
-        return Ok(expired());
-    };
-    let expected = form_token(&ctx, &browser, &user_code);
-    if !constant_time_eq(sent.as_bytes(), expected.as_bytes()) {
-        return Ok(expired());
-    }
-    let Some(pending) = device_codes::find(&db, user_code.as_str(), now).await? else {
-        return Ok(expired());
-    };
-    let mut statements = vec![device_codes::decide(
-        &db,
-        &pending.digest,
-        decision,
-        &browser.id,
-        now,
-    )?];
-    if decision == Decision::Allow {
-        let before = consents::read(&db, browser.user_id, &pending.client_id)
-            .await?
-            .filter(|c| c.resource == pending.resource)
-            .and_then(|c| Scopes::parse(&c.scope).ok());
-        let scope = Scopes::parse(&pending.scope).unwrap_or_default();
-        let remembered = before.map_or_else(|| scope.clone(), |b| b.union(&scope));
-        statements.push(consents::record(
-            &db,
-            browser.user_id,
-            &pending.client_id,
-            &remembered.to_string(),
-            pending.resource.as_deref(),
-            &pending.digest,
-            now,
-        )?);
-    }
-    let results = batch(&db, statements, "decide device code").await?;
-    let [decided] = leading(&results, "decide device code")?;
-    if !took_effect(decided, "read device decision")? {
-        return Ok(expired());
-    }
-    if decision == Decision::Deny {
-        return Ok(notice_page(
-            "Access denied",
-            "The device was not connected. You can close this page.",
-        ));
-    }
-    let detail = Detail::new()
-        .with("client", pending.client_id.as_str())
-        .with("scope", pending.scope.as_str());
-    ctx.data
-        .events
-        .by_user(&req, browser.user_id, EventKind::AppAuthorized, detail, now);
-    Ok(notice_page(
-        "Your device is connected",
-        "Go back to your device to continue. You can close this page.",
-    ))
-}
-
 /// The device code grant at the token endpoint (RFC 8628 §3.4, §3.5): pending, slow down,
 /// denied, expired, or, once approved, the tokens, spent once into a grant's session.
 pub async fn poll(
@@ -318,24 +144,10 @@ pub async fn poll(
         }
         PollAnswer::Issue => {}
     }
-    let session_id = random::identifier();
-    let marker = random::identifier();
-    let refresh = RefreshToken::generate();
-    let agent = user_agent(req);
-    let spend = Spend {
-        digest: &digest,
-        marker: &marker,
-        session_id: &session_id,
-        expires_at: now + ctx.data.config.refresh_token_ttl,
-        user_agent: agent.as_deref(),
-    };
+    let new = NewGrant::new(req);
+    let spend = new.spend(&digest, now + ctx.data.config.refresh_token_ttl);
     let mut statements = device_codes::spend(db, &spend, now)?.to_vec();
-    statements.push(sessions::add_refresh_token(
-        db,
-        &refresh.digest(),
-        &session_id,
-        now,
-    )?);
+    statements.push(new.first_refresh_token(db, now)?);
     let results = batch(db, statements, "spend device code").await?;
     let [_spent, granted, approver] = leading(&results, "spend device code")?;
     let Some(granted) = rows::<device_codes::Granted>(granted, "read device grant")?
@@ -359,7 +171,7 @@ pub async fn poll(
     };
     let iss = issuer(req, call.provider);
     let mut body = tokens(ctx, &iss, client, &grant, now);
-    body.insert("refresh_token".into(), json!(refresh.expose()));
+    body.insert("refresh_token".into(), json!(new.refresh.expose()));
     let approver = rows::<device_codes::Approver>(approver, "read device approver")?
         .into_iter()
         .next();

@@ -5,17 +5,12 @@
 use serde_json::{json, Map, Value};
 use worker::{Request, Response};
 
-use crate::core::provider::access_token::{self as grant_token, GrantClaims};
 use crate::core::provider::config::ProviderConfig;
 use crate::core::provider::device::DEVICE_CODE_GRANT;
-use crate::core::provider::id_token::{self, IdClaims, ID_TOKEN_TTL_SECONDS};
-use crate::core::provider::resource::audience;
 use crate::core::provider::scopes::Scopes;
 use crate::core::provider::token_request::{
     self, required, same_resource, TokenError, INVALID_CLIENT,
 };
-use crate::core::random;
-use crate::core::sessions::amr;
 use crate::core::sessions::refresh_token::digest_of;
 use crate::core::sessions::refresh_token::RefreshToken;
 use crate::core::social::pkce;
@@ -23,12 +18,12 @@ use crate::edge::bindings::now;
 use crate::edge::context::RouteContext;
 use crate::edge::db::{batch, leading, took_effect, Db};
 use crate::edge::error::ApiError;
-use crate::edge::http::{json, read_form, user_agent};
+use crate::edge::http::{json, read_form};
+use crate::edge::provider::new_grant::{id_token_for, tokens, Grant, NewGrant, Person};
 use crate::edge::provider::sql::clients::Client;
 use crate::edge::provider::sql::{codes, grants};
-use crate::edge::provider::{device, issuer, metadata_document, oauth_error, provider, rsa};
+use crate::edge::provider::{device, issuer, metadata_document, oauth_error, provider};
 use crate::edge::sessions::routes::rotate_refresh;
-use crate::edge::sessions::sql::sessions;
 
 /// The answer to a refused token request: `401` for client authentication, else `400`.
 pub fn refused(error: &TokenError) -> Response {
@@ -168,24 +163,10 @@ async fn exchange(
             "The code is not valid for this client, redirect_uri or code_verifier",
         )));
     }
-    let session_id = random::identifier();
-    let marker = random::identifier();
-    let refresh = RefreshToken::generate();
-    let agent = user_agent(req);
-    let exchange = codes::Exchange {
-        digest: &digest,
-        marker: &marker,
-        session_id: &session_id,
-        expires_at: now + ctx.data.config.refresh_token_ttl,
-        user_agent: agent.as_deref(),
-    };
-    let mut statements = codes::exchange(db, &exchange, now)?.to_vec();
-    statements.push(sessions::add_refresh_token(
-        db,
-        &refresh.digest(),
-        &session_id,
-        now,
-    )?);
+    let new = NewGrant::new(req);
+    let spend = new.spend(&digest, now + ctx.data.config.refresh_token_ttl);
+    let mut statements = codes::exchange(db, &spend, now)?.to_vec();
+    statements.push(new.first_refresh_token(db, now)?);
     let results = batch(db, statements, "exchange code").await?;
     let [_spent, granted] = leading(&results, "exchange code")?;
     if !took_effect(granted, "read grant")? {
@@ -198,13 +179,13 @@ async fn exchange(
     let iss = issuer(req, provider);
     let grant = Grant {
         user_id: presented.user_id,
-        session_id: &session_id,
+        session_id: &new.session_id,
         scope: &scope,
         resource: presented.resource.as_deref(),
         auth_time: presented.auth_time,
     };
     let mut body = tokens(ctx, &iss, client, &grant, now);
-    body.insert("refresh_token".into(), json!(refresh.expose()));
+    body.insert("refresh_token".into(), json!(new.refresh.expose()));
     let person = Person {
         email: presented.email.clone(),
         name: presented.name.clone(),
@@ -226,102 +207,6 @@ async fn exchange(
         body.insert("id_token".into(), json!(id_token));
     }
     Ok(Ok(body))
-}
-
-/// Who signed in for a grant, as its ID token tells it.
-pub struct Person {
-    pub email: String,
-    pub name: Option<String>,
-    pub email_verified_at: Option<i64>,
-    pub amr: Option<String>,
-    pub browser_session: String,
-}
-
-/// The ID token of a new grant (OpenID Connect Core §2), with the claims its scopes allow.
-pub async fn id_token_for(
-    ctx: &RouteContext,
-    iss: &str,
-    client: &Client,
-    grant: &Grant<'_>,
-    person: &Person,
-    nonce: Option<String>,
-    now: i64,
-) -> Result<String, ApiError> {
-    let provider = provider(ctx)?;
-    let scope = grant.scope;
-    let claims = IdClaims {
-        iss: iss.to_owned(),
-        sub: grant.user_id.to_string(),
-        aud: client.id.clone(),
-        azp: client.id.clone(),
-        exp: now + ID_TOKEN_TTL_SECONDS,
-        iat: now,
-        auth_time: grant.auth_time,
-        nonce,
-        amr: amr::claim(person.amr.as_deref()),
-        sid: person.browser_session.clone(),
-        email: scope.contains("email").then(|| person.email.clone()),
-        email_verified: scope
-            .contains("email")
-            .then_some(person.email_verified_at.is_some()),
-        name: scope.contains("profile").then(|| person.name.clone()),
-    };
-    signed_id_token(ctx, provider, client, &claims).await
-}
-
-/// The ID token, signed as the client registered: EdDSA with the access-token key, else RS256
-/// through WebCrypto.
-async fn signed_id_token(
-    ctx: &RouteContext,
-    provider: &ProviderConfig,
-    client: &Client,
-    claims: &IdClaims,
-) -> Result<String, ApiError> {
-    if client.id_token_alg == "EdDSA" {
-        return Ok(id_token::sign_eddsa(&ctx.data.config.token_keys, claims));
-    }
-    let input = id_token::signing_input("RS256", &provider.rsa.kid, claims);
-    let signature = rsa::sign(&provider.rsa, input.as_bytes()).await?;
-    Ok(id_token::assemble(&input, &signature))
-}
-
-/// What a grant's access token says: whose, which session, for what and for which resource.
-pub struct Grant<'a> {
-    pub user_id: i64,
-    pub session_id: &'a str,
-    pub scope: &'a Scopes,
-    pub resource: Option<&'a str>,
-    pub auth_time: i64,
-}
-
-/// The access token and what every token answer says. Its `aud` is the grant's resource
-/// (RFC 8707 §2.2), else the client.
-pub fn tokens(
-    ctx: &RouteContext,
-    iss: &str,
-    client: &Client,
-    grant: &Grant<'_>,
-    now: i64,
-) -> Map<String, Value> {
-    let config = &ctx.data.config;
-    let scope = grant.scope;
-    let claims = GrantClaims {
-        iss: iss.to_owned(),
-        sub: grant.user_id.to_string(),
-        aud: audience(grant.resource, &client.id).to_owned(),
-        client_id: client.id.clone(),
-        scope: scope.to_string(),
-        sid: grant.session_id.to_owned(),
-        jti: random::identifier(),
-        auth_time: grant.auth_time,
-    };
-    let access = grant_token::issue(&config.token_keys, claims, now, config.access_token_ttl);
-    let mut body = Map::new();
-    body.insert("access_token".into(), json!(access));
-    body.insert("token_type".into(), json!("Bearer"));
-    body.insert("expires_in".into(), json!(config.access_token_ttl));
-    body.insert("scope".into(), json!(scope.to_string()));
-    body
 }
 
 /// The `refresh_token` grant: the client's own grant rotates (one successor, even for

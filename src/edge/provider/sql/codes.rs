@@ -6,6 +6,7 @@ use worker::D1PreparedStatement;
 
 use crate::edge::db::{first, int, nullable_text, statement, text, Db};
 use crate::edge::error::ApiError;
+use crate::edge::provider::sql::grants::Spend;
 
 /// A code, if the browser session that approved it is still live.
 const ISSUE_SQL: &str =
@@ -96,27 +97,12 @@ pub async fn read(db: &Db, digest: &str) -> Result<Option<Presented>, ApiError> 
 }
 
 /// The exchange's statements: spend the code, create the grant's session.
-pub struct Exchange<'a> {
-    pub digest: &'a str,
-    pub marker: &'a str,
-    pub session_id: &'a str,
-    pub expires_at: i64,
-    pub user_agent: Option<&'a str>,
-}
-
 pub fn exchange(
     db: &Db,
-    exchange: &Exchange<'_>,
+    spend: &Spend<'_>,
     now: i64,
 ) -> Result<[D1PreparedStatement; 2], ApiError> {
-    let args = [
-        text(exchange.digest),
-        text(exchange.marker),
-        text(exchange.session_id),
-        int(now),
-        int(exchange.expires_at),
-        nullable_text(exchange.user_agent),
-    ];
+    let args = spend.args(now);
     Ok([
         statement(db, SPEND_SQL, &args)?,
         statement(db, GRANT_SQL, &args)?,

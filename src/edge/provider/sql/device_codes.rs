@@ -8,6 +8,7 @@ use worker::D1PreparedStatement;
 use crate::core::provider::device::{Decision, Polled};
 use crate::edge::db::{batch, first, int, leading, nullable_text, rows, statement, text, Db};
 use crate::edge::error::ApiError;
+use crate::edge::provider::sql::grants::Spend;
 
 /// A new device authorization; a user code already live is refused (`ON CONFLICT`), and the
 /// caller draws another.
@@ -207,15 +208,6 @@ pub async fn poll(
     }))
 }
 
-/// The spend's statements: spend the device code, create the grant's session.
-pub struct Spend<'a> {
-    pub digest: &'a str,
-    pub marker: &'a str,
-    pub session_id: &'a str,
-    pub expires_at: i64,
-    pub user_agent: Option<&'a str>,
-}
-
 /// The grant a spend created.
 #[derive(Debug, Deserialize)]
 pub struct Granted {
@@ -236,15 +228,9 @@ pub struct Approver {
     pub email_verified_at: Option<i64>,
 }
 
+/// The spend's statements: spend the device code, create the grant's session, read who approved.
 pub fn spend(db: &Db, spend: &Spend<'_>, now: i64) -> Result<[D1PreparedStatement; 3], ApiError> {
-    let args = [
-        text(spend.digest),
-        text(spend.marker),
-        text(spend.session_id),
-        int(now),
-        int(spend.expires_at),
-        nullable_text(spend.user_agent),
-    ];
+    let args = spend.args(now);
     Ok([
         statement(db, SPEND_SQL, &args)?,
         statement(db, GRANT_SQL, &args)?,

@@ -3,7 +3,9 @@
 
 use serde::Deserialize;
 
-use crate::edge::db::{first, int, statement, text, Db};
+use wasm_bindgen::JsValue;
+
+use crate::edge::db::{first, int, nullable_text, statement, text, Db};
 use crate::edge::error::ApiError;
 
 /// The cookie joins a live first-party session of the caller.
@@ -36,6 +38,30 @@ const REVOKE_BY_REFRESH_SQL: &str = "UPDATE sessions SET revoked_at = ?3 \
 /// Revocation of an access token: its grant, if it is the client's.
 const REVOKE_BY_ID_SQL: &str = "UPDATE sessions SET revoked_at = ?3 \
     WHERE id = ?1 AND client_id = ?2 AND revoked_at IS NULL";
+
+/// A spend of a single-use code (an authorization code, an approved device code) into a grant:
+/// the arguments of its batch. `?1` the code's digest, `?2` this request's marker, `?3` the
+/// grant's session id, `?4` now, `?5` the grant's end, `?6` the client's User-Agent.
+pub struct Spend<'a> {
+    pub digest: &'a str,
+    pub marker: &'a str,
+    pub session_id: &'a str,
+    pub expires_at: i64,
+    pub user_agent: Option<&'a str>,
+}
+
+impl Spend<'_> {
+    pub fn args(&self, now: i64) -> [JsValue; 6] {
+        [
+            text(self.digest),
+            text(self.marker),
+            text(self.session_id),
+            int(now),
+            int(self.expires_at),
+            nullable_text(self.user_agent),
+        ]
+    }
+}
 
 pub const STATEMENTS: &[&str] = &[
     SET_COOKIE_SQL,
