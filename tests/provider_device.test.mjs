@@ -74,6 +74,14 @@ test("a device approved on the device page gets tokens for its resource, once", 
   assert.equal(allowed.status, 200);
   assert.match(allowed.text, /Your device is connected/);
 
+  // A poll naming another resource is refused, and spends nothing.
+  const otherResource = await fetch(`${app.base}/oauth2/token`, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ grant_type: "urn:ietf:params:oauth:grant-type:device_code", device_code: started.device_code, client_id: client.client_id, resource: "https://other.example/" }),
+  });
+  assert.equal((await otherResource.json()).error, "invalid_target");
+
   const tokens = await oidc.pollDeviceAuthorizationGrant(config, started);
   assert.ok(tokens.access_token && tokens.refresh_token && tokens.id_token);
   const claims = tokens.claims();

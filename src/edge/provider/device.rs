@@ -7,7 +7,7 @@ use worker::{Request, Response};
 
 use crate::core::provider::device::{answer, PollAnswer, UserCode};
 use crate::core::provider::scopes::Scopes;
-use crate::core::provider::token_request::{field, required, TokenError};
+use crate::core::provider::token_request::{field, required, same_resource, TokenError};
 use crate::core::random;
 use crate::core::sessions::refresh_token::digest_of;
 use crate::edge::context::RouteContext;
@@ -129,7 +129,7 @@ pub async fn poll(
         Err(e) => return Ok(Err(e)),
     };
     let digest = digest_of(code);
-    let Some(polled) = device_codes::poll(db, &digest, &client.id, now).await? else {
+    let Some((polled, resource)) = device_codes::poll(db, &digest, &client.id, now).await? else {
         return Ok(Err(TokenError {
             error: "invalid_grant",
             description: "The device code is unknown",
@@ -143,6 +143,10 @@ pub async fn poll(
             }))
         }
         PollAnswer::Issue => {}
+    }
+    // A `resource` named again must be the one the device asked for (RFC 8707 §2.2).
+    if let Err(e) = same_resource(form, resource.as_deref()) {
+        return Ok(Err(e));
     }
     let new = NewGrant::new(req);
     let spend = new.spend(&digest, now + ctx.data.config.refresh_token_ttl);

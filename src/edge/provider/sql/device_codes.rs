@@ -36,7 +36,7 @@ const DECIDE_SQL: &str = "UPDATE provider_device_codes SET decision = ?2, browse
     RETURNING digest";
 // A poll, one batch: ?1 the device code's digest, ?2 its client, ?3 now.
 /// Poll, step 1: the authorization as this poll finds it.
-const POLL_READ_SQL: &str = "SELECT expires_at, interval, polled_at, decision, \
+const POLL_READ_SQL: &str = "SELECT expires_at, interval, polled_at, decision, resource, \
       used_by IS NOT NULL AS spent FROM provider_device_codes WHERE digest = ?1 AND client_id = ?2";
 /// Poll, step 2: this poll's time, which the next is paced from (`device::too_soon`). The
 /// interval stays as issued: the device adds its 5 seconds after `slow_down` (RFC 8628 §3.5),
@@ -172,19 +172,21 @@ pub fn decide(
     statement(db, DECIDE_SQL, &args)
 }
 
-/// Reads and counts a poll of `client_id`; `None` if no such device code is the client's.
+/// Reads and counts a poll of `client_id`: the code as found, and the resource it was issued
+/// for; `None` if no such device code is the client's.
 pub async fn poll(
     db: &Db,
     digest: &str,
     client_id: &str,
     now: i64,
-) -> Result<Option<Polled>, ApiError> {
+) -> Result<Option<(Polled, Option<String>)>, ApiError> {
     #[derive(Deserialize)]
     struct Row {
         expires_at: i64,
         interval: i64,
         polled_at: Option<i64>,
         decision: Option<String>,
+        resource: Option<String>,
         spent: i64,
     }
     let args = [text(digest), text(client_id), int(now)];
@@ -199,12 +201,15 @@ pub async fn poll(
     .await?;
     let [read] = leading(&results, "poll device code")?;
     let row = rows::<Row>(read, "read device code")?.into_iter().next();
-    Ok(row.map(|row| Polled {
-        expires_at: row.expires_at,
-        interval: row.interval,
-        polled_at: row.polled_at,
-        decision: row.decision.as_deref().and_then(Decision::parse),
-        spent: row.spent != 0,
+    Ok(row.map(|row| {
+        let polled = Polled {
+            expires_at: row.expires_at,
+            interval: row.interval,
+            polled_at: row.polled_at,
+            decision: row.decision.as_deref().and_then(Decision::parse),
+            spent: row.spent != 0,
+        };
+        (polled, row.resource)
     }))
 }
 
