@@ -13,6 +13,7 @@ pub mod mail;
 pub mod meta;
 pub mod mfa;
 pub mod operators;
+pub mod organizations;
 pub mod passkeys;
 pub mod passwords;
 pub mod provider;
