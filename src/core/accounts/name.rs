@@ -48,6 +48,23 @@ impl Name {
     }
 }
 
+/// A name that must be given (a client's, an organization's): trimmed, 1 to 100 characters, no
+/// control characters; refused as the `name` field otherwise.
+pub fn required_name(raw: &str) -> Result<String, Violation> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty()
+        || trimmed.chars().count() > MAX_CHARS
+        || trimmed.chars().any(char::is_control)
+    {
+        return Err(Violation::new(
+            "name",
+            "invalid",
+            "name must be 1 to 100 characters, without control characters",
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,6 @@ use crate::core::violation::Violation;
 
 const MIN_SLUG: usize = 2;
 const MAX_SLUG: usize = 48;
-const MAX_NAME_CHARS: usize = 100;
 
 /// A slug: 2 to 48 lower-case letters, digits and single hyphens, starting and ending with a
 /// letter or digit. Typed in any case; kept in lower case, so `Acme` and `acme` are one slug.
@@ -36,21 +35,8 @@ impl Slug {
     }
 }
 
-/// An organization's name: trimmed, 1 to 100 characters, no control characters.
-pub fn name(raw: &str) -> Result<String, Violation> {
-    let trimmed = raw.trim();
-    if trimmed.is_empty()
-        || trimmed.chars().count() > MAX_NAME_CHARS
-        || trimmed.chars().any(char::is_control)
-    {
-        return Err(Violation::new(
-            "name",
-            "invalid",
-            "name must be 1 to 100 characters, without control characters",
-        ));
-    }
-    Ok(trimmed.to_owned())
-}
+/// An organization's name: trimmed, 1 to 100 characters, no control characters (as a client's).
+pub use crate::core::accounts::name::required_name as name;
 
 #[cfg(test)]
 mod tests {

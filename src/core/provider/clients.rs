@@ -3,12 +3,12 @@
 
 use serde_json::Value;
 
+use crate::core::accounts::name::required_name;
 use crate::core::body::Body;
 use crate::core::operators::admin_requests::optional_bool;
 use crate::core::provider::scopes::Scopes;
 use crate::core::violation::{refused, Violation, Violations};
 
-const MAX_NAME_CHARS: usize = 100;
 const MAX_REDIRECT_URIS: usize = 10;
 const MAX_URI_CHARS: usize = 2000;
 /// The longest a rotated-out secret keeps working: a week to roll the new one out.
@@ -79,7 +79,7 @@ impl TryFrom<&Body> for NewClient {
     type Error = Violations;
 
     fn try_from(body: &Body) -> Result<Self, Violations> {
-        let name = body.string("name").and_then(name);
+        let name = body.string("name").and_then(required_name);
         let uris = body
             .value("redirect_uris")
             .ok_or_else(|| Violation::missing("redirect_uris"))
@@ -130,7 +130,7 @@ impl TryFrom<&Body> for ClientEdits {
     fn try_from(body: &Body) -> Result<Self, Violations> {
         let name = body
             .optional_string("name")
-            .and_then(|n| n.map(name).transpose());
+            .and_then(|n| n.map(required_name).transpose());
         let uris = body.value("redirect_uris").map(redirect_uris).transpose();
         let scopes = body.value("scopes").map(scopes).transpose();
         let skip = optional_bool(body, "skip_consent");
@@ -172,21 +172,6 @@ impl TryFrom<&Body> for ClientEdits {
             ])),
         }
     }
-}
-
-fn name(raw: &str) -> Result<String, Violation> {
-    let trimmed = raw.trim();
-    if trimmed.is_empty()
-        || trimmed.chars().count() > MAX_NAME_CHARS
-        || trimmed.chars().any(char::is_control)
-    {
-        return Err(Violation::new(
-            "name",
-            "invalid",
-            "name must be 1 to 100 characters, without control characters",
-        ));
-    }
-    Ok(trimmed.to_owned())
 }
 
 fn alg(body: &Body) -> Result<Option<&'static str>, Violation> {
