@@ -3,7 +3,7 @@
 //! refuse. Pure rules; the edge reads the client, the cookie's session and the stored consent.
 
 use crate::core::provider::id_token::unverified_subject;
-use crate::core::provider::resource::Resources;
+use crate::core::provider::resource::{asked, Resources};
 use crate::core::provider::scopes::Scopes;
 use crate::core::social::pkce;
 
@@ -155,13 +155,8 @@ pub fn parse(
         ));
     }
     // PKCE with S256 for every client (OAuth 2.1 §4.1.1; RFC 9700 §2.1.1).
-    let asked: Vec<&str> = pairs
-        .iter()
-        .filter(|(k, _)| k == "resource")
-        .map(|(_, v)| v.as_str())
-        .collect();
     let resource = resources
-        .pick(&asked)
+        .pick(&asked(pairs))
         .map_err(|description| refuse("invalid_target", description))?;
     let code_challenge = one("code_challenge")?
         .ok_or_else(|| refuse("invalid_request", "code_challenge is required (PKCE, S256)"))?;

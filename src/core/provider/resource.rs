@@ -56,6 +56,15 @@ impl Resources {
     }
 }
 
+/// Every `resource` a request's parameters name, in order (RFC 8707 §2 allows several).
+pub fn asked(pairs: &[(String, String)]) -> Vec<&str> {
+    pairs
+        .iter()
+        .filter(|(k, _)| k == "resource")
+        .map(|(_, v)| v.as_str())
+        .collect()
+}
+
 /// An absolute URI without a fragment (RFC 8707 §2): `https`, or `http` on a loopback host.
 fn is_resource_uri(uri: &str) -> bool {
     let Some((scheme, rest)) = uri.split_once("://") else {

@@ -2,6 +2,7 @@
 //! and the client's authentication (§2.3.1: `client_secret_basic` or `client_secret_post`; a
 //! public client names itself and proves the code with PKCE).
 
+use crate::core::provider::resource::asked;
 use base64ct::{Base64, Encoding};
 
 /// How the client authenticated.
@@ -97,12 +98,7 @@ fn urldecode(text: &str) -> String {
 /// A token request's `resource`, if it names one, must be the grant's: one grant, one audience
 /// (RFC 8707 §2.2).
 pub fn same_resource(form: &[(String, String)], granted: Option<&str>) -> Result<(), TokenError> {
-    let asked: Vec<&str> = form
-        .iter()
-        .filter(|(k, _)| k == "resource")
-        .map(|(_, v)| v.as_str())
-        .collect();
-    match asked.as_slice() {
+    match asked(form).as_slice() {
         [] => Ok(()),
         [one] if Some(*one) == granted => Ok(()),
         _ => Err(TokenError {

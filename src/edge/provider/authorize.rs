@@ -5,7 +5,6 @@
 use worker::{Method, Request, Response};
 
 use crate::core::events::security_event::{Detail, EventKind};
-use crate::core::keys::hmac_sha256;
 use crate::core::provider::authorize::{
     self, after_sign_in, decide, Authorization, Decision, Refusal, SignedIn,
 };
@@ -21,7 +20,7 @@ use crate::edge::context::RouteContext;
 use crate::edge::db::{batch, leading, took_effect, Db};
 use crate::edge::error::ApiError;
 use crate::edge::http::read_form;
-use crate::edge::provider::browser::{same_origin, signed_in};
+use crate::edge::provider::browser::{form_mac, same_origin, signed_in};
 use crate::edge::provider::pages::{consent_page, error_page};
 use crate::edge::provider::sql::clients::Client;
 use crate::edge::provider::sql::grants::Browser;
@@ -144,15 +143,18 @@ fn to_sign_in(pairs: &[(String, String)], now: i64, method: Method) -> Response 
 
 /// The scopes `browser`'s person allowed the client before, if any.
 async fn remembered(checked: &Checked, browser: &Browser) -> Result<Option<Scopes>, ApiError> {
-    Ok(
-        consents::read(&checked.db, browser.user_id, &checked.client.id)
-            .await?
-            // A client the operator never vetted is asked about every time: its id is public and
-            // its loopback redirect takes any port, so any local program could reuse a consent
-            // (RFC 8252 §8.6; MCP authorization 2025-11-25, "Localhost Redirect URI Risks").
-            .filter(|c| c.resource == checked.request.resource && checked.client.origin == "admin")
-            .and_then(|c| Scopes::parse(&c.scope).ok()),
+    let client = &checked.client;
+    let before = consents::remembered(
+        &checked.db,
+        browser.user_id,
+        &client.id,
+        checked.request.resource.as_deref(),
     )
+    .await?;
+    // A client the operator never vetted is asked about every time: its id is public and its
+    // loopback redirect takes any port, so any local program could reuse a consent (RFC 8252
+    // §8.6; MCP authorization 2025-11-25, "Localhost Redirect URI Risks").
+    Ok(before.filter(|_| client.origin == "admin"))
 }
 
 /// A redirect: `303` after a POST, so the browser follows with a GET (RFC 9110 §15.4.4).
@@ -177,10 +179,7 @@ fn form_token(ctx: &RouteContext, browser: &Browser, request: &Authorization) ->
         request.resource.as_deref().unwrap_or_default(),
     ]
     .join("\n");
-    random::base64url(&hmac_sha256(
-        &ctx.data.config.keys.current().provider_form,
-        message.as_bytes(),
-    ))
+    form_mac(ctx, &message)
 }
 
 /// `GET|POST /oauth2/authorize`.

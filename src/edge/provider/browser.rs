@@ -5,6 +5,7 @@
 
 use worker::{Request, Response};
 
+use crate::core::keys::hmac_sha256;
 use crate::core::random;
 use crate::core::sessions::refresh_token::digest_of;
 use crate::edge::bindings::now;
@@ -48,6 +49,16 @@ pub fn same_origin(req: &Request) -> bool {
     let origin = req.headers().get("Origin").ok().flatten();
     let site = req.headers().get("Sec-Fetch-Site").ok().flatten();
     origin.is_none_or(|o| o == own) && site.is_none_or(|s| s == "same-origin" || s == "none")
+}
+
+/// The MAC of a hosted page's form: what a form token binds (the browser session and what is
+/// being allowed), under the deployment's provider-form key (OWASP CSRF Prevention Cheat Sheet,
+/// "Synchronizer token" with an HMAC).
+pub fn form_mac(ctx: &RouteContext, message: &str) -> String {
+    random::base64url(&hmac_sha256(
+        &ctx.data.config.keys.current().provider_form,
+        message.as_bytes(),
+    ))
 }
 
 fn with_cookie(status: u16, value: &str, max_age: i64) -> Response {

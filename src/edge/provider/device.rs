@@ -6,6 +6,7 @@ use serde_json::{json, Map, Value};
 use worker::{Request, Response};
 
 use crate::core::provider::device::{answer, PollAnswer, UserCode};
+use crate::core::provider::resource::asked;
 use crate::core::provider::scopes::Scopes;
 use crate::core::provider::token_request::{field, required, same_resource, TokenError};
 use crate::core::random;
@@ -52,12 +53,7 @@ pub async fn authorize_device(mut req: Request, ctx: RouteContext) -> Result<Res
             description: "The client may not ask for these scopes",
         }));
     };
-    let asked: Vec<&str> = form
-        .iter()
-        .filter(|(k, _)| k == "resource")
-        .map(|(_, v)| v.as_str())
-        .collect();
-    let resource = match provider.resources.pick(&asked) {
+    let resource = match provider.resources.pick(&asked(&form)) {
         Ok(resource) => resource,
         Err(description) => {
             return Ok(refused(&TokenError {

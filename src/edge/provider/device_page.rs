@@ -5,20 +5,18 @@
 use worker::{Request, Response};
 
 use crate::core::events::security_event::{Detail, EventKind};
-use crate::core::keys::hmac_sha256;
 use crate::core::provider::device::{
     Decision, UserCode, ENTRIES_PER_ACCOUNT, ENTRIES_PER_ADDRESS, ENTRY_WINDOW_SECONDS,
 };
 use crate::core::provider::scopes::Scopes;
 use crate::core::query;
-use crate::core::random;
 use crate::core::secret::constant_time_eq;
 use crate::edge::bindings::now;
 use crate::edge::context::RouteContext;
 use crate::edge::db::{batch, leading, took_effect};
 use crate::edge::error::ApiError;
 use crate::edge::http::{client_address, read_form};
-use crate::edge::provider::browser::{same_origin, signed_in};
+use crate::edge::provider::browser::{form_mac, same_origin, signed_in};
 use crate::edge::provider::pages::{device_confirm_page, device_page, error_page, notice_page};
 use crate::edge::provider::provider;
 use crate::edge::provider::sql::device_codes::{self, EntryLimits};
@@ -29,11 +27,10 @@ use crate::edge::social::flow::{redirect, with_query};
 /// The device form's CSRF token: bound to the browser session and the user code (OWASP CSRF
 /// Prevention Cheat Sheet, "Synchronizer token" with an HMAC).
 fn form_token(ctx: &RouteContext, browser: &Browser, user_code: &UserCode) -> String {
-    let message = format!("device\n{}\n{}", browser.id, user_code.as_str());
-    random::base64url(&hmac_sha256(
-        &ctx.data.config.keys.current().provider_form,
-        message.as_bytes(),
-    ))
+    form_mac(
+        ctx,
+        &format!("device\n{}\n{}", browser.id, user_code.as_str()),
+    )
 }
 
 /// To the sign-in page, which comes back to the device page with what was typed.
@@ -159,10 +156,13 @@ pub async fn decide(mut req: Request, ctx: RouteContext) -> Result<Response, Api
         now,
     )?];
     if decision == Decision::Allow {
-        let before = consents::read(&db, browser.user_id, &pending.client_id)
-            .await?
-            .filter(|c| c.resource == pending.resource)
-            .and_then(|c| Scopes::parse(&c.scope).ok());
+        let before = consents::remembered(
+            &db,
+            browser.user_id,
+            &pending.client_id,
+            pending.resource.as_deref(),
+        )
+        .await?;
         let scope = Scopes::parse(&pending.scope).unwrap_or_default();
         let remembered = before.map_or_else(|| scope.clone(), |b| b.union(&scope));
         statements.push(consents::record(

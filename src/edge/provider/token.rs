@@ -7,6 +7,7 @@ use worker::{Request, Response};
 
 use crate::core::provider::config::ProviderConfig;
 use crate::core::provider::device::DEVICE_CODE_GRANT;
+use crate::core::provider::resource::asked;
 use crate::core::provider::scopes::Scopes;
 use crate::core::provider::token_request::{
     self, required, same_resource, TokenError, INVALID_CLIENT,
@@ -228,7 +229,7 @@ async fn refresh(
     };
     // A wrong `resource` is refused before the token is spent: refused after, the client would
     // never see the successor and its next refresh would end the grant as a reuse.
-    if form.iter().any(|(k, _)| k == "resource") {
+    if !asked(form).is_empty() {
         if let Some(live) = grants::live_refresh(db, &presented.digest(), now).await? {
             if let Err(e) = same_resource(form, live.resource.as_deref()) {
                 return Ok(Err(e));

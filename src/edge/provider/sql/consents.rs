@@ -3,6 +3,7 @@
 use serde::Deserialize;
 use worker::D1PreparedStatement;
 
+use crate::core::provider::scopes::Scopes;
 use crate::edge::db::{
     batch, first, int, leading, nullable_text, rows, statement, text, took_effect, Db,
 };
@@ -80,6 +81,20 @@ pub fn record(
         nullable_text(resource),
     ];
     statement(db, RECORD_SQL, &args)
+}
+
+/// The scopes the user allowed the client before for `resource` (a consent given for another
+/// resource does not count).
+pub async fn remembered(
+    db: &Db,
+    user_id: i64,
+    client_id: &str,
+    resource: Option<&str>,
+) -> Result<Option<Scopes>, ApiError> {
+    Ok(read(db, user_id, client_id)
+        .await?
+        .filter(|c| c.resource.as_deref() == resource)
+        .and_then(|c| Scopes::parse(&c.scope).ok()))
 }
 
 /// One app in a user's list.
