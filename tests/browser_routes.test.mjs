@@ -61,7 +61,11 @@ test("every route answers the page through the client, CORS included", async () 
       .replace(/^\/oauth\/(?!token$)[^/]+\//, "/oauth/{provider}/")
       .replace(/^\/identities\/[^/]+$/, "/identities/{provider}")
       .replace(/^\/passkeys\/(?!register$|login$|signup$)[^/]+$/, "/passkeys/{id}")
-      .replace(/^\/oauth2\/grants\/[^/]+$/, "/oauth2/grants/{id}");
+      .replace(/^\/oauth2\/grants\/[^/]+$/, "/oauth2/grants/{id}")
+      .replace(/^\/organizations\/[^/]+/, "/organizations/{id}")
+      .replace(/^(\/organizations\/\{id\}\/(?:members|teams\/[^/]+\/members))\/[^/]+$/, "$1/{user_id}")
+      .replace(/^(\/organizations\/\{id\}\/invitations)\/[^/]+/, "$1/{invitation_id}")
+      .replace(/^(\/organizations\/\{id\}\/teams)\/[^/]+/, "$1/{team_id}");
     const key = `${request.method()} ${pattern}`;
     answered.set(key, [...(answered.get(key) ?? []), [response.status(), response.headers()["access-control-allow-origin"]]]);
   });
@@ -92,6 +96,49 @@ test("every route answers the page through the client, CORS included", async () 
   assert.equal((await step("me"))?.username, "Renamed");
   const trail = await step("myEvents", { limit: 5 });
   assert.ok(trail?.events.some((e) => e.type === "sign_in.succeeded"), "the sign-in is in the trail");
+
+  // Organizations: one made, read, renamed and switched to from the page (the access token then
+  // carries it); another account's invitation to this address listed and accepted with the mailed
+  // token; the page's invitations (resent, revoked) and the other account joining, its role
+  // changed, a team with it, the trail; then it removed, the other organization left, this one
+  // deleted.
+  const helper = await app.verifiedUser("org-helper");
+  const api = (method, path, json) => app.request(method, path, { token: helper.token, json });
+  const theirs = (await api("POST", "/organizations", { name: "Helper Org", slug: `helper-${process.pid}` })).body;
+  assert.equal((await api("POST", `/organizations/${theirs.id}/invitations`, { email, role: "member" })).status, 201);
+  const made = await step("createOrganization", { name: "Routes Org", slug: `routes-${process.pid}` });
+  const orgId = made?.id;
+  assert.equal(made?.role, "owner");
+  assert.deepEqual((await step("listOrganizations"))?.map((o) => o.id), [orgId]);
+  assert.equal((await step("getOrganization", orgId))?.name, "Routes Org");
+  assert.equal((await step("updateOrganization", orgId, { name: "Routes Renamed" }))?.name, "Routes Renamed");
+  assert.equal((await step("switchOrganization", orgId))?.org_id, orgId);
+  assert.equal(await page.evaluate(() => window.client.activeOrganization?.org_role), "owner");
+  assert.deepEqual((await step("myInvitations"))?.map((i) => i.organization.id), [theirs.id]);
+  const [invitedMail] = await app.mailbox.to(email, { subject: /invited to join/ });
+  const invitedToken = invitedMail.text.match(/token:\n([A-Za-z0-9_-]{43})/)[1];
+  assert.equal((await step("acceptInvitation", invitedToken))?.id, theirs.id);
+  const nobody = await step("invite", orgId, { email: uniqueEmail("nobody"), role: "member" });
+  const invitation = await step("invite", orgId, { email: helper.email, role: "admin" });
+  assert.deepEqual((await step("listInvitations", orgId))?.map((i) => i.email).sort(), [nobody?.email, helper.email].sort());
+  assert.deepEqual(await step("revokeInvitation", orgId, nobody?.id), { message: "Invitation revoked" });
+  assert.equal((await step("resendInvitation", orgId, invitation?.id))?.email, helper.email);
+  const [, resent] = await app.mailbox.to(helper.email, { count: 2, subject: /invited to join/ });
+  const joined = await api("POST", "/invitations/accept", { token: resent.text.match(/token:\n([A-Za-z0-9_-]{43})/)[1] });
+  assert.equal(joined.status, 200, joined.text);
+  const helperId = (await step("listMembers", orgId))?.find((m) => m.email === helper.email)?.user_id;
+  assert.equal((await step("changeMemberRole", orgId, helperId, "member"))?.role, "member");
+  const team = await step("createTeam", orgId, "Core");
+  assert.deepEqual(await step("setTeamMember", orgId, team?.id, helperId, "member"), { user_id: helperId, role: "member" });
+  assert.deepEqual((await step("listTeams", orgId))?.[0]?.members, [{ user_id: helperId, role: "member" }]);
+  await step("removeTeamMember", orgId, team?.id, helperId);
+  await step("deleteTeam", orgId, team?.id);
+  assert.ok((await step("organizationEvents", orgId, { limit: 5 }))?.events.length > 0, "the organization's trail");
+  await step("removeMember", orgId, helperId);
+  await step("leaveOrganization", theirs.id);
+  await step("deleteOrganization", orgId);
+  assert.equal(await page.evaluate(() => window.client.activeOrganization), null, "the deleted organization left the tokens");
+  assert.deepEqual(await step("listOrganizations"), []);
 
   // A second session (another device), listed and ended from the page.
   const other = await app.login(email, password);

@@ -51,7 +51,8 @@ test("register → login → me → update-profile → me → logout, with the s
 
   const me = await app.me(login.body.token);
   assert.equal(me.status, 200, me.text);
-  assert.deepEqual(Object.keys(me.body).sort(), ["created_at", "email", "email_verified", "id", "mfa_enabled", "username"]);
+  assert.deepEqual(Object.keys(me.body).sort(), ["created_at", "email", "email_verified", "id", "mfa_enabled", "organization", "username"]);
+  assert.equal(me.body.organization, null, "no active organization until a switch");
   assert.equal(me.body.email, email);
   assert.equal(me.body.username, "John Doe");
   assert.equal(String(me.body.id), claims.sub);

@@ -1,4 +1,5 @@
 // The client: every route as a typed method, the tab's session, and a fetch for the app's own API.
+import { organizationClaims } from "./claims.ts";
 import type { Context } from "./context.ts";
 import { Http, type FetchLike } from "./http.ts";
 import type { Clock } from "./refresh.ts";
@@ -7,13 +8,14 @@ import { authRoutes } from "./routes/auth.ts";
 import { emailRoutes } from "./routes/email.ts";
 import { metaRoutes } from "./routes/meta.ts";
 import { mfaRoutes } from "./routes/mfa.ts";
+import { organizationRoutes } from "./routes/organizations.ts";
 import { passkeyRoutes } from "./routes/passkeys.ts";
 import { recoveryRoutes } from "./routes/recovery.ts";
 import { sessionRoutes } from "./routes/sessions.ts";
 import { socialRoutes, type FlowStorage } from "./routes/social.ts";
 import { Session, type SessionEvent } from "./session.ts";
 import { defaultStore, type SessionStore } from "./storage.ts";
-import type { User } from "./types.ts";
+import type { OrganizationClaims, User } from "./types.ts";
 
 export interface ClientOptions {
   /** The API's origin (and path prefix, if any), e.g. `https://auth.example.com`. */
@@ -60,6 +62,7 @@ export function createClient(options: ClientOptions) {
     ...socialRoutes(context, options.flowStorage),
     ...passkeyRoutes(context),
     ...emailRoutes(context, options.linkStorage),
+    ...organizationRoutes(context),
 
     /** Settles once the stored session, if any, is loaded. */
     ready: session.ready,
@@ -69,6 +72,11 @@ export function createClient(options: ClientOptions) {
     },
     get signedIn(): boolean {
       return session.machine.session !== null;
+    },
+    /** The session's active organization, as its access token says (`switchOrganization` changes it), or null. */
+    get activeOrganization(): OrganizationClaims | null {
+      const current = session.machine.session;
+      return current ? organizationClaims(current.token) : null;
     },
     /** A current access token, refreshed first when due; throws NotSignedInError when signed out. */
     token: () => session.token(),

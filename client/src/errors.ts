@@ -29,7 +29,19 @@ export type ErrorCode =
   | "identity_taken"
   | "already_linked"
   | "forbidden"
-  | "no_client_secret";
+  | "no_client_secret"
+  // Organizations (issue 34).
+  | "slug_taken"
+  | "organization_limit"
+  | "not_allowed"
+  | "role_above_own"
+  | "last_owner"
+  | "member_limit"
+  | "already_member"
+  | "wrong_account"
+  | "invitation_not_found"
+  | "not_a_member"
+  | "team_name_taken";
 
 /** Why a field of a request was refused (`fields` of a `validation_failed` answer). */
 export type FieldProblem =

@@ -7,8 +7,10 @@ export type FetchLike = (input: Request | string | URL, init?: RequestInit) => P
 export interface CallOptions {
   /** The bearer token, for routes that take one. */
   token?: string | null;
-  /** The value of the path's `{id}` (or `{provider}`). */
+  /** The value of the path's first placeholder: its `{id}` (or `{provider}`). */
   id?: string;
+  /** The values of the path's other placeholders, by name (`{user_id}`, `{team_id}`, …). */
+  params?: Record<string, string | number>;
   /** The query string's parameters. */
   query?: Record<string, string>;
   signal?: AbortSignal;
@@ -32,6 +34,7 @@ export class Http {
   async call<A, B = never>(route: Route<B>, body?: B, options: CallOptions = {}): Promise<A> {
     let path = route.path;
     if (options.id !== undefined) path = path.replace(/\{\w+\}/, encodeURIComponent(options.id));
+    for (const [name, value] of Object.entries(options.params ?? {})) path = path.replace(`{${name}}`, encodeURIComponent(value));
     const query = options.query ? `?${new URLSearchParams(options.query)}` : "";
     const headers: Record<string, string> = { Accept: "application/json" };
     if (body !== undefined) headers["Content-Type"] = "application/json";

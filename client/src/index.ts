@@ -15,7 +15,8 @@ export {
   type FieldProblem,
   type SocialErrorCode,
 } from "./errors.ts";
-export { RefreshMachine, type Change, type Clock, type RefreshState, type SignOutReason } from "./refresh.ts";
+export { RefreshMachine, type Change, type Clock, type RefreshState, type RotationRequest, type SignOutReason } from "./refresh.ts";
+export { accessClaims, organizationClaims } from "./claims.ts";
 export type { SessionEvent } from "./session.ts";
 export { localStorageStore, memoryStore, type SessionStore, type StoredSession } from "./storage.ts";
 export { ROUTES, type Route } from "./routes/table.ts";

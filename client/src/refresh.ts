@@ -26,15 +26,26 @@ export interface Change {
   reason?: SignOutReason;
 }
 
+/** What a rotation asks for besides new tokens: another active organization (`null`: none). */
+export interface RotationRequest {
+  organizationId?: string | null;
+}
+
 export interface MachineOptions {
   clock: Clock;
   /**
-   * Exchanges `from` for a newer session. `isCurrent()` turns false once the machine has moved on
-   * (signed out, signed in anew, adopted another tab's session): the result will be discarded.
+   * Exchanges `from` for a newer session (asking for `request` too). `isCurrent()` turns false
+   * once the machine has moved on (signed out, signed in anew, adopted another tab's session):
+   * the result will be discarded.
    */
-  rotate(from: StoredSession, isCurrent: () => boolean): Promise<StoredSession>;
+  rotate(from: StoredSession, isCurrent: () => boolean, request: RotationRequest): Promise<StoredSession>;
   /** Whether a rotation's error means the session is over (the refresh token was refused). */
   isFatal(error: unknown): boolean;
+  /**
+   * Whether a rotation's error refused only what it asked for (an organization the account is not
+   * a member of): the refresh token is unspent, and the session goes on as it was, without a cooldown.
+   */
+  isRefusal?(error: unknown): boolean;
   /** Refresh this long before the access token expires (capped at a quarter of its life). */
   leewayMs?: number;
   /** After a failed refresh, this long without another try. */
@@ -52,7 +63,7 @@ export class RefreshMachine {
   readonly #listeners = new Set<(change: Change) => void>();
 
   constructor(options: MachineOptions) {
-    this.#options = { leewayMs: 30_000, cooldownMs: 5_000, ...options };
+    this.#options = { leewayMs: 30_000, cooldownMs: 5_000, isRefusal: () => false, ...options };
   }
 
   get state(): RefreshState {
@@ -132,18 +143,40 @@ export class RefreshMachine {
    * rejects at once with that failure, without a request.
    */
   refresh(): Promise<StoredSession> {
+    if (!this.#session) return Promise.reject(new NotSignedInError());
+    return this.#inFlight ?? this.#rotate({});
+  }
+
+  /**
+   * A rotation that asks for `request` too (another active organization). It waits for the
+   * rotation in flight, if any, whose refresh token it would otherwise spend a second time;
+   * callers of `refresh` and `token` meanwhile share it. Overtaken by another tab's rotation
+   * (adopted while it waited), it is asked again, from that one.
+   */
+  async refreshWith(request: RotationRequest): Promise<StoredSession> {
+    for (;;) {
+      while (this.#inFlight) await this.#inFlight.catch(() => undefined);
+      const epoch = this.#epoch;
+      const next = await this.#rotate(request);
+      if (epoch === this.#epoch) return next;
+    }
+  }
+
+  #rotate(request: RotationRequest): Promise<StoredSession> {
     const from = this.#session;
     if (!from) return Promise.reject(new NotSignedInError());
-    if (this.#inFlight) return this.#inFlight;
     const state = this.#state;
     const now = this.#options.clock.now();
     if (state.name === "cooldown" && now < state.until) return Promise.reject(state.error);
     const epoch = this.#epoch;
     const isCurrent = () => epoch === this.#epoch;
+    // Only a rotation that asked for something can be refused for it (a plain one that could
+    // would be retried at once, for ever).
+    const isRefusal = (error: unknown) => request.organizationId !== undefined && this.#options.isRefusal(error);
     this.#state = { name: "refreshing" };
     const attempt = (async () => {
       try {
-        const next = await this.#options.rotate(from, isCurrent);
+        const next = await this.#options.rotate(from, isCurrent, request);
         if (!isCurrent()) return this.#current();
         this.#inFlight = null;
         this.#session = next;
@@ -154,7 +187,9 @@ export class RefreshMachine {
       } catch (error) {
         if (!isCurrent()) return this.#current();
         this.#inFlight = null;
-        if (this.#options.isFatal(error)) {
+        if (isRefusal(error)) {
+          this.#state = { name: "ready" };
+        } else if (this.#options.isFatal(error)) {
           this.signOut("expired");
         } else {
           this.#state = { name: "cooldown", until: this.#options.clock.now() + this.#options.cooldownMs, error };
@@ -162,7 +197,15 @@ export class RefreshMachine {
         throw error;
       }
     })();
-    this.#inFlight = attempt;
+    // Those who share it asked for tokens only: a refusal of what it asked for leaves them the
+    // session as it was.
+    const shared = attempt.catch((error: unknown) => {
+      if (isRefusal(error)) return this.#current();
+      throw error;
+    });
+    // Shared by nobody, its failure is its first caller's alone: not an unhandled rejection.
+    shared.catch(() => undefined);
+    this.#inFlight = shared;
     return attempt;
   }
 

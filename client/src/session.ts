@@ -1,12 +1,12 @@
 // The session of one tab: the refresh machine, wired to storage, the API's /refresh, the other
 // tabs and a timer that refreshes before expiry.
-import { ApiError, NotSignedInError } from "./errors.ts";
+import { ApiError, NotSignedInError, type ErrorCode } from "./errors.ts";
 import type { Http } from "./http.ts";
-import { RefreshMachine, type Change, type Clock, type SignOutReason } from "./refresh.ts";
+import { RefreshMachine, type Change, type Clock, type RotationRequest, type SignOutReason } from "./refresh.ts";
 import { ROUTES } from "./routes/table.ts";
 import type { SessionStore, StoredSession } from "./storage.ts";
 import { tabs, type Tabs } from "./tabs.ts";
-import type { LoginAnswer, RefreshAnswer, User } from "./types.ts";
+import type { LoginAnswer, RefreshAnswer, RefreshRequest, User } from "./types.ts";
 
 export interface SessionOptions {
   store: SessionStore;
@@ -25,6 +25,12 @@ export interface SessionEvent {
   reason?: SignOutReason;
 }
 
+/**
+ * A refresh's refusals of the organization it asked for (not a member; not an organization id):
+ * the API refuses them before it spends the refresh token.
+ */
+const REFUSALS: ReadonlySet<ErrorCode> = new Set(["not_a_member", "validation_failed"]);
+
 export class Session {
   readonly machine: RefreshMachine;
   /** Settles once the stored session (if any) is loaded. */
@@ -42,11 +48,12 @@ export class Session {
     this.#clock = options.clock ?? { now: () => Date.now() };
     this.machine = new RefreshMachine({
       clock: this.#clock,
-      rotate: (from, isCurrent) => this.#tabs.exclusive(() => this.#rotate(from, isCurrent)),
+      rotate: (from, isCurrent, request) => this.#tabs.exclusive(() => this.#rotate(from, isCurrent, request)),
       // The refresh token was refused: this session is over. Anything else (offline, 5xx, 429)
       // may pass, and is retried after the cooldown.
       isFatal: (error) =>
         error instanceof NotSignedInError || (error instanceof ApiError && error.status < 500 && error.status !== 429),
+      isRefusal: (error) => error instanceof ApiError && REFUSALS.has(error.code),
       ...(options.leewayMs !== undefined && { leewayMs: options.leewayMs }),
       ...(options.cooldownMs !== undefined && { cooldownMs: options.cooldownMs }),
     });
@@ -128,6 +135,16 @@ export class Session {
     return send(await this.machine.afterUnauthorized(token));
   }
 
+  /**
+   * Makes `organizationId` the session's active organization (`null`: none) by a refresh that
+   * asks for it: the tokens rotate as in any refresh, in this tab and the others. After the
+   * rotation in flight, if any; ApiError `not_a_member` leaves the session as it was.
+   */
+  async switchOrganization(organizationId: string | null): Promise<StoredSession> {
+    await this.ready;
+    return this.machine.refreshWith({ organizationId });
+  }
+
   dispose(): void {
     this.#disposed = true;
     clearTimeout(this.#timer);
@@ -135,13 +152,23 @@ export class Session {
   }
 
   /** One rotation, run while holding the tabs' lock. */
-  async #rotate(from: StoredSession, isCurrent: () => boolean): Promise<StoredSession> {
+  async #rotate(from: StoredSession, isCurrent: () => boolean, request: RotationRequest): Promise<StoredSession> {
     // Another tab may have rotated while this one waited for the lock: adopt its session rather
     // than spend the refresh token a second time.
     const stored = await this.#store.get();
     if (!stored) throw new NotSignedInError();
-    if (stored.refresh !== from.refresh) return stored;
-    const answer = await this.#http.call<RefreshAnswer, { refresh: string }>(ROUTES.refresh, { refresh: from.refresh });
+    if (stored.refresh !== from.refresh) {
+      // A switch is still to be made: adopted now (unless this tab moved on meanwhile, signed out
+      // above all), the machine asks for it again from that session, and the same session
+      // arriving later from the channel changes nothing.
+      if (request.organizationId !== undefined && isCurrent()) this.machine.set(stored, "adopted");
+      return stored;
+    }
+    const body: RefreshRequest = {
+      refresh: from.refresh,
+      ...(request.organizationId !== undefined && { organization_id: request.organizationId }),
+    };
+    const answer = await this.#http.call<RefreshAnswer, RefreshRequest>(ROUTES.refresh, body);
     const next: StoredSession = {
       token: answer.token,
       refresh: answer.refresh,

@@ -8,7 +8,8 @@ export type Code = string | number;
 export interface RegisterRequest { email: string; password: string; username?: string | null }
 export interface LoginRequest { email: string; password: string }
 export interface LoginMfaRequest { mfa_token: string; code: Code }
-export interface RefreshRequest { refresh: string }
+/** `organization_id`: the session's active organization from now on (`null`: none). */
+export interface RefreshRequest { refresh: string; organization_id?: string | null }
 export interface LogoutRequest { refresh?: string }
 export interface ResetPasswordRequest { email: string }
 export interface UpdatePasswordRequest { email: string; otp: Code; new_password: string; mfa_code?: Code }
@@ -164,6 +165,8 @@ export interface Profile {
   username: string | null;
   /** RFC 3339 */
   created_at: string;
+  /** The session's active organization, read live (absent from a worker without organizations). */
+  organization?: ActiveOrganization | null;
 }
 
 /** An app the account allowed through the provider (`GET /oauth2/grants`). */
@@ -235,3 +238,100 @@ export type SignInResult =
 
 /** What a social sign-in's return page comes to: a sign-in's result, or a provider linked. */
 export type SocialSignInResult = SignInResult | { status: "linked"; provider: string };
+
+/**
+ * A role in an organization: the built-in `owner` > `admin` > `member`, or one the deployment adds
+ * in its ORG_ROLES (ranked as `member`).
+ */
+export type OrganizationRole = "owner" | "admin" | "member" | (string & {});
+
+export interface CreateOrganizationRequest { name: string; slug: string }
+export interface UpdateOrganizationRequest { name?: string; slug?: string }
+export interface UpdateMemberRequest { role: OrganizationRole }
+/**
+ * `teams`: ids of the organization's teams the invitee joins on accepting; `redirect_to`: one of
+ * the worker's OAUTH_REDIRECT_URLS, where the mail links with the token in the fragment.
+ */
+export interface InviteRequest { email: string; role: OrganizationRole; teams?: string[]; redirect_to?: string }
+/** The token from the invitation's mail (its link's `#invitation=`, or the token mailed to paste). */
+export interface AcceptInvitationRequest { token: string }
+export interface CreateTeamRequest { name: string }
+export interface TeamMemberRequest { role: string }
+
+/** An organization the account is a member of; `role` and `permissions` are the account's in it. */
+export interface Organization {
+  id: string;
+  name: string;
+  slug: string;
+  /** RFC 3339 */
+  created_at: string;
+  role: OrganizationRole;
+  /** `org:read`, `members:invite`, `teams:manage`, … */
+  permissions: string[];
+}
+
+/** The session's active organization (`GET /me`'s `organization`). */
+export interface ActiveOrganization {
+  id: string;
+  name: string;
+  slug: string;
+  role: OrganizationRole;
+  permissions: string[];
+}
+
+/** A member of an organization (`GET /organizations/{id}/members`). */
+export interface Member {
+  user_id: number;
+  email: string;
+  name: string | null;
+  role: OrganizationRole;
+  /** RFC 3339 */
+  joined_at: string;
+}
+
+/** A pending invitation, as the organization sees it. */
+export interface Invitation {
+  id: string;
+  email: string;
+  role: OrganizationRole;
+  teams: string[];
+  created_at: string;
+  expires_at: string;
+  /** The inviting member's user id. */
+  invited_by: number;
+}
+
+/** A pending invitation to the account's verified address (`GET /invitations`); it is accepted with its mail's token. */
+export interface ReceivedInvitation {
+  id: string;
+  organization: { id: string; name: string; slug: string };
+  role: OrganizationRole;
+  expires_at: string;
+}
+
+export interface Team {
+  id: string;
+  name: string;
+  created_at: string;
+  members: TeamMember[];
+}
+
+/** A member of a team: an organization member, with a role in the team. */
+export interface TeamMember { user_id: number; role: string }
+
+/**
+ * What an access token says of the session's active organization: its id, the account's role
+ * there and that role's permissions.
+ */
+export interface OrganizationClaims {
+  org_id: string;
+  org_role: OrganizationRole;
+  org_permissions: string[];
+}
+
+/** The claims of an access token the client reads: `sub` is the account's user id. */
+export interface AccessClaims extends Partial<OrganizationClaims> {
+  sub: string;
+  /** Seconds since the epoch. */
+  exp: number;
+}

@@ -2,7 +2,7 @@
 // timers, no network.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RefreshMachine, type Change, type MachineOptions } from "../src/refresh.ts";
+import { RefreshMachine, type Change, type MachineOptions, type RotationRequest } from "../src/refresh.ts";
 import { ApiError, NetworkError, NotSignedInError } from "../src/errors.ts";
 import type { StoredSession } from "../src/storage.ts";
 
@@ -20,6 +20,7 @@ class FakeClock {
 interface Pending {
   from: StoredSession;
   isCurrent: () => boolean;
+  request: RotationRequest;
   resolve(session: StoredSession): void;
   reject(error: unknown): void;
 }
@@ -34,9 +35,10 @@ function setup(options: Partial<MachineOptions> = {}) {
   const changes: Change[] = [];
   const machine = new RefreshMachine({
     clock,
-    rotate: (from, isCurrent) =>
-      new Promise((resolve, reject) => rotations.push({ from, isCurrent, resolve, reject })),
+    rotate: (from, isCurrent, request) =>
+      new Promise((resolve, reject) => rotations.push({ from, isCurrent, request, resolve, reject })),
     isFatal: (error) => error instanceof ApiError && error.status === 401,
+    isRefusal: (error) => error instanceof ApiError && error.code === "not_a_member",
     leewayMs: 30_000,
     cooldownMs: 5_000,
     ...options,
@@ -194,4 +196,80 @@ test("signed out: no token, no rotation", async () => {
   await assert.rejects(machine.afterUnauthorized("x"), NotSignedInError);
   machine.signOut("signed_out"); // nothing to end: no event
   assert.equal(rotations.length, 0);
+});
+
+test("a switch waits for the rotation in flight and rotates from its result; callers meanwhile share the switch", async () => {
+  const { clock, machine, rotations, changes } = setup();
+  machine.set(session(1, clock.now() + 15 * MINUTE), "signed_in");
+  const plain = machine.refresh();
+  const switched = machine.refreshWith({ organizationId: "org_1" });
+  await settle();
+  assert.equal(rotations.length, 1, "the switch does not spend the token the refresh in flight spends");
+  rotations[0]!.resolve(session(2, clock.now() + 15 * MINUTE));
+  assert.equal((await plain).token, "access-2");
+  await settle();
+  assert.equal(rotations.length, 2);
+  assert.deepEqual([rotations[1]!.from.refresh, rotations[1]!.request], ["refresh-2", { organizationId: "org_1" }]);
+  const sharing = machine.refresh();
+  assert.equal(rotations.length, 2, "a refresh asked for meanwhile shares the switch");
+  rotations[1]!.resolve(session(3, clock.now() + 15 * MINUTE));
+  assert.equal((await switched).token, "access-3");
+  assert.equal((await sharing).token, "access-3");
+  assert.deepEqual(changes.map((c) => c.type), ["signed_in", "refreshed", "refreshed"]);
+});
+
+test("a refused switch leaves the session as it was: no sign-out, no cooldown; who shared it gets the session", async () => {
+  const { clock, machine, rotations } = setup();
+  machine.set(session(1, clock.now() + 15 * MINUTE), "signed_in");
+  const switched = machine.refreshWith({ organizationId: "not-mine" });
+  await settle();
+  const sharing = machine.refresh();
+  rotations[0]!.reject(new ApiError(403, { message: "You are not a member of this organization", error: "not_a_member" }, null));
+  await assert.rejects(switched, { code: "not_a_member" });
+  assert.equal((await sharing).token, "access-1");
+  assert.equal(machine.state.name, "ready");
+  assert.equal(machine.session?.token, "access-1");
+  const again = machine.refreshWith({ organizationId: "org_1" });
+  await settle();
+  assert.equal(rotations.length, 2, "no cooldown: the next switch goes out at once");
+  assert.equal(rotations[1]!.from.refresh, "refresh-1", "the refused switch spent nothing");
+  rotations[1]!.resolve(session(2, clock.now() + 15 * MINUTE));
+  assert.equal((await again).token, "access-2");
+});
+
+test("a plain refresh is never a refusal: the same error is fatal there", async () => {
+  const { clock, machine, rotations } = setup({ isFatal: () => true });
+  machine.set(session(1, clock.now() + 15 * MINUTE), "signed_in");
+  const plain = machine.refresh();
+  rotations[0]!.reject(new ApiError(403, { message: "no", error: "not_a_member" }, null));
+  await assert.rejects(plain, { code: "not_a_member" });
+  assert.equal(machine.state.name, "signed_out");
+});
+
+test("a switch overtaken by another tab's rotation is asked again, from the adopted session", async () => {
+  const { clock, machine, rotations } = setup();
+  machine.set(session(1, clock.now() + 15 * MINUTE), "signed_in");
+  const switched = machine.refreshWith({ organizationId: "org_1" });
+  await settle();
+  // While it waited for the tabs' lock, another tab rotated: adopted, the first try is stale.
+  machine.set(session(2, clock.now() + 15 * MINUTE), "adopted");
+  assert.equal(rotations[0]!.isCurrent(), false);
+  rotations[0]!.resolve(session(2, clock.now() + 15 * MINUTE));
+  await settle();
+  assert.equal(rotations.length, 2);
+  assert.deepEqual([rotations[1]!.from.refresh, rotations[1]!.request], ["refresh-2", { organizationId: "org_1" }]);
+  rotations[1]!.resolve(session(3, clock.now() + 15 * MINUTE));
+  assert.equal((await switched).token, "access-3");
+});
+
+test("a switch after a sign-out, or during the cooldown, sends nothing", async () => {
+  const { clock, machine, rotations } = setup();
+  await assert.rejects(machine.refreshWith({ organizationId: "org_1" }), NotSignedInError);
+  machine.set(session(1, clock.now() + 15 * MINUTE), "signed_in");
+  const offline = new NetworkError("offline");
+  const plain = machine.refresh();
+  rotations[0]!.reject(offline);
+  await assert.rejects(plain, (e) => e === offline);
+  await assert.rejects(machine.refreshWith({ organizationId: "org_1" }), (e) => e === offline);
+  assert.equal(rotations.length, 1);
 });

@@ -3,6 +3,7 @@ import {
   createClient, passkeysSupported, ApiError, EmailLinkError, EmailNotVerifiedError, PasskeyRefusedError, SocialSignInError,
   ValidationError,
 } from "/client/edge-auth-client.js";
+import { organizationScreens } from "./organizations.js";
 
 // Settings. PROVIDERS: the "Sign in with …" buttons, each a name of the worker's OIDC_PROVIDERS
 // (or "github"), e.g. ["google", "github"]. `?api=` and `?providers=a,b` override API and
@@ -90,6 +91,7 @@ async function render() {
   $("signed-out").hidden = client.signedIn;
   // Nothing typed on one side (a password above all) stays behind on the other.
   for (const form of document.querySelectorAll(client.signedIn ? "#signed-out form" : "#signed-in form")) form.reset();
+  organizations.renderInvitation();
   if (!client.signedIn) {
     $("status").textContent = "Signed out";
     return;
@@ -106,7 +108,7 @@ async function render() {
   $("profile-name").value = me.username ?? "";
   $("enroll-form").hidden = me.mfa_enabled;
   $("disable-form").hidden = !me.mfa_enabled;
-  await Promise.all([renderSessions(), renderIdentities(), renderPasskeys()]);
+  await Promise.all([renderSessions(), renderIdentities(), renderPasskeys(), organizations.render(me)]);
 }
 
 const button = (text, className, action) => {
@@ -194,6 +196,9 @@ on("passkey-form", "submit", async () => {
   await renderPasskeys();
   return `${added.message}: ${added.name}`;
 });
+
+// Organizations: their screens, and an invitation's link opened on this page.
+const organizations = organizationScreens({ client, $, value, on, button });
 
 // The signed-out side: a "Sign in with …" button per provider.
 $("social").hidden = settings.providers.length === 0;

@@ -5,6 +5,7 @@ use crate::core::config_error::ConfigError;
 use crate::core::events::webhook_config::WebhookConfig;
 use crate::core::keys::Keyring;
 use crate::core::operators::admin_keys::AdminKeys;
+use crate::core::organizations::config::OrgConfig;
 use crate::core::passkeys::passkey_config::PasskeyConfig;
 use crate::core::passwords::login_lockout::LockoutLimits;
 use crate::core::provider::config::ProviderConfig;
@@ -124,6 +125,9 @@ pub struct Config {
     /// The OAuth 2.1 / OpenID provider (`OAUTH_PROVIDER`); `None`: its routes do not exist. A bad
     /// setting fails only its routes.
     pub provider: Result<Option<ProviderConfig>, ConfigError>,
+    /// Organizations' roles and limits (`core/organizations/config.rs`); a bad setting fails only
+    /// the organization routes and the tokens of a session with an active organization.
+    pub organizations: Result<OrgConfig, ConfigError>,
 }
 
 impl Config {
@@ -249,6 +253,7 @@ impl Config {
             admin_keys: AdminKeys::parse(setting.get("ADMIN_API_KEYS").as_deref()),
             event_retention: setting.seconds("EVENT_RETENTION_DAYS", 90, 1)? * 86_400,
             provider,
+            organizations: OrgConfig::parse(|name| setting.get(name)),
         })
     }
 }

@@ -65,6 +65,8 @@ pub(crate) fn minutes(seconds: i64) -> String {
     match seconds {
         s if s < 60 => format!("{s} seconds"),
         60..=119 => "1 minute".to_owned(),
+        s if s >= 2 * 86_400 => format!("{} days", s / 86_400),
+        s if s >= 2 * 3_600 => format!("{} hours", s / 3_600),
         s => format!("{} minutes", s / 60),
     }
 }

@@ -59,21 +59,40 @@ impl TryFrom<&Body> for Login {
     }
 }
 
-/// `POST /refresh {refresh}`: the raw value; its shape is checked as a credential (a `401`).
-/// A `Secret`, so no `Debug` of the request shows the token (OWASP Logging Cheat Sheet).
+/// `POST /refresh {refresh, organization_id?}`: the raw value; its shape is checked as a
+/// credential (a `401`). A `Secret`, so no `Debug` of the request shows the token (OWASP Logging
+/// Cheat Sheet). `organization_id` switches the session's active organization (`null`: none).
 #[derive(Debug)]
 pub struct RefreshRequest {
     pub refresh: Secret,
+    /// `None`: keep the active organization; `Some(None)`: clear it; `Some(Some(id))`: switch.
+    pub switch_to: Option<Option<String>>,
 }
 
 impl TryFrom<&Body> for RefreshRequest {
     type Error = Violations;
 
     fn try_from(body: &Body) -> Result<Self, Violations> {
-        let refresh = body.string("refresh")?;
-        Ok(Self {
-            refresh: Secret::new(refresh),
-        })
+        let refresh = body.string("refresh");
+        let switch_to = match body.raw("organization_id") {
+            None => Ok(None),
+            Some(serde_json::Value::Null) => Ok(Some(None)),
+            Some(serde_json::Value::String(id)) if (1..=64).contains(&id.len()) => {
+                Ok(Some(Some(id.clone())))
+            }
+            Some(_) => Err(Violation::new(
+                "organization_id",
+                "invalid",
+                "organization_id must be an organization's id or null",
+            )),
+        };
+        match (refresh, switch_to) {
+            (Ok(refresh), Ok(switch_to)) => Ok(Self {
+                refresh: Secret::new(refresh),
+                switch_to,
+            }),
+            (refresh, switch_to) => Err(refused([refresh.err(), switch_to.err()])),
+        }
     }
 }
 

@@ -9,6 +9,7 @@ pub fn catalog() -> Vec<(&'static str, &'static str)> {
     use crate::edge::events::sql::security_events;
     use crate::edge::mfa::sql::{challenges as mfa_challenges, totp_factors};
     use crate::edge::operators::sql::{admin_users, maintenance};
+    use crate::edge::organizations::sql::{invitations, members, organizations, teams};
     use crate::edge::passkeys::sql::{
         challenges as passkey_challenges, passkeys, signups as passkey_signups,
     };
@@ -19,7 +20,9 @@ pub fn catalog() -> Vec<(&'static str, &'static str)> {
     use crate::edge::social::sql::{codes as oauth_codes, identities, states as oauth_states};
     let [code_issue, notice, verify, change] = email_codes::STATEMENTS;
     let [sign_in_start, sign_in_code, sign_in_link] = sign_in::STATEMENTS;
-    let modules: [(&'static str, &[&'static str]); 30] = [
+    let [org_reads, org_create, org_delete, org_admin] = organizations::STATEMENTS;
+    let [invite, invitation_changes, accept] = invitations::STATEMENTS;
+    let modules: [(&'static str, &[&'static str]); 39] = [
         ("account_deletion", account_deletion::STATEMENTS),
         ("admin_users", admin_users::STATEMENTS),
         ("ceremonies", ceremonies::STATEMENTS),
@@ -33,6 +36,15 @@ pub fn catalog() -> Vec<(&'static str, &'static str)> {
         ("maintenance", maintenance::STATEMENTS),
         ("mfa_challenges", mfa_challenges::STATEMENTS),
         ("oauth_codes", oauth_codes::STATEMENTS),
+        ("org_invitations", invite),
+        ("org_invitations", invitation_changes),
+        ("org_invitations", accept),
+        ("org_members", members::STATEMENTS),
+        ("org_teams", teams::STATEMENTS),
+        ("organizations", org_reads),
+        ("organizations", org_create),
+        ("organizations", org_delete),
+        ("organizations", org_admin),
         ("oauth_states", oauth_states::STATEMENTS),
         ("passkey_challenges", passkey_challenges::STATEMENTS),
         ("passkey_signups", passkey_signups::STATEMENTS),

@@ -5,22 +5,27 @@ use worker::Env;
 
 use crate::edge::state::State;
 
-/// What a handler gets besides the request: the request's state, the bindings, and the value of
-/// the pattern's one parameter (`{id}`), if it has one.
+/// What a handler gets besides the request: the request's state, the bindings, and the values of
+/// the pattern's parameters (`{id}`, `{user_id}`…), in order.
 pub struct RouteContext {
     pub data: State,
     pub env: Env,
-    param: Option<String>,
+    params: Vec<String>,
 }
 
 impl RouteContext {
-    /// The context of a request the route table matched, with its pattern's parameter.
-    pub fn new(data: State, env: Env, param: Option<String>) -> Self {
-        Self { data, env, param }
+    /// The context of a request the route table matched, with its pattern's parameters.
+    pub fn new(data: State, env: Env, params: Vec<String>) -> Self {
+        Self { data, env, params }
     }
 
-    /// The path's `{id}` segment, for the one pattern that has one.
+    /// The path's first parameter (`{id}`).
     pub fn id(&self) -> Option<&str> {
-        self.param.as_deref()
+        self.param(0)
+    }
+
+    /// The path's parameter at `index` (0: the first).
+    pub fn param(&self, index: usize) -> Option<&str> {
+        self.params.get(index).map(String::as_str)
     }
 }

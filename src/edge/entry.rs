@@ -91,7 +91,7 @@ async fn route(req: Request, env: Env, state: State, log: &RequestLog) -> Respon
             pattern,
             shield,
             endpoint,
-            param,
+            params,
         } => {
             log.set_route(pattern);
             let refused = match shield {
@@ -104,7 +104,7 @@ async fn route(req: Request, env: Env, state: State, log: &RequestLog) -> Respon
                     let events = state.events.clone();
                     let ctx = state.ctx.clone();
                     let config = state.config.clone();
-                    let answer = routes::call(endpoint, req, state, env.clone(), param).await;
+                    let answer = routes::call(endpoint, req, state, env.clone(), params).await;
                     // After the answer: its timing tells nothing (a failed login of a known
                     // account writes an event, an unknown email's does not), and nothing waits.
                     if events.any() {

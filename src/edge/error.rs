@@ -65,6 +65,22 @@ pub enum ApiError {
         message: String,
     },
     NotFound,
+    /// Organizations (`docs/organizations.md`): a slug in use, the creator's cap, an action the
+    /// caller's role does not allow, a role above the caller's own, the last owner, the member cap,
+    /// an invitee already a member, an invitation for another address, one that is not there (or
+    /// no longer), a switch to an organization the caller is not a member of.
+    SlugTaken,
+    OrganizationLimit,
+    NotAllowed,
+    RoleAboveOwn,
+    LastOwner,
+    MemberLimit,
+    AlreadyMember,
+    WrongAccount,
+    InvitationNotFound,
+    InvitedAddressNotVerified,
+    TeamNameTaken,
+    NotAMember,
     /// A provider page's request from another site (`Origin`, `Sec-Fetch-Site`).
     Forbidden,
     /// A secret rotation of a public client, which has none.
@@ -190,6 +206,66 @@ impl ApiError {
             ),
             Self::PasskeyRefused { message, .. } => (400, "passkey_refused", message.clone()),
             Self::NotFound => (404, "not_found", "Not found".into()),
+            Self::SlugTaken => (
+                409,
+                "slug_taken",
+                "Another organization uses this slug".into(),
+            ),
+            Self::OrganizationLimit => (
+                403,
+                "organization_limit",
+                "This account created as many organizations as the service allows".into(),
+            ),
+            Self::NotAllowed => (
+                403,
+                "not_allowed",
+                "Your role in this organization does not allow this".into(),
+            ),
+            Self::RoleAboveOwn => (
+                403,
+                "role_above_own",
+                "You cannot give or change a role above your own".into(),
+            ),
+            Self::LastOwner => (
+                409,
+                "last_owner",
+                "An organization keeps at least one owner; make another member owner first".into(),
+            ),
+            Self::MemberLimit => (
+                409,
+                "member_limit",
+                "The organization has as many members and pending invitations as the service allows".into(),
+            ),
+            Self::AlreadyMember => (
+                409,
+                "already_member",
+                "This address's account is already a member".into(),
+            ),
+            Self::WrongAccount => (
+                403,
+                "wrong_account",
+                "This invitation is for another address; sign in with the account that verified it".into(),
+            ),
+            Self::InvitationNotFound => (
+                404,
+                "invitation_not_found",
+                "No pending invitation matches: it expired, was revoked or was accepted".into(),
+            ),
+            Self::InvitedAddressNotVerified => (
+                403,
+                "email_not_verified",
+                "Verify this account's address first, then accept the invitation".into(),
+            ),
+            Self::TeamNameTaken => (
+                409,
+                "team_name_taken",
+                "Another team of this organization has this name, or it has as many teams as allowed".into(),
+            ),
+            Self::NotAMember => (
+                403,
+                "not_a_member",
+                "You are not a member of this organization".into(),
+            ),
             Self::NoClientSecret => (
                 409,
                 "no_client_secret",

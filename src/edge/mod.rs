@@ -16,6 +16,7 @@ pub mod mailer;
 pub mod meta;
 pub mod mfa;
 pub mod operators;
+pub mod organizations;
 pub mod passkeys;
 pub mod passwords;
 pub mod provider;

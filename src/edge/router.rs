@@ -11,7 +11,7 @@ pub enum Found {
         pattern: &'static str,
         shield: Shield,
         endpoint: Endpoint,
-        param: Option<String>,
+        params: Vec<String>,
     },
     /// The path exists with other methods: `allow` lists them (RFC 9110 §10.2.1).
     WrongMethod {
@@ -26,12 +26,12 @@ pub fn find(method: &Method, path: &str) -> Found {
         if route_method != method {
             continue;
         }
-        if let Some(param) = matches(pattern, path) {
+        if let Some(params) = matches(pattern, path) {
             return Found::Route {
                 pattern,
                 shield: *shield,
                 endpoint: *endpoint,
-                param,
+                params,
             };
         }
     }
@@ -77,20 +77,22 @@ fn method_name(method: &Method) -> &'static str {
     }
 }
 
-/// `Some(param)` when `path` fits `pattern`: equal segment by segment, a `{id}` segment standing
-/// for any one non-empty segment (its value is the param).
-fn matches(pattern: &str, path: &str) -> Option<Option<String>> {
-    if !pattern.contains("{id}") {
-        return (pattern == path).then_some(None);
+/// `Some(params)` when `path` fits `pattern`: equal segment by segment, a `{name}` segment
+/// standing for any one non-empty segment (its values are the params, in order).
+fn matches(pattern: &str, path: &str) -> Option<Vec<String>> {
+    if !pattern.contains('{') {
+        return (pattern == path).then(Vec::new);
     }
-    let mut param = None;
+    let mut params = Vec::new();
     let mut wanted = pattern.split('/');
     let mut given = path.split('/');
     loop {
         match (wanted.next(), given.next()) {
-            (None, None) => return Some(param),
-            (Some("{id}"), Some(segment)) if !segment.is_empty() => {
-                param = Some(segment.to_owned());
+            (None, None) => return Some(params),
+            (Some(name), Some(segment))
+                if name.starts_with('{') && name.ends_with('}') && !segment.is_empty() =>
+            {
+                params.push(segment.to_owned());
             }
             (Some(a), Some(b)) if a == b => {}
             _ => return None,
@@ -104,7 +106,9 @@ mod tests {
 
     fn pattern_of(method: Method, path: &str) -> Option<(&'static str, Option<String>)> {
         match find(&method, path) {
-            Found::Route { pattern, param, .. } => Some((pattern, param)),
+            Found::Route {
+                pattern, params, ..
+            } => Some((pattern, params.into_iter().next())),
             _ => None,
         }
     }
@@ -123,6 +127,10 @@ mod tests {
         );
         assert_eq!(pattern_of(Method::Get, "/oauth//start"), None);
         assert_eq!(pattern_of(Method::Get, "/oauth/a/b/start"), None);
+        match find(&Method::Delete, "/organizations/o1/teams/t1/members/7") {
+            Found::Route { params, .. } => assert_eq!(params, ["o1", "t1", "7"]),
+            _ => panic!("a pattern of three parameters"),
+        }
     }
 
     #[test]

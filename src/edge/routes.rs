@@ -17,6 +17,9 @@ use crate::edge::mfa::second_step as mfa_step;
 use crate::edge::operators::{
     actions as admin_actions, trail as admin_trail, users as admin_users,
 };
+use crate::edge::organizations::{
+    admin as admin_orgs, invitations, members as org_members, routes as orgs, teams,
+};
 use crate::edge::passkeys::{
     manage as passkey_list, routes as passkeys, second_step as passkey_factor,
     sign_up as passkey_sign_up,
@@ -122,12 +125,37 @@ pub enum Endpoint {
     DeviceAuthorization,
     DevicePage,
     DeviceDecision,
+    CreateOrg,
+    ListOrgs,
+    GetOrg,
+    UpdateOrg,
+    DeleteOrg,
+    OrgEvents,
+    ListMembers,
+    ChangeMemberRole,
+    RemoveMember,
+    CreateInvitation,
+    ListInvitations,
+    RevokeInvitation,
+    ResendInvitation,
+    MyInvitations,
+    AcceptInvitation,
+    ListTeams,
+    CreateTeam,
+    DeleteTeam,
+    SetTeamMember,
+    RemoveTeamMember,
+    AdminListOrgs,
+    AdminGetOrg,
+    AdminDeleteOrg,
+    AdminChangeMemberRole,
+    AdminRemoveMember,
 }
 
 use Endpoint as E;
 use Shield::{Off, On};
 
-/// Method, pattern (as the log shows it), endpoint, shield. A `{id}` segment of a pattern matches
+/// Method, pattern (as the log shows it), endpoint, shield. A `{name}` segment of a pattern matches
 /// one non-empty path segment there.
 pub const ROUTES: &[(Method, &str, Endpoint, Shield)] = &[
     (Method::Get, "/health", E::Health, Off),
@@ -307,6 +335,112 @@ pub const ROUTES: &[(Method, &str, Endpoint, Shield)] = &[
         E::AdminRotateSecret,
         Off,
     ),
+    // Organizations (docs/organizations.md).
+    (Method::Post, "/organizations", E::CreateOrg, Off),
+    (Method::Get, "/organizations", E::ListOrgs, Off),
+    (Method::Get, "/organizations/{id}", E::GetOrg, Off),
+    (Method::Patch, "/organizations/{id}", E::UpdateOrg, Off),
+    (Method::Delete, "/organizations/{id}", E::DeleteOrg, Off),
+    (Method::Get, "/organizations/{id}/events", E::OrgEvents, Off),
+    (
+        Method::Get,
+        "/organizations/{id}/members",
+        E::ListMembers,
+        Off,
+    ),
+    (
+        Method::Patch,
+        "/organizations/{id}/members/{user_id}",
+        E::ChangeMemberRole,
+        Off,
+    ),
+    (
+        Method::Delete,
+        "/organizations/{id}/members/{user_id}",
+        E::RemoveMember,
+        Off,
+    ),
+    (
+        Method::Post,
+        "/organizations/{id}/invitations",
+        E::CreateInvitation,
+        Off,
+    ),
+    (
+        Method::Get,
+        "/organizations/{id}/invitations",
+        E::ListInvitations,
+        Off,
+    ),
+    (
+        Method::Delete,
+        "/organizations/{id}/invitations/{invitation_id}",
+        E::RevokeInvitation,
+        Off,
+    ),
+    (
+        Method::Post,
+        "/organizations/{id}/invitations/{invitation_id}/resend",
+        E::ResendInvitation,
+        Off,
+    ),
+    (Method::Get, "/invitations", E::MyInvitations, Off),
+    (
+        Method::Post,
+        "/invitations/accept",
+        E::AcceptInvitation,
+        Off,
+    ),
+    (Method::Get, "/organizations/{id}/teams", E::ListTeams, Off),
+    (
+        Method::Post,
+        "/organizations/{id}/teams",
+        E::CreateTeam,
+        Off,
+    ),
+    (
+        Method::Delete,
+        "/organizations/{id}/teams/{team_id}",
+        E::DeleteTeam,
+        Off,
+    ),
+    (
+        Method::Put,
+        "/organizations/{id}/teams/{team_id}/members/{user_id}",
+        E::SetTeamMember,
+        Off,
+    ),
+    (
+        Method::Delete,
+        "/organizations/{id}/teams/{team_id}/members/{user_id}",
+        E::RemoveTeamMember,
+        Off,
+    ),
+    (Method::Get, "/admin/organizations", E::AdminListOrgs, Off),
+    (
+        Method::Get,
+        "/admin/organizations/{id}",
+        E::AdminGetOrg,
+        Off,
+    ),
+    (
+        Method::Delete,
+        "/admin/organizations/{id}",
+        E::AdminDeleteOrg,
+        Off,
+    ),
+    (
+        Method::Patch,
+        "/admin/organizations/{id}/members/{user_id}",
+        E::AdminChangeMemberRole,
+        Off,
+    ),
+    (
+        Method::Delete,
+        "/admin/organizations/{id}/members/{user_id}",
+        E::AdminRemoveMember,
+        Off,
+    ),
 ];
 
 /// Runs the endpoint's handler.
@@ -315,9 +449,9 @@ pub async fn call(
     req: Request,
     data: State,
     env: Env,
-    param: Option<String>,
+    params: Vec<String>,
 ) -> Result<Response, ApiError> {
-    let ctx = RouteContext::new(data, env, param);
+    let ctx = RouteContext::new(data, env, params);
     match endpoint {
         E::Health => health::health(req, ctx).await,
         E::Jwks => jwks::jwks(req, ctx).await,
@@ -399,5 +533,30 @@ pub async fn call(
         E::DeviceAuthorization => provider_device::authorize_device(req, ctx).await,
         E::DevicePage => provider_device_page::page(req, ctx).await,
         E::DeviceDecision => provider_device_page::decide(req, ctx).await,
+        E::CreateOrg => orgs::create(req, ctx).await,
+        E::ListOrgs => orgs::list(req, ctx).await,
+        E::GetOrg => orgs::get(req, ctx).await,
+        E::UpdateOrg => orgs::update(req, ctx).await,
+        E::DeleteOrg => orgs::delete(req, ctx).await,
+        E::OrgEvents => orgs::events(req, ctx).await,
+        E::ListMembers => org_members::list(req, ctx).await,
+        E::ChangeMemberRole => org_members::change_role(req, ctx).await,
+        E::RemoveMember => org_members::remove(req, ctx).await,
+        E::CreateInvitation => invitations::create(req, ctx).await,
+        E::ListInvitations => invitations::list(req, ctx).await,
+        E::RevokeInvitation => invitations::revoke(req, ctx).await,
+        E::ResendInvitation => invitations::resend(req, ctx).await,
+        E::MyInvitations => invitations::mine(req, ctx).await,
+        E::AcceptInvitation => invitations::accept(req, ctx).await,
+        E::ListTeams => teams::list(req, ctx).await,
+        E::CreateTeam => teams::create(req, ctx).await,
+        E::DeleteTeam => teams::delete(req, ctx).await,
+        E::SetTeamMember => teams::set_member(req, ctx).await,
+        E::RemoveTeamMember => teams::remove_member(req, ctx).await,
+        E::AdminListOrgs => admin_orgs::list(req, ctx).await,
+        E::AdminGetOrg => admin_orgs::get(req, ctx).await,
+        E::AdminDeleteOrg => admin_orgs::delete(req, ctx).await,
+        E::AdminChangeMemberRole => admin_orgs::change_role(req, ctx).await,
+        E::AdminRemoveMember => admin_orgs::remove(req, ctx).await,
     }
 }

@@ -66,9 +66,10 @@ export async function visit(url, cookie) {
 
 /**
  * The authorize step for `params` (client_id, redirect_uri, scope, state, nonce, code_challenge…),
- * answering the consent page with `decision` when it is shown: the final redirect's URL.
+ * answering the consent page with `decision` (and the `organization` chosen, if given) when it is
+ * shown: the final redirect's URL.
  */
-export async function authorize(app, cookie, params, { decision = "allow" } = {}) {
+export async function authorize(app, cookie, params, { decision = "allow", organization } = {}) {
   const url = new URL(`${app.base}/oauth2/authorize`);
   for (const [k, v] of Object.entries({ response_type: "code", code_challenge_method: "S256", ...params })) {
     if (v !== undefined) url.searchParams.set(k, v);
@@ -81,7 +82,7 @@ export async function authorize(app, cookie, params, { decision = "allow" } = {}
     method: "POST",
     redirect: "manual",
     headers: { Cookie: cookie, "Content-Type": "application/x-www-form-urlencoded", Origin: app.base },
-    body: new URLSearchParams({ ...fields, decision }).toString(),
+    body: new URLSearchParams({ ...fields, ...(organization !== undefined && { organization }), decision }).toString(),
   });
   return { status: response.status, location: response.headers.get("location"), text: await response.text(), consentShown: true, page: first.text };
 }

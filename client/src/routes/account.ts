@@ -1,12 +1,13 @@
 // The signed-in account: profile, password, address, deletion.
 import type { Context } from "../context.ts";
+import type { CallOptions } from "../http.ts";
 import type { Route } from "./table.ts";
 import type * as T from "../types.ts";
 import { ROUTES } from "./table.ts";
 
 /** A call with the session's bearer token, refreshed and retried once on a 401. */
 export function authorizedCall({ http, session }: Context) {
-  return <A, B = never>(route: Route<B>, body?: B, options: { id?: string; query?: Record<string, string> } = {}) =>
+  return <A, B = never>(route: Route<B>, body?: B, options: Pick<CallOptions, "id" | "params" | "query"> = {}) =>
     session.authorized((token) => http.call<A, B>(route, body, { ...options, token }));
 }
 

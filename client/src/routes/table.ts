@@ -3,7 +3,7 @@
 // `optional` as B has it. test/contract.test.mjs checks the same entries against api/openapi.json.
 import type * as T from "../types.ts";
 
-export type Method = "GET" | "POST" | "PUT" | "DELETE";
+export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 export type Fields<B> = {
   [K in keyof B]-?: {} extends Pick<B, K> ? "optional" : "required";
@@ -11,7 +11,7 @@ export type Fields<B> = {
 
 export interface Route<B = never> {
   method: Method;
-  /** The path; its `{id}` or `{provider}` is replaced by the call's id. */
+  /** The path; its first placeholder (`{id}`, `{provider}`) is replaced by the call's id, the others by its params. */
   path: string;
   /** Whether it takes the session's bearer token. */
   auth: boolean;
@@ -33,7 +33,7 @@ export const ROUTES = {
   register: route<T.RegisterRequest>("POST", "/register", false, { email: R, password: R, username: O }),
   login: route<T.LoginRequest>("POST", "/login", false, { email: R, password: R }),
   loginMfa: route<T.LoginMfaRequest>("POST", "/login/mfa", false, { mfa_token: R, code: R }),
-  refresh: route<T.RefreshRequest>("POST", "/refresh", false, { refresh: R }),
+  refresh: route<T.RefreshRequest>("POST", "/refresh", false, { refresh: R, organization_id: O }),
   logout: route<T.LogoutRequest>("POST", "/logout", true, { refresh: O }),
   resetPassword: route<T.ResetPasswordRequest>("POST", "/reset-password", false, { email: R }),
   updatePassword: route<T.UpdatePasswordRequest>("POST", "/update-password", false, {
@@ -89,4 +89,26 @@ export const ROUTES = {
   emailSignInWithLink: route<T.EmailLinkSignInRequest>("POST", "/email-sign-in/link", false, { token: R, code_verifier: R }),
   renamePasskey: route<T.RenamePasskeyRequest>("PUT", "/passkeys/{id}", true, { name: R }),
   deletePasskey: route<T.Reauthentication>("DELETE", "/passkeys/{id}", true, { password: R, mfa_code: O }),
+  // Organizations (routes/organizations.ts): the account's memberships, their members,
+  // invitations and teams. The active one is switched by `refresh` with an `organization_id`.
+  createOrganization: route<T.CreateOrganizationRequest>("POST", "/organizations", true, { name: R, slug: R }),
+  listOrganizations: route("GET", "/organizations", true),
+  getOrganization: route("GET", "/organizations/{id}", true),
+  updateOrganization: route<T.UpdateOrganizationRequest>("PATCH", "/organizations/{id}", true, { name: O, slug: O }),
+  deleteOrganization: route("DELETE", "/organizations/{id}", true),
+  listMembers: route("GET", "/organizations/{id}/members", true),
+  updateMember: route<T.UpdateMemberRequest>("PATCH", "/organizations/{id}/members/{user_id}", true, { role: R }),
+  removeMember: route("DELETE", "/organizations/{id}/members/{user_id}", true),
+  invite: route<T.InviteRequest>("POST", "/organizations/{id}/invitations", true, { email: R, role: R, teams: O, redirect_to: O }),
+  listInvitations: route("GET", "/organizations/{id}/invitations", true),
+  revokeInvitation: route("DELETE", "/organizations/{id}/invitations/{invitation_id}", true),
+  resendInvitation: route("POST", "/organizations/{id}/invitations/{invitation_id}/resend", true),
+  myInvitations: route("GET", "/invitations", true),
+  acceptInvitation: route<T.AcceptInvitationRequest>("POST", "/invitations/accept", true, { token: R }),
+  listTeams: route("GET", "/organizations/{id}/teams", true),
+  createTeam: route<T.CreateTeamRequest>("POST", "/organizations/{id}/teams", true, { name: R }),
+  deleteTeam: route("DELETE", "/organizations/{id}/teams/{team_id}", true),
+  setTeamMember: route<T.TeamMemberRequest>("PUT", "/organizations/{id}/teams/{team_id}/members/{user_id}", true, { role: R }),
+  removeTeamMember: route("DELETE", "/organizations/{id}/teams/{team_id}/members/{user_id}", true),
+  organizationEvents: route("GET", "/organizations/{id}/events", true),
 } as const;

@@ -29,8 +29,19 @@ impl LinkToken {
 
     /// The stored form: an HMAC, so a leaked table holds no usable link (like every code).
     pub fn keyed_hash(&self, key: &[u8; 32]) -> String {
-        let message = format!("{PURPOSE}_link\n{}", self.0);
+        self.keyed_hash_for(key, PURPOSE)
+    }
+
+    /// The stored form of a token that a mail of another `purpose` carries (an organization's
+    /// invitation): the purpose is part of the hash, so no other kind of token matches it.
+    pub fn keyed_hash_for(&self, key: &[u8; 32], purpose: &str) -> String {
+        let message = format!("{purpose}_link\n{}", self.0);
         base64url(&hmac_sha256(key, message.as_bytes()))
+    }
+
+    /// The token itself, for a link of another purpose (`url` makes a sign-in link).
+    pub fn expose(&self) -> &str {
+        &self.0
     }
 
     /// The link the mail carries: the app's page, the token in its fragment.

@@ -36,6 +36,18 @@ pub enum EventKind {
     /// A client registered itself (RFC 7591): an event of no account (`user_id` 0), for the
     /// operator's trail.
     ClientRegistered,
+    /// Organizations (`docs/organizations.md`): each an event of the member it concerns, and of
+    /// the organization (`security_events.org_id`).
+    OrgCreated,
+    OrgUpdated,
+    OrgDeleted,
+    MemberAdded,
+    MemberUpdated,
+    MemberRemoved,
+    InvitationCreated,
+    InvitationRevoked,
+    InvitationAccepted,
+    TeamUpdated,
 }
 
 /// The `user_id` of events that belong to no account.
@@ -66,6 +78,16 @@ impl EventKind {
             Self::AppAuthorized => "app.authorized",
             Self::AppRevoked => "app.revoked",
             Self::ClientRegistered => "client.registered",
+            Self::OrgCreated => "organization.created",
+            Self::OrgUpdated => "organization.updated",
+            Self::OrgDeleted => "organization.deleted",
+            Self::MemberAdded => "organization.member_added",
+            Self::MemberUpdated => "organization.member_updated",
+            Self::MemberRemoved => "organization.member_removed",
+            Self::InvitationCreated => "organization.invitation_created",
+            Self::InvitationRevoked => "organization.invitation_revoked",
+            Self::InvitationAccepted => "organization.invitation_accepted",
+            Self::TeamUpdated => "organization.team_updated",
         }
     }
 
@@ -83,6 +105,15 @@ impl EventKind {
             Self::PasswordChanged | Self::PasswordReset => EventType::PasswordChanged,
             Self::EmailChanged => EventType::EmailChanged,
             Self::FactorAdded | Self::FactorRemoved => EventType::FactorChanged,
+            Self::OrgCreated => EventType::OrganizationCreated,
+            Self::OrgUpdated => EventType::OrganizationUpdated,
+            Self::OrgDeleted => EventType::OrganizationDeleted,
+            Self::MemberAdded => EventType::MembershipCreated,
+            Self::MemberUpdated => EventType::MembershipUpdated,
+            Self::MemberRemoved => EventType::MembershipDeleted,
+            Self::InvitationCreated => EventType::InvitationCreated,
+            Self::InvitationRevoked => EventType::InvitationRevoked,
+            Self::InvitationAccepted => EventType::InvitationAccepted,
             Self::SignInFailed
             | Self::PasswordResetMailed
             | Self::LockedOut
@@ -90,7 +121,8 @@ impl EventKind {
             | Self::SessionEnded
             | Self::AppAuthorized
             | Self::AppRevoked
-            | Self::ClientRegistered => return None,
+            | Self::ClientRegistered
+            | Self::TeamUpdated => return None,
         })
     }
 }
@@ -104,6 +136,9 @@ pub enum Actor {
     Admin(String),
     /// An app acting for itself, not for an account (a dynamic registration).
     Client,
+    /// Another member of an organization (an owner or admin), by account id: the event is the
+    /// member's, the change theirs.
+    Member(i64),
 }
 
 impl Actor {
@@ -112,6 +147,7 @@ impl Actor {
             Self::User => "user".to_owned(),
             Self::Admin(id) => format!("admin:{id}"),
             Self::Client => "client".to_owned(),
+            Self::Member(id) => format!("member:{id}"),
         }
     }
 }
@@ -131,6 +167,11 @@ impl Detail {
     pub fn with(mut self, name: &'static str, value: impl Into<String>) -> Self {
         self.0.insert(name.to_owned(), Value::String(value.into()));
         self
+    }
+
+    /// The value of field `name`, if set.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).and_then(Value::as_str)
     }
 
     pub fn into_json(self) -> Value {

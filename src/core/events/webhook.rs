@@ -38,10 +38,28 @@ pub enum EventType {
     EmailChanged,
     #[serde(rename = "factor.changed")]
     FactorChanged,
+    #[serde(rename = "organization.created")]
+    OrganizationCreated,
+    #[serde(rename = "organization.updated")]
+    OrganizationUpdated,
+    #[serde(rename = "organization.deleted")]
+    OrganizationDeleted,
+    #[serde(rename = "organization.membership.created")]
+    MembershipCreated,
+    #[serde(rename = "organization.membership.updated")]
+    MembershipUpdated,
+    #[serde(rename = "organization.membership.deleted")]
+    MembershipDeleted,
+    #[serde(rename = "organization.invitation.created")]
+    InvitationCreated,
+    #[serde(rename = "organization.invitation.revoked")]
+    InvitationRevoked,
+    #[serde(rename = "organization.invitation.accepted")]
+    InvitationAccepted,
 }
 
 impl EventType {
-    const ALL: [Self; 8] = [
+    const ALL: [Self; 17] = [
         Self::UserCreated,
         Self::UserUpdated,
         Self::UserDeleted,
@@ -50,6 +68,15 @@ impl EventType {
         Self::PasswordChanged,
         Self::EmailChanged,
         Self::FactorChanged,
+        Self::OrganizationCreated,
+        Self::OrganizationUpdated,
+        Self::OrganizationDeleted,
+        Self::MembershipCreated,
+        Self::MembershipUpdated,
+        Self::MembershipDeleted,
+        Self::InvitationCreated,
+        Self::InvitationRevoked,
+        Self::InvitationAccepted,
     ];
 
     /// The wire name (as stored in the outbox, `security_events.webhook`).
@@ -63,6 +90,15 @@ impl EventType {
             Self::PasswordChanged => "password.changed",
             Self::EmailChanged => "email.changed",
             Self::FactorChanged => "factor.changed",
+            Self::OrganizationCreated => "organization.created",
+            Self::OrganizationUpdated => "organization.updated",
+            Self::OrganizationDeleted => "organization.deleted",
+            Self::MembershipCreated => "organization.membership.created",
+            Self::MembershipUpdated => "organization.membership.updated",
+            Self::MembershipDeleted => "organization.membership.deleted",
+            Self::InvitationCreated => "organization.invitation.created",
+            Self::InvitationRevoked => "organization.invitation.revoked",
+            Self::InvitationAccepted => "organization.invitation.accepted",
         }
     }
 

@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::organizations::roles::Role;
+use crate::core::organizations::roles::{Role, Roles};
 
 /// The most the organization claims add to a token, serialised.
 pub const MAX_CLAIMS_BYTES: usize = 2_400;
@@ -17,7 +17,38 @@ pub struct OrgClaims {
     pub org_permissions: Vec<String>,
 }
 
+/// The claims as a token carries them, flat beside its other claims, each absent without an
+/// organization. (Written out in each token's claims rather than `#[serde(flatten)]`, which would
+/// make serde buffer every claim of every token it reads.)
+pub type Flat = (Option<String>, Option<String>, Option<Vec<String>>);
+
 impl OrgClaims {
+    /// The flat claims of `claims`.
+    pub fn flat(claims: Option<&Self>) -> Flat {
+        match claims {
+            Some(c) => (
+                Some(c.org_id.clone()),
+                Some(c.org_role.clone()),
+                Some(c.org_permissions.clone()),
+            ),
+            None => (None, None, None),
+        }
+    }
+
+    /// The claims a token's flat ones make: an organization and a role, or none.
+    pub fn from_flat((org_id, org_role, org_permissions): Flat) -> Option<Self> {
+        Some(Self {
+            org_id: org_id?,
+            org_role: org_role?,
+            org_permissions: org_permissions.unwrap_or_default(),
+        })
+    }
+
+    /// The claims of a member of `org_id` holding the role named `role` now.
+    pub fn of_member(roles: &Roles, org_id: &str, role: &str) -> Self {
+        Self::new(org_id, &roles.held(role))
+    }
+
     pub fn new(org_id: &str, role: &Role) -> Self {
         Self {
             org_id: org_id.to_owned(),
@@ -30,7 +61,6 @@ impl OrgClaims {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::organizations::roles::Roles;
 
     #[test]
     fn the_largest_role_a_deployment_may_define_fits_the_bound() {

@@ -82,7 +82,8 @@ fn is_permission(permission: &str) -> bool {
 
 impl Roles {
     /// `ORG_ROLES`: a JSON object of role names to lists of permissions,
-    /// `{"billing": ["invoices:read", "invoices:write"]}`. Custom roles rank as members.
+    /// `{"billing": ["invoices:read", "invoices:write"]}`. Custom roles rank as members and hold
+    /// only the app's permissions, never the service's own (so they manage no one).
     pub fn parse(raw: Option<&str>) -> Result<Self, &'static str> {
         let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
             return Ok(Self::default());
@@ -114,6 +115,20 @@ impl Roles {
             if list.len() > MAX_PERMISSIONS {
                 return Err("gives a role more than 32 permissions");
             }
+            // The service's own permissions (managing the organization, its members, teams and
+            // owners) belong to the built-in roles alone: a deployment's role that held one,
+            // even through a wildcard, would let an admin who may assign it grant what it lacks.
+            let role = Role {
+                name: name.clone(),
+                rank: Rank::Member,
+                permissions: list.clone(),
+            };
+            let managing = OWNER_PERMISSIONS
+                .iter()
+                .filter(|p| !MEMBER_PERMISSIONS.contains(p));
+            if managing.clone().any(|reserved| role.allows(reserved)) {
+                return Err("may not grant the service's own managing permissions (org:update, org:delete, members:invite, members:update, members:remove, teams:manage, owners:manage), not even by a wildcard");
+            }
             custom.insert(name, list);
         }
         Ok(Self { custom })
@@ -136,6 +151,16 @@ impl Roles {
                 permissions: permissions.clone(),
             }),
         }
+    }
+
+    /// The role a membership holds: a role the deployment no longer defines (taken out of
+    /// `ORG_ROLES` since) allows nothing and ranks as a member.
+    pub fn held(&self, name: &str) -> Role {
+        self.get(name).unwrap_or_else(|| Role {
+            name: name.to_owned(),
+            rank: Rank::Member,
+            permissions: Vec::new(),
+        })
     }
 
     /// Every role's name: the built-in ones, then the deployment's in name order.
@@ -204,6 +229,20 @@ mod tests {
             ),
             (r#"{"billing": ["invoices::read"]}"#, "an empty word"),
             (r#"{"billing": ["a b"]}"#, "a space"),
+            (
+                r#"{"fin": ["invoices:*", "org:update"]}"#,
+                "a permission of the service's own",
+            ),
+            (
+                r#"{"fin": ["members:*"]}"#,
+                "the service's own, by a wildcard",
+            ),
+            (
+                r#"{"fin": ["o*"]}"#,
+                "the service's own, by a short wildcard",
+            ),
+            (r#"{"fin": ["*"]}"#, "everything"),
+            (r#"{"fin": ["teams:manage"]}"#, "managing teams"),
         ] {
             assert!(Roles::parse(Some(raw)).is_err(), "{why}");
         }

@@ -50,6 +50,18 @@ pub fn may_remove(actor: &Role, target: &Role, is_self: bool) -> Result<(), Refu
     Ok(())
 }
 
+/// Whether `actor` may give a member `role` in a team (or take it away): a manager of teams, never
+/// above its own rank.
+pub fn may_manage_team(actor: &Role, role: &Role) -> Result<(), Refusal> {
+    if !actor.allows("teams:manage") {
+        return Err(Refusal::NotAllowed);
+    }
+    if role.rank > actor.rank {
+        return Err(Refusal::AboveOwnRole);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,5 +109,15 @@ mod tests {
             Err(Refusal::AboveOwnRole)
         );
         assert_eq!(may_remove(&owner, &owner, false), Ok(()));
+    }
+
+    #[test]
+    fn team_roles_are_given_by_managers_of_teams_up_to_their_own() {
+        let (owner, admin, member, billing) = roles();
+        assert_eq!(may_manage_team(&admin, &admin), Ok(()));
+        assert_eq!(may_manage_team(&admin, &billing), Ok(()));
+        assert_eq!(may_manage_team(&admin, &owner), Err(Refusal::AboveOwnRole));
+        assert_eq!(may_manage_team(&owner, &owner), Ok(()));
+        assert_eq!(may_manage_team(&member, &member), Err(Refusal::NotAllowed));
     }
 }

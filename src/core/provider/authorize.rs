@@ -4,7 +4,7 @@
 
 use crate::core::provider::id_token::unverified_subject;
 use crate::core::provider::resource::{asked, Resources};
-use crate::core::provider::scopes::Scopes;
+use crate::core::provider::scopes::{Scopes, ORGANIZATION};
 use crate::core::social::pkce;
 
 const MAX_STATE_CHARS: usize = 2000;
@@ -258,7 +258,8 @@ pub enum Decision {
 }
 
 /// The decision for `request`, given who is signed in, what they consented to before, and
-/// whether the client is first-party (consent skipped).
+/// whether the client is first-party (consent skipped). A request for `organization` always asks:
+/// the organization is chosen on the consent page, each time.
 pub fn decide(
     request: &Authorization,
     signed_in: Option<&SignedIn>,
@@ -291,7 +292,8 @@ pub fn decide(
         };
     }
     let remembered = consented.is_some_and(|scopes| request.scope.within(scopes));
-    if request.prompt.consent || !(skip_consent || remembered) {
+    let choosing = request.scope.contains(ORGANIZATION);
+    if request.prompt.consent || choosing || !(skip_consent || remembered) {
         return if request.prompt.none {
             Decision::Refuse("consent_required")
         } else {
@@ -514,6 +516,31 @@ mod tests {
         assert_eq!(
             decide(&recent, Some(&person), Some(&all), false, NOW),
             Decision::Issue
+        );
+    }
+
+    #[test]
+    fn an_organization_is_chosen_on_the_page_every_time() {
+        let request = accepted(&[("scope", "openid organization")]).unwrap();
+        let person = SignedIn {
+            user_id: 7,
+            auth_time: NOW - 100,
+        };
+        let all = Scopes::all();
+        assert_eq!(
+            decide(&request, Some(&person), Some(&all), false, NOW),
+            Decision::Consent,
+            "a remembered consent"
+        );
+        assert_eq!(
+            decide(&request, Some(&person), None, true, NOW),
+            Decision::Consent,
+            "a first-party client"
+        );
+        let silent = accepted(&[("scope", "openid organization"), ("prompt", "none")]).unwrap();
+        assert_eq!(
+            decide(&silent, Some(&person), Some(&all), true, NOW),
+            Decision::Refuse("consent_required")
         );
     }
 

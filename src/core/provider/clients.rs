@@ -196,7 +196,7 @@ fn scopes(value: &Value) -> Result<Scopes, Violation> {
         Violation::new(
             "scopes",
             "invalid",
-            "scopes must be a list of openid, profile, email and offline_access",
+            "scopes must be a list of openid, profile, email, offline_access and organization",
         )
     };
     let Value::Array(items) = value else {

@@ -8,6 +8,7 @@ pub mod config;
 pub mod device;
 pub mod id_token;
 pub mod metadata_document;
+pub mod organization;
 pub mod pages;
 pub mod registration;
 pub mod resource;

@@ -159,7 +159,7 @@ pub fn parse(body: &Value) -> Result<Registration, Refused> {
     let scopes = match text("scope") {
         None => Scopes::all(),
         Some(scope) => Scopes::parse(scope).map_err(|_| {
-            metadata_error("scope may list openid, profile, email and offline_access")
+            metadata_error("scope may list openid, profile, email, offline_access and organization")
         })?,
     };
     Ok(Registration {
@@ -196,7 +196,7 @@ mod tests {
         assert!(!registered.device_grant());
         assert_eq!(
             registered.metadata()["scope"],
-            "openid profile email offline_access"
+            "openid profile email offline_access organization"
         );
     }
 

@@ -1,8 +1,13 @@
-//! The scopes the provider knows (OpenID Connect Core §5.4, §11), read from a request's space-
-//! separated `scope` and kept in one order, so that stored and compared scopes agree.
+//! The scopes the provider knows (OpenID Connect Core §5.4, §11, and `organization`, this
+//! service's own), read from a request's space-separated `scope` and kept in one order, so that
+//! stored and compared scopes agree.
 
 /// Every scope, in the order they are stored and shown.
-pub const KNOWN: [&str; 4] = ["openid", "profile", "email", "offline_access"];
+pub const KNOWN: [&str; 5] = ["openid", "profile", "email", "offline_access", ORGANIZATION];
+
+/// The scope whose tokens carry an organization the person chooses at consent, with their role
+/// in it (`org_id`, `org_role`, `org_permissions`, as a first-party token's).
+pub const ORGANIZATION: &str = "organization";
 
 /// A set of known scopes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -68,6 +73,7 @@ impl Scopes {
             "profile" => "See your name",
             "email" => "See your email address and whether it is verified",
             "offline_access" => "Stay signed in to your account when you are not using it",
+            ORGANIZATION => "Know the organization you choose below, and your role in it",
             _ => "",
         }
     }
@@ -89,6 +95,17 @@ mod tests {
         assert_eq!(scopes.to_string(), "openid email");
         assert_eq!(Scopes::parse("openid admin").unwrap_err(), "admin");
         assert!(Scopes::parse("").unwrap().is_empty());
+        assert_eq!(
+            Scopes::parse("organization openid").unwrap().to_string(),
+            "openid organization"
+        );
+    }
+
+    #[test]
+    fn every_known_scope_is_described() {
+        for scope in KNOWN {
+            assert!(!Scopes::describe(scope).is_empty(), "{scope}");
+        }
     }
 
     #[test]

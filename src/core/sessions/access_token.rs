@@ -6,6 +6,7 @@ use jwt_compact::alg::Ed25519;
 use jwt_compact::{AlgorithmExt, Claims, Header, TimeOptions, UntrustedToken};
 use serde::{Deserialize, Serialize};
 
+use crate::core::organizations::claims::OrgClaims;
 use crate::core::sessions::token_keys::TokenKeys;
 
 /// The `typ` header of our access tokens (RFC 9068 §2.1; RFC 8725 §3.11 explicit typing).
@@ -34,6 +35,14 @@ struct AccessClaims {
     /// How they signed in (RFC 8176).
     #[serde(default)]
     amr: Vec<String>,
+    /// The session's active organization, the member's role and its permissions
+    /// (`core/organizations/claims.rs`); absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    org_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    org_role: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    org_permissions: Option<Vec<String>>,
 }
 
 /// Who a valid access token speaks for.
@@ -45,6 +54,9 @@ pub struct Principal {
     pub auth_time: i64,
     /// How the user signed in: its `amr` (RFC 8176 values).
     pub amr: Vec<String>,
+    /// The active organization when the token was issued, with the member's role then (routes
+    /// of this worker read the membership again; the token's word lasts until it expires).
+    pub org: Option<OrgClaims>,
 }
 
 /// The parts of the configuration a token is issued and checked against.
@@ -73,6 +85,7 @@ pub fn at(unix_seconds: i64) -> DateTime<Utc> {
 /// Signs an access token for `principal` with the current key, valid from `now` for the
 /// configured lifetime. The header is `{"alg": "EdDSA", "kid", "typ": "at+jwt"}`.
 pub fn issue(settings: &TokenSettings, principal: &Principal, jti: String, now: i64) -> String {
+    let (org_id, org_role, org_permissions) = OrgClaims::flat(principal.org.as_ref());
     let custom = AccessClaims {
         sub: principal.user_id.to_string(),
         sid: principal.session_id.clone(),
@@ -82,6 +95,9 @@ pub fn issue(settings: &TokenSettings, principal: &Principal, jti: String, now: 
         typ: TOKEN_KIND.to_owned(),
         auth_time: principal.auth_time,
         amr: principal.amr.clone(),
+        org_id,
+        org_role,
+        org_permissions,
     };
     let clock = TimeOptions::new(Duration::zero(), move || at(now));
     let claims = Claims::new(custom)
@@ -126,6 +142,7 @@ pub fn verify_until(
         session_id: custom.sid,
         auth_time: custom.auth_time,
         amr: custom.amr,
+        org: OrgClaims::from_flat((custom.org_id, custom.org_role, custom.org_permissions)),
     };
     Ok((principal, expires_at))
 }
@@ -232,6 +249,7 @@ mod tests {
             session_id: "sess-1".to_owned(),
             auth_time: 1_700_000_000,
             amr: vec!["pwd".to_owned(), "otp".to_owned(), "mfa".to_owned()],
+            org: None,
         }
     }
 
@@ -282,6 +300,32 @@ mod tests {
         assert_eq!(header.algorithm(), "EdDSA");
         assert_eq!(header.header().key_id.as_deref(), Some(kid().as_str()));
         assert_eq!(header.header().token_type.as_deref(), Some("at+jwt"));
+    }
+
+    #[test]
+    fn an_active_organization_rides_in_flat_claims_and_round_trips() {
+        let keys = keys();
+        let roles = crate::core::organizations::roles::Roles::default();
+        let role = roles.get("admin").unwrap();
+        let with_org = Principal {
+            org: Some(OrgClaims::new("org-1", &role)),
+            ..principal()
+        };
+        let token = issue(&settings(&keys), &with_org, "jti-1".to_owned(), NOW);
+        assert_eq!(verify(&settings(&keys), &token, NOW + 10), Ok(with_org));
+        let payload = token.split('.').nth(1).unwrap();
+        let claims: serde_json::Value =
+            serde_json::from_slice(&crate::core::random::base64url_decode(payload).unwrap())
+                .unwrap();
+        assert_eq!(claims["org_id"], "org-1");
+        assert_eq!(claims["org_role"], "admin");
+        assert_eq!(claims["org_permissions"][0], "org:read");
+        let plain = issue(&settings(&keys), &principal(), "jti-2".to_owned(), NOW);
+        let payload = plain.split('.').nth(1).unwrap();
+        let claims: serde_json::Value =
+            serde_json::from_slice(&crate::core::random::base64url_decode(payload).unwrap())
+                .unwrap();
+        assert!(claims.get("org_id").is_none());
     }
 
     #[test]

@@ -56,6 +56,7 @@ mod tests {
             session_id: format!("s{user_id}"),
             auth_time: 0,
             amr: Vec::new(),
+            org: None,
         }
     }
 

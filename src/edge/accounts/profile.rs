@@ -1,6 +1,7 @@
-//! `GET /me` and `PUT /update-profile`: one D1 statement each, session check included.
+//! `GET /me` (with the session's active organization) and `PUT /update-profile`: one D1
+//! statement each, session check included.
 
-use serde_json::json;
+use serde_json::{json, Value};
 use worker::{Request, Response};
 
 use crate::core::events::security_event::{Detail, EventKind};
@@ -10,6 +11,7 @@ use crate::edge::bindings::now;
 use crate::edge::context::RouteContext;
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body, rfc3339};
+use crate::edge::organizations::settings;
 use crate::edge::sessions::bearer::principal;
 
 pub async fn me(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
@@ -20,6 +22,15 @@ pub async fn me(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let profile = users::profile(&db, &principal, now)
         .await?
         .ok_or(ApiError::Unauthorized)?;
+    let organization = match (&profile.org_id, &profile.org_role) {
+        (Some(id), Some(role)) => {
+            let role = settings(&ctx.data.config)?.roles.held(role);
+            let name = profile.org_name.as_deref().unwrap_or_default();
+            let slug = profile.org_slug.as_deref().unwrap_or_default();
+            json!({"id": id, "name": name, "slug": slug, "role": role.name, "permissions": role.permissions})
+        }
+        _ => Value::Null,
+    };
     Ok(json(
         200,
         &json!({
@@ -29,6 +40,7 @@ pub async fn me(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
             "email_verified": profile.email_verified_at.is_some(),
             "mfa_enabled": profile.mfa_enabled != 0,
             "created_at": rfc3339(profile.created_at),
+            "organization": organization,
         }),
     ))
 }

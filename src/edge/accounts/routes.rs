@@ -1,5 +1,6 @@
 //! `POST /register` and `DELETE /me`: an account's start and end.
 
+use crate::edge::organizations::sql::members as organization_members;
 use serde_json::json;
 use worker::{Request, Response};
 
@@ -130,6 +131,10 @@ pub async fn delete_me(mut req: Request, ctx: RouteContext) -> Result<Response, 
     )
     .await?;
     if !deleted {
+        // An organization's last owner hands it over (or deletes it) first.
+        if organization_members::last_owner(&db, principal.user_id).await? {
+            return Err(ApiError::LastOwner);
+        }
         return Err(ApiError::Unauthorized);
     }
     // The trail of a deleted account goes with it; this one event stays, without client data.

@@ -111,6 +111,8 @@ impl Events {
                         user_agent: event.user_agent.as_deref(),
                         detail,
                         webhook: webhook(event).map(EventType::as_str),
+                        // An event whose detail names an organization is in its trail too.
+                        org_id: event.detail.get("organization"),
                     },
                 )
             })

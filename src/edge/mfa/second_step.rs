@@ -231,6 +231,7 @@ pub async fn finish_two_step(
         session_id: challenge.session_id.clone(),
         auth_time: now,
         amr: amr::claim(Some(&stored_amr)),
+        org: None,
     };
     let answer = login_answer(config, &signed, &principal, refresh.expose(), now);
     let after_results = results.split_off(results.len() - tail);

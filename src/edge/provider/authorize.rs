@@ -21,11 +21,11 @@ use crate::edge::db::{batch, leading, took_effect, Db};
 use crate::edge::error::ApiError;
 use crate::edge::http::read_form;
 use crate::edge::provider::browser::{form_mac, same_origin, signed_in};
-use crate::edge::provider::pages::{consent_page, error_page};
+use crate::edge::provider::pages::{consent_page, error_page, ConsentPage};
 use crate::edge::provider::sql::clients::Client;
 use crate::edge::provider::sql::grants::Browser;
 use crate::edge::provider::sql::{clients, codes, consents};
-use crate::edge::provider::{issuer, metadata_document, provider};
+use crate::edge::provider::{issuer, metadata_document, organization, provider};
 use crate::edge::social::flow::{redirect, with_query};
 
 /// A checked request and what it was checked against.
@@ -224,21 +224,26 @@ pub async fn authorize(mut req: Request, ctx: RouteContext) -> Result<Response, 
         Decision::Consent => {
             let browser = browser.expect("consent is asked of a signed-in person");
             let csrf = form_token(&ctx, &browser, request);
-            Ok(consent_page(
-                &checked.client.shown_name(),
-                &browser.email,
+            let organizations = organization::choices(&checked.db, request, &browser, now).await?;
+            Ok(consent_page(&ConsentPage {
+                client_name: &checked.client.shown_name(),
+                user_email: &browser.email,
                 request,
-                &checked.pairs,
-                &csrf,
-            ))
+                pairs: &checked.pairs,
+                csrf: &csrf,
+                organizations: organizations.as_deref(),
+            }))
         }
         Decision::Issue => {
+            // Never for `organization`, which is chosen on the consent page (`decide`).
             let browser = browser.expect("codes are issued to a signed-in person");
-            Ok(
-                issue(&ctx, &checked, &browser, consented.as_ref(), now, method)
-                    .await?
-                    .0,
-            )
+            let approval = Approval {
+                consented: consented.as_ref(),
+                org_id: None,
+            };
+            Ok(issue(&ctx, &checked, &browser, &approval, now, method)
+                .await?
+                .0)
         }
     }
 }
@@ -272,16 +277,18 @@ pub async fn consent(mut req: Request, ctx: RouteContext) -> Result<Response, Ap
     }
     match query::value(&checked.pairs, "decision").as_deref() {
         Some("allow") => {
+            let chosen = organization::chosen(&checked.db, request, &checked.pairs, &browser, now);
+            let org_id = match chosen.await? {
+                Ok(org_id) => org_id,
+                Err(answer) => return Ok(answer),
+            };
             let consented = remembered(&checked, &browser).await?;
-            let (answer, issued) = issue(
-                &ctx,
-                &checked,
-                &browser,
-                consented.as_ref(),
-                now,
-                Method::Post,
-            )
-            .await?;
+            let approval = Approval {
+                consented: consented.as_ref(),
+                org_id: org_id.as_deref(),
+            };
+            let (answer, issued) =
+                issue(&ctx, &checked, &browser, &approval, now, Method::Post).await?;
             if !issued {
                 return Ok(answer);
             }
@@ -306,14 +313,21 @@ pub async fn consent(mut req: Request, ctx: RouteContext) -> Result<Response, Ap
     }
 }
 
+/// What the person approved: the scopes allowed before, if any, and the organization chosen.
+struct Approval<'a> {
+    consented: Option<&'a Scopes>,
+    org_id: Option<&'a str>,
+}
+
 /// A code for the request, with the consent remembered (the scopes now allowed, with those
 /// allowed before), in one batch; back to the client with `code`, `state` and `iss`. The flag
-/// says whether it was issued (not if the browser session ended meanwhile: sign in again).
+/// says whether it was issued (not if the browser session ended meanwhile, or the person left the
+/// organization chosen: sign in again).
 async fn issue(
     ctx: &RouteContext,
     checked: &Checked,
     browser: &Browser,
-    consented: Option<&Scopes>,
+    approval: &Approval<'_>,
     now: i64,
     method: Method,
 ) -> Result<(Response, bool), ApiError> {
@@ -331,8 +345,9 @@ async fn issue(
         code_challenge: &request.code_challenge,
         expires_at: now + CODE_TTL_SECONDS,
         resource: request.resource.as_deref(),
+        org_id: approval.org_id,
     };
-    let remembered = consented.map_or_else(
+    let remembered = approval.consented.map_or_else(
         || request.scope.clone(),
         |before| before.union(&request.scope),
     );

@@ -1,13 +1,14 @@
 //! The device authorization grant (RFC 8628): `POST /oauth2/device_authorization` hands a
 //! device its codes; the device polls the token endpoint (`poll`), which spends an approved code
-//! once into a grant. The person answers on the device page (`device_page.rs`).
+//! once into a grant. The person answers on the device page (`device_page.rs`). A device grant
+//! carries no organization: its page has no choice to make, so `organization` is refused here.
 
 use serde_json::{json, Map, Value};
 use worker::{Request, Response};
 
 use crate::core::provider::device::{answer, PollAnswer, UserCode};
 use crate::core::provider::resource::asked;
-use crate::core::provider::scopes::Scopes;
+use crate::core::provider::scopes::{Scopes, ORGANIZATION};
 use crate::core::provider::token_request::{field, required, same_resource, TokenError};
 use crate::core::random;
 use crate::core::sessions::refresh_token::digest_of;
@@ -53,6 +54,13 @@ pub async fn authorize_device(mut req: Request, ctx: RouteContext) -> Result<Res
             description: "The client may not ask for these scopes",
         }));
     };
+    if scope.contains(ORGANIZATION) {
+        return Ok(refused(&TokenError {
+            error: "invalid_scope",
+            description:
+                "The device grant carries no organization: organization is for the code flow",
+        }));
+    }
     let resource = match provider.resources.pick(&asked(&form)) {
         Ok(resource) => resource,
         Err(description) => {
@@ -168,6 +176,7 @@ pub async fn poll(
         scope: &scope,
         resource: granted.resource.as_deref(),
         auth_time: granted.auth_time,
+        org: None,
     };
     let iss = issuer(req, call.provider);
     let mut body = tokens(ctx, &iss, client, &grant, now);

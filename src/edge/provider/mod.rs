@@ -1,6 +1,7 @@
 //! The OAuth 2.1 authorization server and OpenID provider (docs/provider.md): discovery, the
-//! authorize endpoint with its hosted pages, the token endpoint, UserInfo, revocation,
-//! introspection, the apps a user granted, and the operator's clients.
+//! authorize endpoint with its hosted pages (and the organization chosen at consent), the token
+//! endpoint, UserInfo, revocation, introspection, the apps a user granted, and the operator's
+//! clients.
 
 pub mod admin;
 pub mod authorize;
@@ -11,6 +12,7 @@ pub mod discovery;
 pub mod grants;
 pub mod metadata_document;
 pub mod new_grant;
+pub mod organization;
 pub mod pages;
 pub mod register;
 pub mod rsa;

@@ -5,6 +5,7 @@
 use serde_json::{json, Map, Value};
 use worker::{D1PreparedStatement, Request};
 
+use crate::core::organizations::claims::OrgClaims;
 use crate::core::provider::access_token::{self as grant_token, GrantClaims};
 use crate::core::provider::config::ProviderConfig;
 use crate::core::provider::id_token::{self, IdClaims, ID_TOKEN_TTL_SECONDS};
@@ -115,13 +116,17 @@ impl NewGrant {
     }
 }
 
-/// What a grant's access token says: whose, which session, for what and for which resource.
+/// What a grant's access token says: whose, which session, for what, for which resource, and
+/// in which organization.
 pub struct Grant<'a> {
     pub user_id: i64,
     pub session_id: &'a str,
     pub scope: &'a Scopes,
     pub resource: Option<&'a str>,
     pub auth_time: i64,
+    /// The organization chosen at consent with the member's role now (`None` without the
+    /// `organization` scope, or once they left it).
+    pub org: Option<OrgClaims>,
 }
 
 /// The access token and what every token answer says. Its `aud` is the grant's resource
@@ -144,6 +149,7 @@ pub fn tokens(
         sid: grant.session_id.to_owned(),
         jti: random::identifier(),
         auth_time: grant.auth_time,
+        org: grant.org.clone(),
     };
     let access = grant_token::issue(&config.token_keys, claims, now, config.access_token_ttl);
     let mut body = Map::new();

@@ -5,6 +5,7 @@
 use worker::{Headers, Request, Response};
 
 use crate::core::provider::authorize;
+use crate::core::provider::organization::FIELD;
 use crate::core::provider::pages::{escape, fill, is_device_page, is_return_to};
 use crate::core::provider::scopes::Scopes;
 use crate::core::query;
@@ -65,20 +66,35 @@ pub fn error_page(status: u16, heading: &str, message: &str) -> Response {
     page(status, heading, &body, "", None)
 }
 
-/// The consent page of `request` for the signed-in `email`: the app's name and where it sends
-/// the person back, the scopes in words, and a form carrying the request and its CSRF token.
-pub fn consent_page(
-    client_name: &str,
-    user_email: &str,
-    request: &authorize::Authorization,
-    pairs: &[(String, String)],
-    csrf: &str,
-) -> Response {
+/// What the consent page shows: the app, the signed-in person, the request with its parameters
+/// (carried by the form), the form's CSRF token, and the organizations to choose from.
+pub struct ConsentPage<'a> {
+    pub client_name: &'a str,
+    pub user_email: &'a str,
+    pub request: &'a authorize::Authorization,
+    pub pairs: &'a [(String, String)],
+    pub csrf: &'a str,
+    /// The person's organizations to choose from, when the request asks for `organization`.
+    pub organizations: Option<&'a [OrgChoice]>,
+}
+
+/// One of the person's organizations, as the consent page offers it.
+pub struct OrgChoice {
+    pub id: String,
+    pub name: String,
+    pub role: String,
+}
+
+/// The consent page: the app's name and where it sends the person back, the scopes in words,
+/// the organization to choose, and a form carrying the request and its CSRF token.
+pub fn consent_page(consent: &ConsentPage<'_>) -> Response {
+    let request = consent.request;
     let host = query::origin(&request.redirect_uri).to_owned();
     let scopes = scope_items(&request.scope);
-    let mut hidden: String = pairs
+    let mut hidden: String = consent
+        .pairs
         .iter()
-        .filter(|(name, _)| !matches!(name.as_str(), "csrf" | "decision"))
+        .filter(|(name, _)| !matches!(name.as_str(), "csrf" | "decision" | FIELD))
         .map(|(name, value)| {
             format!(
                 r#"<input type="hidden" name="{}" value="{}">"#,
@@ -89,25 +105,52 @@ pub fn consent_page(
         .collect();
     hidden.push_str(&format!(
         r#"<input type="hidden" name="csrf" value="{}">"#,
-        escape(csrf)
+        escape(consent.csrf)
     ));
+    let organizations = consent
+        .organizations
+        .map_or_else(String::new, organization_choice);
     let body = fill(
         CONSENT,
         &[
-            ("client_name", &escape(client_name)),
-            ("user_email", &escape(user_email)),
+            ("client_name", &escape(consent.client_name)),
+            ("user_email", &escape(consent.user_email)),
             ("client_host", &escape(&host)),
             ("resource", &resource_line(request.resource.as_deref())),
             ("scopes", &scopes),
             ("hidden_fields", &hidden),
+            ("organizations", &organizations),
         ],
     );
     page(
         200,
-        &format!("Allow {client_name}?"),
+        &format!("Allow {}?", consent.client_name),
         &body,
         "",
         Some(&host),
+    )
+}
+
+/// The organization to share: one of the person's, chosen (a required radio group), or a line
+/// saying there is none to share.
+fn organization_choice(organizations: &[OrgChoice]) -> String {
+    if organizations.is_empty() {
+        return r#"<p class="organizations">You are in no organization, so none will be shared.</p>"#
+            .to_owned();
+    }
+    let options: String = organizations
+        .iter()
+        .map(|org| {
+            format!(
+                r#"<label><input type="radio" name="{FIELD}" value="{}" required><span>{} <span class="role">({})</span></span></label>"#,
+                escape(&org.id),
+                escape(&org.name),
+                escape(&org.role)
+            )
+        })
+        .collect();
+    format!(
+        r#"<fieldset class="organizations"><legend>Which organization will it see?</legend>{options}</fieldset>"#
     )
 }
 

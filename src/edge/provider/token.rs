@@ -5,10 +5,11 @@
 use serde_json::{json, Map, Value};
 use worker::{Request, Response};
 
+use crate::core::organizations::claims::OrgClaims;
 use crate::core::provider::config::ProviderConfig;
 use crate::core::provider::device::DEVICE_CODE_GRANT;
 use crate::core::provider::resource::asked;
-use crate::core::provider::scopes::Scopes;
+use crate::core::provider::scopes::{Scopes, ORGANIZATION};
 use crate::core::provider::token_request::{
     self, required, same_resource, TokenError, INVALID_CLIENT,
 };
@@ -20,6 +21,7 @@ use crate::edge::context::RouteContext;
 use crate::edge::db::{batch, leading, took_effect, Db};
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_form};
+use crate::edge::organizations::org_claims;
 use crate::edge::provider::new_grant::{id_token_for, tokens, Grant, NewGrant, Person};
 use crate::edge::provider::sql::clients::Client;
 use crate::edge::provider::sql::{codes, grants};
@@ -169,7 +171,7 @@ async fn exchange(
     let mut statements = codes::exchange(db, &spend, now)?.to_vec();
     statements.push(new.first_refresh_token(db, now)?);
     let results = batch(db, statements, "exchange code").await?;
-    let [_spent, granted] = leading(&results, "exchange code")?;
+    let [_spent, granted, org] = leading(&results, "exchange code")?;
     if !took_effect(granted, "read grant")? {
         // Another exchange spent it first, or the person signed out or was disabled meanwhile.
         codes::revoke_reused(db, &digest, now).await?;
@@ -177,6 +179,7 @@ async fn exchange(
     }
     ctx.data.log.set_user(presented.user_id);
     let scope = Scopes::parse(&presented.scope).unwrap_or_default();
+    let org = codes::granted_org(org)?;
     let iss = issuer(req, provider);
     let grant = Grant {
         user_id: presented.user_id,
@@ -184,6 +187,7 @@ async fn exchange(
         scope: &scope,
         resource: presented.resource.as_deref(),
         auth_time: presented.auth_time,
+        org: grant_org(ctx, &scope, org.org_id.as_deref(), org.org_role.as_deref()),
     };
     let mut body = tokens(ctx, &iss, client, &grant, now);
     body.insert("refresh_token".into(), json!(new.refresh.expose()));
@@ -208,6 +212,21 @@ async fn exchange(
         body.insert("id_token".into(), json!(id_token));
     }
     Ok(Ok(body))
+}
+
+/// The organization claims of a grant's token: the organization chosen at consent with the
+/// member's role as just read (none once they left it), for a token whose scope still has
+/// `organization` (a refresh may narrow it away).
+fn grant_org(
+    ctx: &RouteContext,
+    scope: &Scopes,
+    org_id: Option<&str>,
+    role: Option<&str>,
+) -> Option<OrgClaims> {
+    if !scope.contains(ORGANIZATION) {
+        return None;
+    }
+    org_claims(&ctx.data.config, org_id, role)
 }
 
 /// The `refresh_token` grant: the client's own grant rotates (one successor, even for
@@ -237,7 +256,7 @@ async fn refresh(
         }
     }
     let (rotation, successor) =
-        match rotate_refresh(req, &ctx.data, db, &presented, Some(&client.id), now).await {
+        match rotate_refresh(req, &ctx.data, db, &presented, Some(&client.id), None, now).await {
             Ok(rotated) => rotated,
             Err(ApiError::Unauthorized) => {
                 return Ok(Err(invalid_grant(
@@ -265,12 +284,19 @@ async fn refresh(
     };
     ctx.data.log.set_user(rotation.user_id);
     let iss = issuer(req, provider);
+    let org = grant_org(
+        ctx,
+        &scope,
+        rotation.org_id.as_deref(),
+        rotation.org_role.as_deref(),
+    );
     let grant = Grant {
         user_id: rotation.user_id,
         session_id: &rotation.session_id,
         scope: &scope,
         resource: rotation.resource.as_deref(),
         auth_time: rotation.auth_time,
+        org,
     };
     let mut body = tokens(ctx, &iss, client, &grant, now);
     body.insert("refresh_token".into(), json!(successor.expose()));

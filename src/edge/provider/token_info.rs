@@ -154,26 +154,29 @@ pub async fn introspect(mut req: Request, ctx: RouteContext) -> Result<Response,
     if let Some(granted) = checked(&req, &ctx, provider, token, now) {
         let claims = &granted.claims;
         let live = grants::live_grant(&db, &claims.sid, &claims.client_id, now).await?;
-        return Ok(json(
-            200,
-            &if live.is_some() {
-                json!({
-                    "active": true,
-                    "token_type": "Bearer",
-                    "scope": claims.scope,
-                    "client_id": claims.client_id,
-                    "sub": claims.sub,
-                    "aud": claims.aud,
-                    "iss": iss,
-                    "exp": granted.expires_at,
-                    "iat": granted.issued_at,
-                    "jti": claims.jti,
-                    "auth_time": claims.auth_time,
-                })
-            } else {
-                inactive
-            },
-        ));
+        if live.is_none() {
+            return Ok(json(200, &inactive));
+        }
+        let mut active = json!({
+            "active": true,
+            "token_type": "Bearer",
+            "scope": claims.scope,
+            "client_id": claims.client_id,
+            "sub": claims.sub,
+            "aud": claims.aud,
+            "iss": iss,
+            "exp": granted.expires_at,
+            "iat": granted.issued_at,
+            "jti": claims.jti,
+            "auth_time": claims.auth_time,
+        });
+        // The organization as the token carries it (as issued, like its scope).
+        if let Some(org) = &claims.org {
+            active["org_id"] = json!(org.org_id);
+            active["org_role"] = json!(org.org_role);
+            active["org_permissions"] = json!(org.org_permissions);
+        }
+        return Ok(json(200, &active));
     }
     let live = match RefreshToken::parse(token) {
         Some(refresh) => grants::live_refresh(&db, &refresh.digest(), now).await?,

@@ -23,6 +23,7 @@ use crate::edge::error::ApiError;
 use crate::edge::http::client_address;
 use crate::edge::http::{json, read_body, read_optional_body};
 use crate::edge::log::Level;
+use crate::edge::organizations::org_claims;
 use crate::edge::sessions::bearer::principal;
 use crate::edge::sessions::sql::login_attempts;
 use crate::edge::sessions::sql::sessions;
@@ -117,12 +118,20 @@ pub async fn refresh(mut req: Request, ctx: RouteContext) -> Result<Response, Ap
     let config = &ctx.data.config;
     let now = now();
     let db = ctx.data.database(&ctx.env)?;
-    let (rotation, successor) = rotate_refresh(&req, &ctx.data, &db, &presented, None, now).await?;
+    let switch_to = request.switch_to.as_ref().map(Option::as_deref);
+    let (rotation, successor) =
+        rotate_refresh(&req, &ctx.data, &db, &presented, None, switch_to, now).await?;
+    let org = org_claims(
+        config,
+        rotation.org_id.as_deref(),
+        rotation.org_role.as_deref(),
+    );
     let principal = Principal {
         user_id: rotation.user_id,
         session_id: rotation.session_id,
         auth_time: rotation.auth_time,
         amr: amr::claim(rotation.amr.as_deref()),
+        org,
     };
     ctx.data.log.set_user(principal.user_id);
     Ok(json(
@@ -147,6 +156,7 @@ pub async fn rotate_refresh(
     db: &Db,
     presented: &RefreshToken,
     client: Option<&str>,
+    switch_to: Option<Option<&str>>,
     now: i64,
 ) -> Result<(Rotation, RefreshToken), ApiError> {
     let config = &state.config;
@@ -159,9 +169,21 @@ pub async fn rotate_refresh(
         key_id: &keys.id,
     };
     let grace = config.refresh_reuse_grace;
-    let rotation = sessions::rotate(db, &presented.digest(), &derived, client, now, grace)
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
+    let rotation = sessions::rotate(
+        db,
+        &presented.digest(),
+        &derived,
+        client,
+        switch_to,
+        now,
+        grace,
+    )
+    .await?
+    .ok_or(ApiError::Unauthorized)?;
+    // A switch to someone else's organization spent nothing: the token still works.
+    if rotation.org_allowed == 0 && rotation.revoked_at.is_none() && rotation.expires_at > now {
+        return Err(ApiError::NotAMember);
+    }
     if !rotation.granted(now, grace) {
         // A token spent before the grace window, presented again: its session was just ended
         // (RFC 9700 §4.14.2). Worth the owner's and the operator's eye.

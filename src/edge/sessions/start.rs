@@ -114,6 +114,7 @@ pub async fn start_session(
         session_id: session_id.clone(),
         auth_time: now,
         amr: amr::claim(Some(&amr)),
+        org: None,
     };
     let answer = login_answer(config, &signed, &principal, refresh.expose(), now);
     let detail = Detail::new()

@@ -13,10 +13,13 @@ use crate::edge::error::ApiError;
 // Arguments: ?1 the caller's session, ?2 its account, ?3 now, ?4 the password hash the caller's
 // password was checked against, ?5 the account's email. Each child statement runs only once the
 // account row is gone, i.e. only if step 1 deleted it.
-/// 1. The account, if the caller's session is live and the password unchanged since the check.
+/// 1. The account, if the caller's session is live and the password unchanged since the check,
+///    and it is no organization's last owner (docs/organizations.md: one owner stays).
 const DELETE_ACCOUNT_SQL: &str = "DELETE FROM users WHERE id = ?2 AND password_hash = ?4 \
     AND EXISTS (SELECT 1 FROM sessions WHERE id = ?1 AND user_id = ?2 \
       AND revoked_at IS NULL AND expires_at > ?3) \
+    AND NOT EXISTS (SELECT 1 FROM org_members m WHERE m.user_id = ?2 AND m.role = 'owner' \
+      AND (SELECT COUNT(*) FROM org_members o WHERE o.org_id = m.org_id AND o.role = 'owner') = 1) \
     RETURNING id";
 /// 2. Every refresh token of its sessions: no token of the account works any more.
 const DELETE_REFRESH_TOKENS_SQL: &str = "DELETE FROM refresh_tokens \
@@ -61,11 +64,19 @@ const DELETE_SECURITY_EVENTS_SQL: &str = "DELETE FROM security_events WHERE user
     AND (webhook IS NULL OR queued_at IS NOT NULL) \
     AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?2)";
 
+/// 11. Its memberships of organizations, and their teams. (An organization whose last owner this
+///     was keeps its other members; the operator's admin API can name a new owner.)
+const DELETE_TEAM_MEMBERSHIPS_SQL: &str = "DELETE FROM org_team_members \
+    WHERE org_id IN (SELECT org_id FROM org_members WHERE user_id = ?2) AND user_id = ?2 \
+    AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?2)";
+const DELETE_MEMBERSHIPS_SQL: &str = "DELETE FROM org_members WHERE user_id = ?2 \
+    AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?2)";
+
 /// 1, for the admin API: the account, whatever its sessions and password.
 const ADMIN_DELETE_ACCOUNT_SQL: &str = "DELETE FROM users WHERE id = ?2 RETURNING id";
 
 /// Steps 2 to 10, after either first step.
-const CHILDREN: [&str; 14] = [
+const CHILDREN: [&str; 16] = [
     DELETE_REFRESH_TOKENS_SQL,
     DELETE_SESSIONS_SQL,
     DELETE_EMAIL_CODES_SQL,
@@ -80,6 +91,8 @@ const CHILDREN: [&str; 14] = [
     DELETE_PASSKEYS_SQL,
     DELETE_PASSKEY_CHALLENGES_SQL,
     DELETE_SECURITY_EVENTS_SQL,
+    DELETE_TEAM_MEMBERSHIPS_SQL,
+    DELETE_MEMBERSHIPS_SQL,
 ];
 
 /// Every statement of this module, for the query-plan check: both first steps, then the rest.

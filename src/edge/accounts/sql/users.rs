@@ -36,10 +36,15 @@ const CHANGE_PASSWORD_SQL: &str = "UPDATE users SET password_hash = ?4, updated_
     RETURNING id";
 const UPGRADE_HASH_SQL: &str =
     "UPDATE users SET password_hash = ?3 WHERE id = ?1 AND password_hash = ?2";
+/// The profile, with the session's active organization and the caller's role in it now (none
+/// once they left it): one read for `GET /me`.
 const PROFILE_SQL: &str = "SELECT u.id, u.email, u.name, u.created_at, u.email_verified_at, \
-      EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = u.id AND f.enabled_at IS NOT NULL) AS mfa_enabled \
+      EXISTS (SELECT 1 FROM totp_factors f WHERE f.user_id = u.id AND f.enabled_at IS NOT NULL) AS mfa_enabled, \
+      o.id AS org_id, o.name AS org_name, o.slug AS org_slug, m.role AS org_role \
     FROM users u \
     JOIN sessions s ON s.user_id = u.id \
+    LEFT JOIN org_members m ON m.org_id = s.org_id AND m.user_id = u.id \
+    LEFT JOIN organizations o ON o.id = m.org_id \
     WHERE s.id = ?1 AND u.id = ?2 AND s.revoked_at IS NULL AND s.expires_at > ?3";
 const RENAME_SQL: &str = "UPDATE users SET name = ?3, updated_at = ?4 WHERE id = ?2 AND EXISTS \
     (SELECT 1 FROM sessions WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL AND expires_at > ?4) \
@@ -95,6 +100,11 @@ pub struct Profile {
     pub created_at: i64,
     pub email_verified_at: Option<i64>,
     pub mfa_enabled: i64,
+    /// The session's active organization, while the caller is a member.
+    pub org_id: Option<String>,
+    pub org_name: Option<String>,
+    pub org_slug: Option<String>,
+    pub org_role: Option<String>,
 }
 
 /// Creates an account (run in the sign-up's batch); its `RETURNING id` row is absent when the

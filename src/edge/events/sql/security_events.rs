@@ -9,11 +9,15 @@ use crate::edge::db::{batch, int, nullable_text, rows, statement, text, Db};
 use crate::edge::error::ApiError;
 
 const INSERT_SQL: &str = "INSERT INTO security_events \
-      (public_id, user_id, kind, at, actor, client, user_agent, detail, webhook, queued_at) \
-    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL)";
+      (public_id, user_id, kind, at, actor, client, user_agent, detail, webhook, queued_at, org_id) \
+    VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, NULL, ?10)";
 const LIST_USER_SQL: &str = "SELECT id AS seq, public_id, user_id, kind, at, actor, client, \
       user_agent, detail FROM security_events \
     WHERE user_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3";
+/// An organization's trail: its events before the cursor, newest first.
+const LIST_ORG_SQL: &str = "SELECT id AS seq, public_id, user_id, kind, at, actor, client, \
+      user_agent, detail FROM security_events \
+    WHERE org_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3";
 const LIST_ALL_SQL: &str = "SELECT id AS seq, public_id, user_id, kind, at, actor, client, \
       user_agent, detail FROM security_events \
     WHERE id < ?1 ORDER BY id DESC LIMIT ?2";
@@ -30,6 +34,7 @@ const MARK_QUEUED_SQL: &str = "UPDATE security_events SET queued_at = ?2 \
 pub const STATEMENTS: &[&str] = &[
     INSERT_SQL,
     LIST_USER_SQL,
+    LIST_ORG_SQL,
     LIST_ALL_SQL,
     UNQUEUED_SQL,
     MARK_QUEUED_SQL,
@@ -50,6 +55,7 @@ pub struct NewEvent<'a> {
     /// A JSON object.
     pub detail: &'a str,
     pub webhook: Option<&'a str>,
+    pub org_id: Option<&'a str>,
 }
 
 /// The statement that stores `event`.
@@ -64,6 +70,7 @@ pub fn insert(db: &Db, event: &NewEvent<'_>) -> Result<D1PreparedStatement, ApiE
         nullable_text(event.user_agent),
         text(event.detail),
         nullable_text(event.webhook),
+        nullable_text(event.org_id),
     ];
     statement(db, INSERT_SQL, &args)
 }
@@ -104,6 +111,17 @@ pub async fn list(
         None => statement(db, LIST_ALL_SQL, &[int(before(cursor)), int(limit)])?,
     };
     page(db, statement).await
+}
+
+/// Organization `org_id`'s events.
+pub async fn list_org(
+    db: &Db,
+    org_id: &str,
+    cursor: Option<i64>,
+    limit: i64,
+) -> Result<Vec<Listed>, ApiError> {
+    let args = [text(org_id), int(before(cursor)), int(limit)];
+    page(db, statement(db, LIST_ORG_SQL, &args)?).await
 }
 
 async fn page(db: &Db, statement: D1PreparedStatement) -> Result<Vec<Listed>, ApiError> {

@@ -65,6 +65,9 @@ const PRUNE_UNUSED_CLIENTS_SQL: &str = "DELETE FROM provider_clients WHERE rowid
     (SELECT c.rowid FROM provider_clients c WHERE c.origin <> 'admin' AND c.used_at <= ?1 - 86400 \
      AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.client_id = c.id \
        AND s.revoked_at IS NULL AND s.expires_at > ?1) LIMIT ?4)";
+/// Organization invitations expired for 30 days (till then an inviter sees them and can re-send).
+const PRUNE_INVITATIONS_SQL: &str = "DELETE FROM org_invitations WHERE rowid IN \
+    (SELECT rowid FROM org_invitations WHERE expires_at <= ?1 - 2592000 LIMIT ?4)";
 const PRUNE_PASSKEY_CHALLENGES_SQL: &str = "DELETE FROM passkey_challenges WHERE rowid IN \
     (SELECT rowid FROM passkey_challenges WHERE expires_at <= ?1 LIMIT ?4)";
 const PRUNE_PASSKEY_SIGNUPS_SQL: &str = "DELETE FROM passkey_signups WHERE rowid IN \
@@ -78,7 +81,7 @@ const PRUNE_SECURITY_EVENTS_SQL: &str = "DELETE FROM security_events WHERE rowid
 pub const STATEMENTS: &[&str] = &PRUNES;
 
 /// The cleanup's statements, in the order of `KINDS`.
-const PRUNES: [&str; 15] = [
+const PRUNES: [&str; 16] = [
     PRUNE_REFRESH_TOKENS_SQL,
     PRUNE_SESSIONS_SQL,
     PRUNE_LOGIN_ATTEMPTS_SQL,
@@ -91,13 +94,14 @@ const PRUNES: [&str; 15] = [
     PRUNE_PROVIDER_CODES_SQL,
     PRUNE_DEVICE_CODES_SQL,
     PRUNE_UNUSED_CLIENTS_SQL,
+    PRUNE_INVITATIONS_SQL,
     PRUNE_PASSKEY_CHALLENGES_SQL,
     PRUNE_PASSKEY_SIGNUPS_SQL,
     PRUNE_SECURITY_EVENTS_SQL,
 ];
 
 /// What each statement of `PRUNES` deletes, by the name the cleanup's log line gives it.
-pub const KINDS: [&str; 15] = [
+pub const KINDS: [&str; 16] = [
     "refresh_tokens",
     "sessions",
     "login_attempt_counts",
@@ -110,6 +114,7 @@ pub const KINDS: [&str; 15] = [
     "provider_codes",
     "provider_device_codes",
     "unused_clients",
+    "org_invitations",
     "passkey_challenges",
     "passkey_signups",
     "security_events",

@@ -22,16 +22,20 @@ const ADD_REFRESH_TOKEN_SQL: &str = "INSERT INTO refresh_tokens (digest, session
     SELECT ?1, id, ?3 FROM sessions WHERE id = ?2";
 // Rotation. Arguments: ?1 the presented token's digest, ?2 this request's successor's digest,
 // ?3 now, ?4 the grace window, ?5 this request's salt, ?6 the id of the key it used, ?7 the
-// client whose grant it must be (NULL: a first-party session).
+// client whose grant it must be (NULL: a first-party session), ?8 the organization to switch to
+// (NULL: none), ?9 1 when the request switches.
 /// Rotation, step 1: an unspent token of a live session is marked spent, with the successor this
 /// request derived (its digest, salt and key id). The liveness check is tied to the token's own
 /// session (by primary key), so it reads one row, not every session. A client's refresh token
 /// rotates only at the token endpoint by that client, a first-party one only at `/refresh`.
+/// A switch to an organization the user is not a member of spends nothing.
 const SPEND_SQL: &str = "UPDATE refresh_tokens SET rotated_at = ?3, successor_digest = ?2, \
       successor_salt = ?5, successor_key = ?6 \
     WHERE digest = ?1 AND rotated_at IS NULL AND EXISTS (SELECT 1 FROM sessions s \
       WHERE s.id = refresh_tokens.session_id AND s.revoked_at IS NULL AND s.expires_at > ?3 \
-        AND s.client_id IS ?7)";
+        AND s.client_id IS ?7 \
+        AND (?9 = 0 OR ?8 IS NULL OR EXISTS (SELECT 1 FROM org_members m \
+          WHERE m.org_id = ?8 AND m.user_id = s.user_id)))";
 /// Rotation, step 2: the successor is stored, if this request spent the token.
 const RECORD_SUCCESSOR_SQL: &str =
     "INSERT OR IGNORE INTO refresh_tokens (digest, session_id, issued_at) \
@@ -46,16 +50,27 @@ const REVOKE_ON_REUSE_SQL: &str = "UPDATE sessions SET revoked_at = ?3 \
     WHERE revoked_at IS NULL AND id = (SELECT t.session_id FROM refresh_tokens t WHERE t.digest = ?1 \
       AND (t.rotated_at < ?3 - ?4 OR EXISTS (SELECT 1 FROM refresh_tokens n \
         WHERE n.digest = t.successor_digest AND n.rotated_at IS NOT NULL)))";
+/// Rotation, step 3b: a switch makes the organization the session's active one, if this request
+/// spent the token.
+const SWITCH_SQL: &str = "UPDATE sessions SET org_id = ?8 WHERE ?9 = 1 \
+    AND id = (SELECT t.session_id FROM refresh_tokens t \
+      WHERE t.digest = ?1 AND t.successor_digest = ?2 AND t.rotated_at = ?3)";
 /// Rotation, step 4: a session that was refreshed records when, for `GET /sessions`.
 const TOUCH_SQL: &str = "UPDATE sessions SET last_used_at = ?3 WHERE revoked_at IS NULL \
     AND id = (SELECT session_id FROM refresh_tokens WHERE digest = ?1)";
 /// Rotation, step 5: the outcome, with the salt and key of the successor (this request's, or
-/// the one an earlier request within the window derived).
+/// the one an earlier request within the window derived), the active organization with the
+/// member's role now (none once they left it), and whether a switch named one of theirs.
 const ROTATION_OUTCOME_SQL: &str = "SELECT s.id AS session_id, s.user_id, s.revoked_at, s.expires_at, \
       s.created_at AS auth_time, s.amr, s.client_id, s.scope, s.resource, \
       t.rotated_at, t.successor_salt, t.successor_key, \
-      (SELECT n.rotated_at FROM refresh_tokens n WHERE n.digest = t.successor_digest) AS successor_rotated_at \
-    FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.digest = ?1";
+      (SELECT n.rotated_at FROM refresh_tokens n WHERE n.digest = t.successor_digest) AS successor_rotated_at, \
+      m.org_id, m.role AS org_role, \
+      (?9 = 0 OR ?8 IS NULL OR EXISTS (SELECT 1 FROM org_members o \
+        WHERE o.org_id = ?8 AND o.user_id = s.user_id)) AS org_allowed \
+    FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id \
+    LEFT JOIN org_members m ON m.org_id = s.org_id AND m.user_id = s.user_id \
+    WHERE t.digest = ?1";
 /// Logout: the caller's session, if it is live. The check is a non-correlated subquery, which
 /// SQLite evaluates once before updating.
 const END_ONE_SQL: &str = "UPDATE sessions SET revoked_at = ?3 \
@@ -100,6 +115,7 @@ pub const STATEMENTS: &[&str] = &[
     SPEND_SQL,
     RECORD_SUCCESSOR_SQL,
     REVOKE_ON_REUSE_SQL,
+    SWITCH_SQL,
     TOUCH_SQL,
     ROTATION_OUTCOME_SQL,
     END_ONE_SQL,
@@ -170,6 +186,11 @@ pub struct Rotation {
     pub scope: Option<String>,
     /// The resource its tokens are for (RFC 8707).
     pub resource: Option<String>,
+    /// The session's active organization and the member's role in it, if still a member.
+    pub org_id: Option<String>,
+    pub org_role: Option<String>,
+    /// 0 when the request switched to an organization the user is not a member of.
+    pub org_allowed: i64,
 }
 
 impl Rotation {
@@ -204,6 +225,7 @@ pub async fn rotate(
     presented_digest: &str,
     successor: &Successor<'_>,
     client: Option<&str>,
+    switch_to: Option<Option<&str>>,
     now: i64,
     grace: i64,
 ) -> Result<Option<Rotation>, ApiError> {
@@ -215,11 +237,14 @@ pub async fn rotate(
         text(successor.salt),
         text(successor.key_id),
         nullable_text(client),
+        nullable_text(switch_to.flatten()),
+        int(i64::from(switch_to.is_some())),
     ];
     let statements = [
         SPEND_SQL,
         RECORD_SUCCESSOR_SQL,
         REVOKE_ON_REUSE_SQL,
+        SWITCH_SQL,
         TOUCH_SQL,
         ROTATION_OUTCOME_SQL,
     ]
