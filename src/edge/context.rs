@@ -3,6 +3,7 @@
 
 use worker::Env;
 
+use crate::edge::error::ApiError;
 use crate::edge::state::State;
 
 /// What a handler gets besides the request: the request's state, the bindings, and the values of
@@ -27,5 +28,14 @@ impl RouteContext {
     /// The path's parameter at `index` (0: the first).
     pub fn param(&self, index: usize) -> Option<&str> {
         self.params.get(index).map(String::as_str)
+    }
+
+    /// The path's parameter at `index` as an account id (`{id}` of `/admin/users/{id}`,
+    /// `{user_id}` of an organization's member): `404` for anything else.
+    pub fn account_id(&self, index: usize) -> Result<i64, ApiError> {
+        self.param(index)
+            .and_then(|id| id.parse::<i64>().ok())
+            .filter(|id| *id > 0)
+            .ok_or(ApiError::NotFound)
     }
 }

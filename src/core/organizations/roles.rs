@@ -163,6 +163,13 @@ impl Roles {
         })
     }
 
+    /// The names of the roles `rule` lets through (the roles an actor may give), as a JSON array
+    /// for a statement that touches only those.
+    pub fn passing(&self, rule: impl Fn(&Role) -> bool) -> String {
+        let names: Vec<&str> = self.names().filter(|name| rule(&self.held(name))).collect();
+        serde_json::to_string(&names).unwrap_or_else(|_| "[]".to_owned())
+    }
+
     /// Every role's name: the built-in ones, then the deployment's in name order.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         [OWNER, ADMIN, MEMBER]

@@ -13,7 +13,7 @@ use crate::edge::context::RouteContext;
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body, rfc3339};
 use crate::edge::mailer::send_later;
-use crate::edge::operators::admin::{admin, query_pairs, record, user_id};
+use crate::edge::operators::admin::{admin, query_pairs, record};
 use crate::edge::operators::sql::admin_users;
 use crate::edge::operators::users::{found, user_answer};
 use crate::edge::passwords::reset::mail_reset_code;
@@ -22,7 +22,7 @@ use crate::edge::passwords::reset::mail_reset_code;
 /// until enabled); every session ends at once.
 pub async fn disable_user(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let admin = admin(&req, &ctx)?;
-    let user_id = user_id(&ctx)?;
+    let user_id = ctx.account_id(0)?;
     let disable = Disable::parse(&read_body(&mut req).await?, admin.now)?;
     if !admin_users::disable(
         &admin.db,
@@ -54,7 +54,7 @@ pub async fn disable_user(mut req: Request, ctx: RouteContext) -> Result<Respons
 /// `POST /admin/users/{id}/enable`.
 pub async fn enable_user(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let admin = admin(&req, &ctx)?;
-    let user_id = user_id(&ctx)?;
+    let user_id = ctx.account_id(0)?;
     if !admin_users::enable(&admin.db, user_id, admin.now).await? {
         return Err(ApiError::NotFound);
     }
@@ -74,7 +74,7 @@ pub async fn enable_user(req: Request, ctx: RouteContext) -> Result<Response, Ap
 /// recovery codes go (and the passkeys when asked); the user is told by mail.
 pub async fn remove_factors(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let admin = admin(&req, &ctx)?;
-    let user_id = user_id(&ctx)?;
+    let user_id = ctx.account_id(0)?;
     let passkeys = match query_pairs(&req).iter().find(|(k, _)| k == "passkeys") {
         None => false,
         Some((_, value)) => admin_requests::yes_no("passkeys", value)?,
@@ -124,7 +124,7 @@ pub async fn remove_factors(req: Request, ctx: RouteContext) -> Result<Response,
 /// `DELETE /admin/users/{id}/sessions`: every session of the account ends now.
 pub async fn end_sessions(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let admin = admin(&req, &ctx)?;
-    let user_id = user_id(&ctx)?;
+    let user_id = ctx.account_id(0)?;
     found(&admin, user_id).await?;
     let ended = admin_users::end_sessions(&admin.db, user_id, admin.now).await?;
     let detail = Detail::new()
@@ -145,7 +145,7 @@ pub async fn send_reset(req: Request, ctx: RouteContext) -> Result<Response, Api
         .config
         .mail_transport()
         .map_err(ApiError::Misconfigured)?;
-    let user_id = user_id(&ctx)?;
+    let user_id = ctx.account_id(0)?;
     let user = found(&admin, user_id).await?;
     let email = Email::parse(&user.summary.email)
         .map_err(|e| ApiError::internal("read account email", e.message))?;

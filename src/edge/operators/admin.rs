@@ -47,14 +47,6 @@ pub fn admin(req: &Request, ctx: &RouteContext) -> Result<Admin, ApiError> {
     })
 }
 
-/// The `{id}` of the path as an account id (`404` for anything else).
-pub fn user_id(ctx: &RouteContext) -> Result<i64, ApiError> {
-    ctx.id()
-        .and_then(|id| id.parse::<i64>().ok())
-        .filter(|id| *id > 0)
-        .ok_or(ApiError::NotFound)
-}
-
 pub fn query_pairs(req: &Request) -> Vec<(String, String)> {
     crate::core::query::pairs(&req.inner().url())
 }

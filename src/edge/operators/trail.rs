@@ -11,7 +11,7 @@ use crate::edge::error::ApiError;
 use crate::edge::events::sql::security_events;
 use crate::edge::events::sql::security_events::Listed;
 use crate::edge::http::{json, rfc3339};
-use crate::edge::operators::admin::{admin, query_pairs, user_id, Admin};
+use crate::edge::operators::admin::{admin, query_pairs, Admin};
 
 /// An event as the trail shows it (`GET /me/events` too).
 pub fn event_json(event: &Listed) -> Value {
@@ -34,7 +34,7 @@ pub fn event_json(event: &Listed) -> Value {
 /// `GET /admin/users/{id}/events` and `GET /admin/events`: the trail, newest first.
 pub async fn user_events(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let admin = admin(&req, &ctx)?;
-    let user_id = user_id(&ctx)?;
+    let user_id = ctx.account_id(0)?;
     events_page(&req, &admin, Some(user_id)).await
 }
 

@@ -17,7 +17,7 @@ use crate::edge::context::RouteContext;
 use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body, rfc3339};
 use crate::edge::mailer::send_later;
-use crate::edge::operators::admin::{admin, query_pairs, record, user_id, Admin};
+use crate::edge::operators::admin::{admin, query_pairs, record, Admin};
 use crate::edge::operators::sql::admin_users;
 use crate::edge::operators::sql::admin_users::{Detailed, Edits, Filters, Summary};
 use crate::edge::passwords::breach_check::refuse_breached;
@@ -97,7 +97,7 @@ pub async fn list_users(req: Request, ctx: RouteContext) -> Result<Response, Api
 /// `GET /admin/users/{id}`.
 pub async fn get_user(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let admin = admin(&req, &ctx)?;
-    let user = found(&admin, user_id(&ctx)?).await?;
+    let user = found(&admin, ctx.account_id(0)?).await?;
     Ok(json(200, &json!({"user": detailed_json(&user, admin.now)})))
 }
 
@@ -174,7 +174,7 @@ pub async fn create_user(mut req: Request, ctx: RouteContext) -> Result<Response
 /// `PATCH /admin/users/{id} {name?, email?, email_verified?}`.
 pub async fn update_user(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let admin = admin(&req, &ctx)?;
-    let user_id = user_id(&ctx)?;
+    let user_id = ctx.account_id(0)?;
     let edits = UserEdits::try_from(&read_body(&mut req).await?)?;
     let before = found(&admin, user_id).await?;
     let changes = Edits {
@@ -227,7 +227,7 @@ pub async fn update_user(mut req: Request, ctx: RouteContext) -> Result<Response
 /// address is told.
 pub async fn delete_user(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let admin = admin(&req, &ctx)?;
-    let user_id = user_id(&ctx)?;
+    let user_id = ctx.account_id(0)?;
     let user = found(&admin, user_id).await?;
     if !account_deletion::delete_by_admin(&admin.db, user_id, &user.summary.email, admin.now)
         .await?

@@ -15,9 +15,9 @@ use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body, rfc3339};
 use crate::edge::operators::admin::{admin, query_pairs, Admin};
 use crate::edge::organizations::members::{apply, member_json};
+use crate::edge::organizations::settings;
 use crate::edge::organizations::sql::members::{self, Change};
 use crate::edge::organizations::sql::organizations::{self, Asker};
-use crate::edge::organizations::{settings, user_param};
 
 /// `GET /admin/organizations?cursor&limit`: organizations by id, with their member counts.
 pub async fn list(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
@@ -165,7 +165,7 @@ async fn with_target<'a>(
     ctx: &'a RouteContext,
     admin: &Admin,
 ) -> Result<(&'a str, Asker<'a>, i64, String), ApiError> {
-    let target = user_param(ctx, 1)?;
+    let target = ctx.account_id(1)?;
     let org_id = ctx.id().unwrap_or_default();
     let asker = operator(admin, org_id);
     let from = members::role_of(&admin.db, &asker, target)

@@ -17,7 +17,7 @@ use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body, rfc3339};
 use crate::edge::organizations::sql::members::{self, Change, Member, Outcome};
 use crate::edge::organizations::sql::organizations::{Asker, Named};
-use crate::edge::organizations::{member, settings, user_param};
+use crate::edge::organizations::{member, settings};
 
 /// `GET /organizations/{id}/members`: for roles with `members:read`.
 pub async fn list(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
@@ -77,7 +77,7 @@ async fn with_target(
     req: &Request,
     ctx: &RouteContext,
 ) -> Result<(OrgMember, i64, Role), ApiError> {
-    let target = user_param(ctx, 1);
+    let target = ctx.account_id(1);
     let named = Named {
         member: target.as_ref().ok().copied(),
         ..Named::default()

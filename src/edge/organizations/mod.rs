@@ -69,12 +69,12 @@ pub struct Member {
 impl Member {
     /// The head of arguments of a change decided on the caller's role.
     pub fn asker(&self) -> Asker<'_> {
-        Asker {
-            session: Some((&self.principal.session_id, self.principal.user_id)),
-            now: self.now,
-            org_id: &self.org_id,
-            role: Some(&self.role.name),
-        }
+        Asker::caller(
+            &self.principal,
+            self.now,
+            &self.org_id,
+            Some(&self.role.name),
+        )
     }
 
     /// `403 not_allowed` unless the caller's role grants `permission`.
@@ -89,11 +89,7 @@ impl Member {
     /// The roles the caller may invite to, as a JSON array (`rules::may_assign`): the statements
     /// that replace, re-send or revoke an invitation touch only one of these.
     pub fn assignable(&self, roles: &Roles) -> String {
-        let names: Vec<&str> = roles
-            .names()
-            .filter(|name| may_assign(&self.role, None, &roles.held(name)).is_ok())
-            .collect();
-        serde_json::to_string(&names).unwrap_or_else(|_| "[]".to_owned())
+        roles.passing(|role| may_assign(&self.role, None, role).is_ok())
     }
 
     /// The organization as its members see it, with the caller's role and permissions.
@@ -156,12 +152,7 @@ pub async fn member(
     let org_id = ctx.id().ok_or(ApiError::NotFound)?.to_owned();
     let roles = &settings(&ctx.data.config)?.roles;
     let db = ctx.data.database(&ctx.env)?;
-    let asker = Asker {
-        session: Some((&principal.session_id, principal.user_id)),
-        now,
-        org_id: &org_id,
-        role: None,
-    };
+    let asker = Asker::caller(&principal, now, &org_id, None);
     let scene = scene(&db, &asker, named)
         .await?
         .ok_or(ApiError::Unauthorized)?;
@@ -178,14 +169,6 @@ pub async fn member(
         scene,
         role,
     })
-}
-
-/// The path's member (`{user_id}`, at `index`), `404` for anything but an account id.
-pub fn user_param(ctx: &RouteContext, index: usize) -> Result<i64, ApiError> {
-    ctx.param(index)
-        .and_then(|id| id.parse::<i64>().ok())
-        .filter(|id| *id > 0)
-        .ok_or(ApiError::NotFound)
 }
 
 impl From<Refusal> for ApiError {

@@ -29,12 +29,7 @@ pub async fn create(mut req: Request, ctx: RouteContext) -> Result<Response, Api
     let settings = settings(&ctx.data.config)?;
     let db = ctx.data.database(&ctx.env)?;
     let id = random::identifier();
-    let asker = Asker {
-        session: Some((&principal.session_id, principal.user_id)),
-        now,
-        org_id: &id,
-        role: None,
-    };
+    let asker = Asker::caller(&principal, now, &id, None);
     let slug = request.slug.as_str();
     match organizations::create(&db, &asker, &request.name, slug, settings.max_per_user).await? {
         Created::Made => {}
@@ -66,12 +61,7 @@ pub async fn list(req: Request, ctx: RouteContext) -> Result<Response, ApiError>
     let roles = &settings(&ctx.data.config)?.roles;
     // From the primary, as every organization route: a removal counts at once.
     let db = ctx.data.database(&ctx.env)?;
-    let asker = Asker {
-        session: Some((&principal.session_id, principal.user_id)),
-        now,
-        org_id: "",
-        role: None,
-    };
+    let asker = Asker::caller(&principal, now, "", None);
     let found = organizations::mine(&db, &asker)
         .await?
         .ok_or(ApiError::Unauthorized)?;

@@ -17,7 +17,7 @@ use crate::edge::error::ApiError;
 use crate::edge::http::{json, read_body, rfc3339};
 use crate::edge::organizations::sql::organizations::Named;
 use crate::edge::organizations::sql::teams::{self, Team};
-use crate::edge::organizations::{member, settings, user_param, Member};
+use crate::edge::organizations::{member, settings, Member};
 
 /// `GET /organizations/{id}/teams`: every team with its members, for roles with `members:read`.
 pub async fn list(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
@@ -62,7 +62,7 @@ pub async fn delete(req: Request, ctx: RouteContext) -> Result<Response, ApiErro
 pub async fn set_member(mut req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let body = read_body(&mut req).await?;
     let member = team_member(&req, &ctx).await?;
-    let user_id = user_param(&ctx, 2)?;
+    let user_id = ctx.account_id(2)?;
     let roles = &settings(&ctx.data.config)?.roles;
     let given = role(&body, roles)?;
     may_manage_team(&member.role, &given)?;
@@ -92,7 +92,7 @@ pub async fn set_member(mut req: Request, ctx: RouteContext) -> Result<Response,
 /// `DELETE /organizations/{id}/teams/{team_id}/members/{user_id}`.
 pub async fn remove_member(req: Request, ctx: RouteContext) -> Result<Response, ApiError> {
     let member = team_member(&req, &ctx).await?;
-    let user_id = user_param(&ctx, 2)?;
+    let user_id = ctx.account_id(2)?;
     member.must("teams:manage")?;
     let team = ctx.param(1).unwrap_or_default();
     let manageable = manageable(&member, &settings(&ctx.data.config)?.roles);
@@ -110,11 +110,7 @@ pub async fn remove_member(req: Request, ctx: RouteContext) -> Result<Response, 
 /// The team roles the caller may give or take away, as a JSON array: a team role above theirs is
 /// neither changed nor removed.
 fn manageable(member: &Member, roles: &Roles) -> String {
-    let names: Vec<&str> = roles
-        .names()
-        .filter(|name| may_manage_team(&member.role, &roles.held(name)).is_ok())
-        .collect();
-    serde_json::to_string(&names).unwrap_or_else(|_| "[]".to_owned())
+    roles.passing(|role| may_manage_team(&member.role, role).is_ok())
 }
 
 /// The caller as a member, for a path naming a team of the organization (`404` otherwise).

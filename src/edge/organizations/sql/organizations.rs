@@ -4,6 +4,7 @@
 use serde::Deserialize;
 use wasm_bindgen::JsValue;
 
+use crate::core::sessions::access_token::Principal;
 use crate::edge::db::{batch, first, int, leading, nullable_text, rows, statement, text, Db};
 use crate::edge::error::ApiError;
 
@@ -111,7 +112,22 @@ pub struct Asker<'a> {
     pub role: Option<&'a str>,
 }
 
-impl Asker<'_> {
+impl<'a> Asker<'a> {
+    /// A signed-in caller, about organization `org_id`, deciding on `role` (`None`: a read).
+    pub fn caller(
+        principal: &'a Principal,
+        now: i64,
+        org_id: &'a str,
+        role: Option<&'a str>,
+    ) -> Self {
+        Self {
+            session: Some((&principal.session_id, principal.user_id)),
+            now,
+            org_id,
+            role,
+        }
+    }
+
     /// `?1` to `?5`.
     pub fn head(&self) -> Vec<JsValue> {
         let (session, user) = self.session.unwrap_or(("", 0));
